@@ -1,0 +1,34 @@
+# Two commands on a fresh machine (Python 3.11+ and make): `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint openapi bench demo install clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install ## serve the API (embedded PostgreSQL unless DATABASE_URL is set)
+	$(BIN)/coso serve --port $(PORT)
+
+test: install ## the whole test suite, lint and type checks
+	$(BIN)/ruff check app tests bench alembic
+	$(BIN)/mypy app
+	$(BIN)/pytest -q
+
+openapi: install ## regenerate openapi.yaml from the app
+	$(BIN)/coso openapi > openapi.yaml
+
+demo: install
+	$(BIN)/coso demo-data
+
+bench: install ## national-scale organisation tree benchmark
+	$(BIN)/python bench/org_tree.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

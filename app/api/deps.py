@@ -1,0 +1,56 @@
+"""Chained dependencies: settings, database handles, the request's transaction, the structure date."""
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.database import Database
+from app.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def get_pool(db: DatabaseDep) -> asyncpg.Pool:
+    return db.pool
+
+
+async def transaction(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
+    """One request = one transaction: committed when the route returns, before the response is sent; rolled back
+    (nothing half-written) when anything raises. A failed commit raises, so it can never become a 2xx."""
+    async with db.sessionmaker() as session, session.begin():
+        yield session
+
+
+ReadPool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Transaction = Annotated[AsyncSession, Depends(transaction, scope="function")]
+
+
+def today(settings: SettingsDep) -> date:
+    return datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+Today = Annotated[date, Depends(today)]
+
+AsOf = Annotated[date | None, Query(
+    description="Structure date: answer with the tree as it was on this day. Default: each unit at its latest "
+                "placement (dissolved units included, at their last place).")]
+ActiveOn = Annotated[date | None, Query(description="Only units that existed on this day")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")]
+Cursor = Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")]

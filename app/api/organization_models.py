@@ -1,0 +1,136 @@
+"""Request and response bodies of the organisation endpoints (documentation of what PostgreSQL renders)."""
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.types import Code, DecisionRef, ExternalId, Name
+from app.domain.organizations.rules import Category, Kind
+
+
+class OrganizationRead(BaseModel):
+    id: uuid.UUID
+    code: str = Field(examples=["DU-TRUONG-THPT-01"])
+    name: str = Field(examples=["Chi bộ Trường THPT Nguyễn Trãi"])
+    kind: Kind
+    category: Category | None
+    parent_id: uuid.UUID | None = Field(description="The parent on the structure date (as_of), if any")
+    depth: int = Field(description="0 for a root; parent's depth + 1")
+    valid_from: date = Field(description="Founded on")
+    valid_to: date | None = Field(description="Dissolved, merged or split on (exclusive); null while it exists")
+    placed_from: date = Field(description="Sits where it is (parent, depth) since this date")
+    placed_to: date | None = Field(description="…until this date (exclusive), or null")
+    external_ids: list[str] = Field(description='Identifiers in other systems, "system:id"')
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="Increases with each change; send it back as If-Match")
+
+
+class OrganizationPage(BaseModel):
+    items: list[OrganizationRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code = Field(description="Unique human code, kept by dissolved units too")
+    name: Name
+    kind: Kind
+    category: Category | None = None
+    parent_id: uuid.UUID | None = Field(default=None, description="Omit for a root (provincial committee)")
+    valid_from: date | None = Field(default=None, description="Founded on (default: today)")
+    external_ids: list[ExternalId] = Field(default_factory=list, max_length=50)
+    decision_ref: DecisionRef | None = Field(default=None, description="Founding decision, e.g. 123-QĐ/TU")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class OrganizationUpdate(BaseModel):
+    """Corrections of a unit's attributes. Fields left out are kept; where it sits changes by reorganisation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code | None = None
+    name: Name | None = None
+    kind: Kind | None = None
+    category: Category | None = None
+    external_ids: list[ExternalId] | None = Field(default=None, max_length=50,
+                                                  description="Replaces the whole list")
+
+
+class ReorganizationBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    effective_date: date | None = Field(default=None, description="From this date on (default: today)")
+    decision_ref: DecisionRef | None = Field(default=None, examples=["1234-QĐ/TU"])
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class MoveRequest(ReorganizationBase):
+    parent_id: uuid.UUID = Field(description="The new parent; the unit's whole subtree moves with it")
+
+
+class DissolveRequest(ReorganizationBase):
+    pass
+
+
+class NewUnitSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    name: Name
+    kind: Kind | None = Field(default=None, description="Default: the kind of the source(s)")
+    category: Category | None = Field(default=None, description="Default: the category of the (first) source")
+    parent_id: uuid.UUID | None = Field(default=None, description="Default: the parent of the source(s)")
+    external_ids: list[ExternalId] = Field(default_factory=list, max_length=50)
+
+
+class SplitPart(NewUnitSpec):
+    children: list[uuid.UUID] = Field(default_factory=list, description="Children of the split unit that go here")
+
+
+class MergeRequest(ReorganizationBase):
+    source_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    into_id: uuid.UUID | None = Field(default=None, description="An existing unit that absorbs the sources")
+    into: NewUnitSpec | None = Field(default=None, description="A new unit the sources become")
+
+
+class SplitRequest(ReorganizationBase):
+    parts: list[SplitPart] = Field(min_length=2, max_length=100)
+
+
+class LineageEventRead(BaseModel):
+    id: uuid.UUID
+    action: str = Field(description="create, move, merge, split or dissolve")
+    effective_date: date
+    decision_ref: str | None
+    note: str | None
+    recorded_at: datetime
+    sources: list[uuid.UUID] = Field(description="What it was")
+    targets: list[uuid.UUID] = Field(description="What it became")
+
+
+class LineagePage(BaseModel):
+    items: list[LineageEventRead]
+    next_cursor: str | None
+
+
+class SplitResult(BaseModel):
+    items: list[OrganizationRead]
+    next_cursor: None = None
+
+
+class LabelledValue(BaseModel):
+    value: str
+    label_vi: str
+    label_en: str | None = None
+
+
+class KindInfo(LabelledValue):
+    allowed_parents: list[str | None] = Field(description="Kinds it may sit under; null = may be a root")
+
+
+class OrganizationReference(BaseModel):
+    kinds: list[KindInfo]
+    categories: list[LabelledValue]

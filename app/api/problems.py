@@ -1,0 +1,158 @@
+"""RFC 9457 problem details: every error the service answers has this shape, built here and only here."""
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import asyncpg
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.api.request_context import current_request_id
+from app.domain.errors import Conflict, DomainError, InvalidCursor, NotFound, PreconditionFailed, RuleViolation
+
+log = logging.getLogger("coso.errors")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:coso:problem:"
+
+_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    RuleViolation: 422,
+    PreconditionFailed: 412,
+    InvalidCursor: 400,
+}
+
+# Known constraints → what a person should read (unique violations and friends that slip past the domain checks).
+CONSTRAINT_DETAILS: dict[str, tuple[str, str]] = {
+    "uq_organizations_code": ("duplicate_code", "An organisation with this code already exists."),
+    "pk_organization_external_ids": ("duplicate_external_id",
+                                     "This external identifier already belongs to another organisation."),
+    "ex_organization_placements_no_overlap": ("overlapping_placement",
+                                              "Two placements of the same organisation would overlap in time."),
+}
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the problem is, e.g. `body.parent_id` or `query.limit`")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (media type application/problem+json)."""
+
+    type: str = Field(description="A URN naming the rule or error, e.g. urn:coso:problem:duplicate_code")
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong and what to do about it, for a person")
+    instance: str | None = Field(default=None, description="The request path")
+    request_id: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="Each invalid field (validation errors)")
+
+
+def problem(status: int, detail: str, *, code: str | None = None, title: str | None = None,
+            instance: str | None = None, headers: Mapping[str, str] | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code if code else "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "request_id": current_request_id(),
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _unavailable(request: Request, why: str) -> Response:
+    return problem(503, f"The database is unavailable ({why}). Retry in a few seconds.", code="database_unavailable",
+                   instance=request.url.path, headers={"Retry-After": "5"})
+
+
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    PoolTimeout,
+    TimeoutError,
+)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, _CONNECTION_ERRORS):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _integrity(request: Request, exc: BaseException) -> Response | None:
+    orig = getattr(exc, "orig", None)
+    cause = getattr(orig, "__cause__", None) or orig or exc
+    constraint = getattr(cause, "constraint_name", None)
+    if constraint in CONSTRAINT_DETAILS:
+        code, detail = CONSTRAINT_DETAILS[constraint]
+        return problem(409, detail, code=code, instance=request.url.path)
+    if isinstance(cause, asyncpg.exceptions.IntegrityConstraintViolationError):
+        return problem(409, "The change conflicts with existing data and was not saved.", code="conflict",
+                       instance=request.url.path)
+    return None
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
+        return problem(status, exc.detail, code=exc.code, title=exc.title, instance=request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        listing = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, f"The request is invalid: {listing}", code="validation_error",
+                       title="Invalid request", instance=request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is no resource at {request.url.path}. The API lives under /api/v1 (see /docs)."
+        return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, IntegrityError | asyncpg.exceptions.IntegrityConstraintViolationError):
+            mapped = _integrity(request, exc)
+            if mapped is not None:
+                return mapped
+        if _is_connection_error(exc):
+            log.warning("database unavailable: %s", exc.__class__.__name__)
+            return _unavailable(request, exc.__class__.__name__)
+        if isinstance(exc, asyncpg.exceptions.QueryCanceledError) or isinstance(
+            getattr(exc, "orig", None), asyncpg.exceptions.QueryCanceledError
+        ) or "QueryCanceledError" in repr(getattr(exc, "orig", "")):
+            return problem(503, "The query took longer than the service allows and was cancelled. Narrow it "
+                           "(a smaller subtree, fewer periods) or retry later.", code="query_timeout",
+                           instance=request.url.path, headers={"Retry-After": "5"})
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "An unexpected error occurred; nothing was saved. Quote the request_id when reporting it.",
+                       code="internal_error", instance=request.url.path)

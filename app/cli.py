@@ -1,0 +1,82 @@
+"""The `coso` command: serve, migrate, demo-data, openapi."""
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from app.settings import Settings
+
+log = logging.getLogger("coso")
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    from app.db.embedded import start_embedded
+
+    url = start_embedded(settings.data_dir)
+    log.warning("DATABASE_URL is unset: using the embedded PostgreSQL in %s", settings.data_dir)
+    return url
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from app.db.migrations import upgrade
+    from app.logs import configure
+    from app.main import create_app
+
+    log_config = configure(settings.log_level, json_logs=settings.json_logs)
+    url = database_url(settings)
+    upgrade(url)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    log.warning("serving on http://%s:%s (Swagger UI at /docs)", host, port)
+    uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_config=log_config,
+                proxy_headers=True, server_header=False, workers=None)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> None:
+    from app.db.migrations import upgrade
+    from app.logs import configure
+
+    configure(settings.log_level, json_logs=False)
+    upgrade(database_url(settings))
+    print("migrations applied")
+
+
+def _demo_data(args: argparse.Namespace, settings: Settings) -> None:
+    from app.db.migrations import upgrade
+    from app.domain.demo import load_demo_data
+    from app.logs import configure
+
+    configure(settings.log_level, json_logs=False)
+    url = database_url(settings)
+    upgrade(url)
+    summary = asyncio.run(load_demo_data(url))
+    print(summary)
+
+
+def _openapi(args: argparse.Namespace, settings: Settings) -> None:
+    from app.openapi import render
+
+    sys.stdout.write(render())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="coso", description="Party organisations, members, plans, indicators")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply pending migrations, then serve the API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(run=_serve)
+    commands.add_parser("migrate", help="apply pending migrations and exit").set_defaults(run=_migrate)
+    commands.add_parser("demo-data", help="load the sample bloc committee (idempotent)").set_defaults(run=_demo_data)
+    commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(run=_openapi)
+    args = parser.parse_args(argv)
+    args.run(args, Settings())
+
+
+if __name__ == "__main__":
+    main()

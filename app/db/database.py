@@ -1,0 +1,39 @@
+"""The service's handles on PostgreSQL, owned by the app's lifespan (nothing connects at import time).
+
+Two ways in, one server: an asyncpg pool for hot reads (hand-written SQL, JSON built by PostgreSQL), and a
+SQLAlchemy async engine for writes (one session = one transaction per request)."""
+
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.db.urls import asyncpg_dsn, sqlalchemy_url
+
+
+@dataclass(frozen=True)
+class Database:
+    pool: asyncpg.Pool
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+async def open_database(url: str, *, statement_timeout_ms: int, pool_size: int) -> Database:
+    server_settings = {"application_name": "coso", "statement_timeout": str(statement_timeout_ms),
+                       "timezone": "UTC"}
+    # min_size=0: the service starts (and answers 503) while the database is down, and connects when it is back.
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(url), min_size=0, max_size=pool_size, server_settings=server_settings,
+        max_inactive_connection_lifetime=300, timeout=5, command_timeout=statement_timeout_ms / 1000 + 5,
+    )
+    engine = create_async_engine(
+        sqlalchemy_url(url), pool_size=max(pool_size // 2, 2), max_overflow=pool_size // 2, pool_timeout=5,
+        connect_args={"server_settings": server_settings, "timeout": 5},
+    )
+    return Database(pool=pool, engine=engine,
+                    sessionmaker=async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+
+
+async def close_database(db: Database) -> None:
+    await db.pool.close()
+    await db.engine.dispose()

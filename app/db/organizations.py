@@ -1,0 +1,181 @@
+"""Reads of the organisation tree: hand-written SQL on asyncpg, each row rendered to JSON by PostgreSQL.
+
+Every read takes a structure date `as_of`: the placement valid on that date gives parent, path and depth.
+Without one, each unit is shown at its latest placement (the open one, or the last one of a dissolved unit)."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeAlias
+
+import asyncpg
+
+# A pool (each call takes and returns a connection) or one connection (a transaction's own reads).
+Querier: TypeAlias = asyncpg.Pool | asyncpg.Connection
+
+ORG_DOC = """json_build_object(
+    'id', o.id, 'code', o.code, 'name', o.name, 'kind', o.kind, 'category', o.category,
+    'parent_id', p.parent_id, 'depth', p.depth, 'valid_from', o.valid_from, 'valid_to', o.valid_to,
+    'placed_from', p.valid_from, 'placed_to', p.valid_to,
+    'external_ids', coalesce((SELECT array_agg(e.external_id ORDER BY e.external_id)
+                              FROM organization_external_ids e WHERE e.organization_id = o.id), '{}'),
+    'created_at', o.created_at, 'updated_at', o.updated_at, 'version', o.version)::text"""
+
+FROM = "organization_placements p JOIN organizations o ON o.id = p.organization_id"
+
+
+def _placement_on(param: str) -> str:
+    return f"(p.valid_from <= {param} AND (p.valid_to IS NULL OR p.valid_to > {param}))"
+
+
+LATEST = "(p.valid_to IS NOT DISTINCT FROM o.valid_to)"
+
+
+def _active_on(param: str) -> str:
+    return f"(o.valid_from <= {param} AND (o.valid_to IS NULL OR o.valid_to > {param}))"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A unit's identity and where it sat on the structure date asked for."""
+
+    id: uuid.UUID
+    node: int
+    kind: str
+    path: str
+    depth: int
+    parent_id: uuid.UUID | None
+
+
+class _Params:
+    """Numbered parameters for asyncpg, added as the WHERE clause grows."""
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+
+    def __call__(self, value: object) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def _structure(params: _Params, as_of: date | None) -> str:
+    return _placement_on(params(as_of)) if as_of is not None else LATEST
+
+
+async def get_organization(conn: Querier, *, as_of: date | None, org_id: uuid.UUID | None = None,
+                           code: str | None = None, external_id: str | None = None) -> asyncpg.Record | None:
+    """(doc, version) of one unit, or None."""
+    params = _Params()
+    if org_id is not None:
+        key = f"o.id = {params(org_id)}"
+    elif code is not None:
+        key = f"o.code = {params(code)}"
+    else:
+        key = (f"o.id = (SELECT organization_id FROM organization_external_ids "
+               f"WHERE external_id = {params(external_id)})")
+    sql = f"SELECT {ORG_DOC} AS doc, o.version FROM {FROM} WHERE {key} AND {_structure(params, as_of)}"
+    return await conn.fetchrow(sql, *params.values)
+
+
+async def get_placed(conn: Querier, org_id: uuid.UUID, *, as_of: date | None) -> Placed | None:
+    params = _Params()
+    sql = (f"SELECT o.id, o.node, o.kind, p.path, p.depth, p.parent_id FROM {FROM} "
+           f"WHERE o.id = {params(org_id)} AND {_structure(params, as_of)}")
+    row = await conn.fetchrow(sql, *params.values)
+    return Placed(**dict(row)) if row is not None else None
+
+
+def subtree_bounds(path: str) -> tuple[str, str]:
+    """The half-open range of paths below `path` ("/1/5/" → ["/1/5/", "/1/50")): '0' follows '/' in "C" order."""
+    return path, path[:-1] + "0"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    as_of: date | None = None
+    active_on: date | None = None
+    within_path: str | None = None
+    include_root: bool = True
+    parent_id: uuid.UUID | None = None
+    roots_only: bool = False
+    kinds: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    q: str | None = None
+    max_depth: int | None = None
+    after_path: str | None = None
+    after_rank: int | None = None
+    limit: int = 50
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_organizations(conn: Querier, query: ListQuery) -> list[asyncpg.Record]:
+    """A page of units as (doc, path, rank) rows, in (rank, path) order: rank is 0 without `q`."""
+    params = _Params()
+    where = [_structure(params, query.as_of)]
+    if query.active_on is not None:
+        where.append(_active_on(params(query.active_on)))
+    if query.within_path is not None:
+        low, high = subtree_bounds(query.within_path)
+        where.append(f"p.path >= {params(low)} AND p.path < {params(high)}")
+        if not query.include_root:
+            where.append(f"p.path <> {params(low)}")
+    if query.parent_id is not None:
+        where.append(f"p.parent_id = {params(query.parent_id)}")
+    if query.roots_only:
+        where.append("p.parent_id IS NULL")
+    if query.kinds:
+        where.append(f"o.kind = ANY({params(list(query.kinds))}::text[])")
+    if query.categories:
+        where.append(f"o.category = ANY({params(list(query.categories))}::text[])")
+    if query.max_depth is not None:
+        where.append(f"p.depth <= {params(query.max_depth)}")
+    rank = "0"
+    if query.q:
+        raw = params(query.q)
+        pattern = params("%" + _escape_like(query.q) + "%")
+        where.append(f"(o.name_folded LIKE coso_fold({pattern}) OR o.code_folded LIKE coso_fold({pattern}))")
+        # Exact matches first (code, then the name as written), then accent-insensitive exact, then substrings
+        # as written, then the rest; within a rank, tree order.
+        rank = (f"(CASE WHEN o.code = {raw} THEN 0 WHEN lower(o.name) = lower({raw}) THEN 1 "
+                f"WHEN o.name_folded = coso_fold({raw}) THEN 2 "
+                f"WHEN strpos(lower(o.name), lower({raw})) > 0 THEN 3 ELSE 4 END)")
+    if query.after_path is not None:
+        if query.q:
+            where.append(f"({rank}, p.path) > ({params(query.after_rank or 0)}, {params(query.after_path)})")
+        else:
+            where.append(f"p.path > {params(query.after_path)}")
+    sql = (f"SELECT {ORG_DOC} AS doc, p.path, {rank} AS rank FROM {FROM} WHERE {' AND '.join(where)} "
+           f"ORDER BY {'rank, ' if query.q else ''}p.path LIMIT {params(query.limit)}")
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
+    return rows
+
+
+async def ancestors(conn: Querier, path: str, *, as_of: date | None) -> list[str]:
+    """The units on `path`, root first, each as it stood on the structure date (the unit itself excluded)."""
+    nodes = [int(n) for n in path.strip("/").split("/")[:-1]]
+    if not nodes:
+        return []
+    params = _Params()
+    sql = (f"SELECT {ORG_DOC} FROM {FROM} WHERE o.node = ANY({params(nodes)}::bigint[]) "
+           f"AND {_structure(params, as_of)} ORDER BY p.depth")
+    return [r[0] for r in await conn.fetch(sql, *params.values)]
+
+
+async def lineage(conn: Querier, org_id: uuid.UUID) -> list[str]:
+    sql = """
+        SELECT json_build_object(
+            'id', ev.id, 'action', ev.action, 'effective_date', ev.effective_date,
+            'decision_ref', ev.decision_ref, 'note', ev.note, 'recorded_at', ev.recorded_at,
+            'sources', coalesce((SELECT array_agg(l.organization_id ORDER BY l.organization_id)
+                                 FROM lineage_links l WHERE l.event_id = ev.id AND l.role = 'source'), '{}'),
+            'targets', coalesce((SELECT array_agg(l.organization_id ORDER BY l.organization_id)
+                                 FROM lineage_links l WHERE l.event_id = ev.id AND l.role = 'target'), '{}')
+        )::text
+        FROM lineage_events ev
+        WHERE ev.id IN (SELECT event_id FROM lineage_links WHERE organization_id = $1)
+        ORDER BY ev.effective_date, ev.recorded_at"""
+    return [r[0] for r in await conn.fetch(sql, org_id)]

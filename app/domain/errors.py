@@ -1,0 +1,45 @@
+"""Domain errors. They name the rule that was broken (`code`) and say what to do (`detail`); the API layer maps
+each kind to an HTTP status and an RFC 9457 problem in one place (app/api/problems.py)."""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+    title = "Request cannot be processed"
+
+    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The request is well-formed but clashes with the current state (a duplicate, a later change, …)."""
+
+    code = "conflict"
+    title = "Conflict with the current state"
+
+
+class RuleViolation(DomainError):
+    """The request breaks a rule of the domain (which kind may sit under which, no cycles, …)."""
+
+    code = "rule_violation"
+    title = "A rule of the organisation tree is broken"
+
+
+class PreconditionFailed(DomainError):
+    code = "version_mismatch"
+    title = "The resource has changed"
+
+
+class InvalidCursor(DomainError):
+    code = "invalid_cursor"
+    title = "Invalid cursor"

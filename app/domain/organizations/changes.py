@@ -1,0 +1,115 @@
+"""Creating and editing organisations: every rule is checked before anything is written."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import organization_writes as db
+from app.domain.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
+from app.domain.organizations.rules import Kind, describe_allowed_parents, kind_may_sit_under
+
+
+async def check_code_free(session: AsyncSession, code: str, *, for_id: uuid.UUID | None = None) -> None:
+    owner = await db.find_by_code(session, code)
+    if owner is not None and owner.id != for_id:
+        raise Conflict(f"The code {code!r} is already used by organisation {owner.id} ({owner.name}); codes are "
+                       "unique, also among dissolved units.", code="duplicate_code", existing_id=str(owner.id))
+
+
+async def check_external_ids_free(session: AsyncSession, external_ids: Sequence[str],
+                                  *, for_id: uuid.UUID | None = None) -> None:
+    if len(set(external_ids)) != len(external_ids):
+        raise RuleViolation("An external identifier is listed twice.", code="duplicate_external_id")
+    taken = {e: o for e, o in (await db.external_id_owners(session, external_ids)).items() if o != for_id}
+    if taken:
+        listing = ", ".join(f"{e} (organisation {o})" for e, o in sorted(taken.items()))
+        raise Conflict(f"External identifiers already belong to other organisations: {listing}.",
+                       code="duplicate_external_id")
+
+
+def check_kind_under(kind: Kind, parent: db.OrgRow | None) -> None:
+    parent_kind = Kind(parent.kind) if parent else None
+    if not kind_may_sit_under(kind, parent_kind):
+        where = f"under {parent.code} ({parent.kind})" if parent else "at the root of the tree"
+        raise RuleViolation(f"A {kind.value} cannot sit {where}: it may sit {describe_allowed_parents(kind)}.",
+                            code="parent_kind_not_allowed")
+
+
+async def parent_placement_on(session: AsyncSession, parent: db.OrgRow, day: date) -> db.PlacementRow:
+    """The parent's placement from `day` on, checking that it is alive then and not re-placed later."""
+    if parent.valid_to is not None:
+        raise Conflict(f"Organisation {parent.code} is dissolved (from {parent.valid_to}); nothing can be placed "
+                       "under a dissolved unit.", code="parent_dissolved")
+    if parent.valid_from > day:
+        raise RuleViolation(f"Organisation {parent.code} was only founded on {parent.valid_from}; nothing can sit "
+                            f"under it on {day}.", code="parent_not_yet_founded")
+    latest = await db.last_placement(session, parent.id)
+    assert latest is not None, "every organisation has a placement"
+    if latest.valid_from > day:
+        raise Conflict(f"Organisation {parent.code} was re-placed on {latest.valid_from}, after {day}; record "
+                       "changes in date order (use a date on or after that one).", code="later_change_recorded")
+    return latest
+
+
+async def load_parent(session: AsyncSession, parent_id: uuid.UUID) -> db.OrgRow:
+    parent = await db.get_org(session, parent_id, for_update=True)
+    if parent is None:
+        raise RuleViolation(f"The parent organisation {parent_id} does not exist.", code="parent_not_found")
+    return parent
+
+
+async def create_organization(session: AsyncSession, *, code: str, name: str, kind: Kind, category: str | None,
+                              parent_id: uuid.UUID | None, valid_from: date, external_ids: Sequence[str],
+                              decision_ref: str | None, note: str | None) -> uuid.UUID:
+    await db.lock_structure(session, exclusive=False)
+    parent = await load_parent(session, parent_id) if parent_id is not None else None
+    check_kind_under(kind, parent)
+    parent_placement = await parent_placement_on(session, parent, valid_from) if parent else None
+    await check_code_free(session, code)
+    await check_external_ids_free(session, external_ids)
+    org_id, node = await db.insert_org(session, code=code, name=name, kind=kind.value, category=category,
+                                       valid_from=valid_from)
+    await db.insert_placement(session, org_id=org_id, node=node, parent=parent_placement, valid_from=valid_from)
+    await db.set_external_ids(session, org_id, external_ids)
+    await db.record_lineage(session, action="create", effective_date=valid_from, decision_ref=decision_ref,
+                            note=note, sources=[], targets=[org_id])
+    return org_id
+
+
+async def update_organization(session: AsyncSession, *, org_id: uuid.UUID, changes: dict[str, Any],
+                              expected_version: int | None) -> None:
+    """Correct a unit's attributes (code, name, kind, category, external_ids). Where it sits changes only by
+    a reorganisation (move, merge, split, dissolve), which keeps the history."""
+    org = await db.get_org(session, org_id, for_update=True)
+    if org is None:
+        raise NotFound(f"No organisation with id {org_id} exists.", code="organization_not_found")
+    if expected_version is not None and expected_version != org.version:
+        raise PreconditionFailed(f"Organisation {org.code} is at version {org.version}, not {expected_version}: "
+                                 "someone changed it since you read it. Read it again and reapply your change.",
+                                 current_version=org.version)
+    if "code" in changes and changes["code"] != org.code:
+        await check_code_free(session, changes["code"], for_id=org.id)
+    if "kind" in changes and changes["kind"] != org.kind:
+        await _check_kind_change(session, org, Kind(changes["kind"]))
+    if "external_ids" in changes:
+        external_ids = changes.pop("external_ids")
+        await check_external_ids_free(session, external_ids, for_id=org.id)
+        await db.set_external_ids(session, org.id, external_ids)
+    values = {k: (v.value if isinstance(v, Kind) else v) for k, v in changes.items()}
+    await db.update_org(session, org.id, values)
+
+
+async def _check_kind_change(session: AsyncSession, org: db.OrgRow, kind: Kind) -> None:
+    placement = await db.last_placement(session, org.id)
+    assert placement is not None
+    parent = await db.get_org(session, placement.parent_id) if placement.parent_id else None
+    check_kind_under(kind, parent)
+    children = await db.get_orgs(session, await db.open_children(session, org.id))
+    for child in children.values():
+        if not kind_may_sit_under(Kind(child.kind), kind):
+            raise RuleViolation(f"{org.code} cannot become a {kind.value}: its child {child.code} is a {child.kind}, "
+                                f"which may sit {describe_allowed_parents(Kind(child.kind))}.",
+                                code="parent_kind_not_allowed")

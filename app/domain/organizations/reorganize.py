@@ -1,0 +1,204 @@
+"""Reorganisations, as the 2025 mergers did them: move, merge, split, dissolve.
+
+Each is one atomic operation from an effective date on, recorded as a lineage event (what became what, when, by
+which decision). Placements before that date are kept, so `as_of` still answers with the old tree. Changes to a
+subtree must be recorded in date order: one dated before a change already recorded there is refused."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import organization_writes as db
+from app.domain.errors import Conflict, NotFound, RuleViolation
+from app.domain.organizations.changes import (
+    check_kind_under,
+    create_organization,
+    load_parent,
+    parent_placement_on,
+)
+from app.domain.organizations.rules import Kind
+
+
+@dataclass(frozen=True)
+class NewUnit:
+    code: str
+    name: str
+    kind: Kind | None = None
+    category: str | None = None
+    parent_id: uuid.UUID | None = None
+    external_ids: Sequence[str] = ()
+    children: Sequence[uuid.UUID] = field(default_factory=tuple)
+
+
+async def _living(session: AsyncSession, org_id: uuid.UUID, day: date, *, role: str) -> db.OrgRow:
+    org = await db.get_org(session, org_id, for_update=True)
+    if org is None:
+        raise NotFound(f"No organisation with id {org_id} exists ({role}).", code="organization_not_found")
+    if org.valid_to is not None:
+        raise Conflict(f"Organisation {org.code} is already dissolved (from {org.valid_to}).",
+                       code="organization_dissolved")
+    if org.valid_from >= day:
+        raise RuleViolation(f"Organisation {org.code} was founded on {org.valid_from}; a reorganisation of it must "
+                            "be dated after that.", code="before_founding")
+    return org
+
+
+async def _placement_on(session: AsyncSession, org: db.OrgRow, day: date) -> db.PlacementRow:
+    placement = await db.placement_on(session, org.id, day)
+    if placement is None:
+        raise RuleViolation(f"Organisation {org.code} has no place in the tree on {day}.", code="not_placed")
+    return placement
+
+
+async def _check_no_later_change(session: AsyncSession, org: db.OrgRow, placement: db.PlacementRow,
+                                 day: date) -> None:
+    for later in await db.subtree_placements(session, placement.path):
+        if later.valid_from > day or (later.valid_to is not None and later.valid_to > day):
+            raise Conflict(f"A change dated after {day} is already recorded in the subtree of {org.code}; record "
+                           "reorganisations in date order.", code="later_change_recorded")
+
+
+async def _move(session: AsyncSession, org: db.OrgRow, new_parent: db.OrgRow, day: date) -> int:
+    check_kind_under(Kind(org.kind), new_parent)
+    placement = await _placement_on(session, org, day)
+    target = await parent_placement_on(session, new_parent, day)
+    if target.path.startswith(placement.path):
+        raise RuleViolation(f"{org.code} cannot move under {new_parent.code}: {new_parent.code} is "
+                            f"{'the unit itself' if new_parent.id == org.id else 'inside its subtree'}, which "
+                            "would make a cycle.", code="cycle")
+    await _check_no_later_change(session, org, placement, day)
+    return await db.reparent_subtree(
+        session, old_path=placement.path, new_path=target.path + f"{org.node}/",
+        depth_shift=target.depth + 1 - placement.depth, root_id=org.id, new_parent_id=new_parent.id, day=day)
+
+
+async def _end(session: AsyncSession, org: db.OrgRow, day: date) -> None:
+    placement = await _placement_on(session, org, day)
+    await _check_no_later_change(session, org, placement, day)
+    await db.close_placements(session, [org.id], day)
+    await db.update_org(session, org.id, {"valid_to": day})
+
+
+async def move_organization(session: AsyncSession, *, org_id: uuid.UUID, parent_id: uuid.UUID, day: date,
+                            decision_ref: str | None, note: str | None) -> int:
+    """Move a unit, with its whole subtree, under a new parent from `day` on. Returns how many units moved."""
+    await db.lock_structure(session, exclusive=True)
+    org = await _living(session, org_id, day, role="the unit to move")
+    parent = await load_parent(session, parent_id)
+    current = await _placement_on(session, org, day)
+    if current.parent_id == parent.id:
+        raise RuleViolation(f"{org.code} already sits under {parent.code} on {day}.", code="already_there")
+    moved = await _move(session, org, parent, day)
+    await db.update_org(session, org.id, {})
+    await db.record_lineage(session, action="move", effective_date=day, decision_ref=decision_ref,
+                            note=note or f"moved under {parent.code}", sources=[org.id], targets=[org.id])
+    return moved
+
+
+async def dissolve_organization(session: AsyncSession, *, org_id: uuid.UUID, day: date, decision_ref: str | None,
+                                note: str | None) -> None:
+    await db.lock_structure(session, exclusive=True)
+    org = await _living(session, org_id, day, role="the unit to dissolve")
+    children = await db.get_orgs(session, await db.children_on(session, org.id, day))
+    if children:
+        codes = ", ".join(sorted(c.code for c in children.values())[:10])
+        raise Conflict(f"{org.code} still has {len(children)} unit(s) under it on {day} ({codes}); move or dissolve "
+                       "them first, or merge the unit into another.", code="has_children")
+    await _end(session, org, day)
+    await db.record_lineage(session, action="dissolve", effective_date=day, decision_ref=decision_ref, note=note,
+                            sources=[org.id], targets=[])
+
+
+async def merge_organizations(session: AsyncSession, *, source_ids: Sequence[uuid.UUID], into_id: uuid.UUID | None,
+                              into: NewUnit | None, day: date, decision_ref: str | None,
+                              note: str | None) -> uuid.UUID:
+    """Merge units into one (a new unit, or an existing one that absorbs them): their children move under it and
+    the sources end on `day`. Returns the id of the merged unit."""
+    if (into_id is None) == (into is None):
+        raise RuleViolation("Give either `into_id` (an existing unit absorbs the others) or `into` (a new unit).",
+                            code="merge_target")
+    if len(set(source_ids)) != len(source_ids) or len(source_ids) < (2 if into else 1):
+        raise RuleViolation("A merge needs distinct sources: at least two into a new unit, one into an existing "
+                            "unit.", code="merge_sources")
+    await db.lock_structure(session, exclusive=True)
+    sources = [await _living(session, s, day, role="a merge source") for s in source_ids]
+    placements = [await _placement_on(session, s, day) for s in sources]
+    if into is not None:
+        parents = {p.parent_id for p in placements}
+        parent_id = into.parent_id or (parents.pop() if len(parents) == 1 else None)
+        if parent_id is None and len(parents) != 1:
+            raise RuleViolation("The sources sit under different parents; say where the merged unit goes "
+                                "(`into.parent_id`).", code="merge_parent")
+        kinds = {s.kind for s in sources}
+        kind = into.kind or (Kind(kinds.pop()) if len(kinds) == 1 else None)
+        if kind is None:
+            raise RuleViolation("The sources are of different kinds; give `into.kind`.", code="merge_kind")
+        target_id = await create_organization(
+            session, code=into.code, name=into.name, kind=kind, category=into.category or sources[0].category,
+            parent_id=parent_id, valid_from=day, external_ids=into.external_ids, decision_ref=decision_ref,
+            note=f"created by merging {', '.join(s.code for s in sources)}")
+        target = await db.get_org(session, target_id, for_update=True)
+        assert target is not None
+    else:
+        assert into_id is not None
+        if into_id in source_ids:
+            raise RuleViolation("The unit that absorbs the others cannot also be a source.", code="merge_target")
+        target = await _living(session, into_id, day, role="the merge target")
+        target_placement = await _placement_on(session, target, day)
+        inside = next((s for s, p in zip(sources, placements, strict=True)
+                       if target_placement.path.startswith(p.path)), None)
+        if inside is not None:
+            raise RuleViolation(f"{target.code} lies inside {inside.code}, one of the sources.", code="cycle")
+    for source in sources:
+        for child in (await db.get_orgs(session, await db.children_on(session, source.id, day),
+                                        for_update=True)).values():
+            await _move(session, child, target, day)
+        await _end(session, source, day)
+    await db.record_lineage(session, action="merge", effective_date=day, decision_ref=decision_ref, note=note,
+                            sources=[s.id for s in sources], targets=[target.id])
+    return target.id
+
+
+async def split_organization(session: AsyncSession, *, org_id: uuid.UUID, parts: Sequence[NewUnit], day: date,
+                             decision_ref: str | None, note: str | None) -> list[uuid.UUID]:
+    """Split a unit into new ones (under the same parent unless a part says otherwise); each of its children goes
+    to the part that lists it, and the unit ends on `day`. Returns the ids of the parts."""
+    if len(parts) < 2:
+        raise RuleViolation("A split needs at least two parts.", code="split_parts")
+    await db.lock_structure(session, exclusive=True)
+    org = await _living(session, org_id, day, role="the unit to split")
+    placement = await _placement_on(session, org, day)
+    children = set(await db.children_on(session, org.id, day))
+    listed = [c for part in parts for c in part.children]
+    twice = {c for c in listed if listed.count(c) > 1}
+    unknown = set(listed) - children
+    missing = children - set(listed)
+    if twice or unknown or missing:
+        problems = []
+        if missing:
+            problems.append(f"not assigned to any part: {', '.join(sorted(map(str, missing)))}")
+        if unknown:
+            problems.append(f"not children of {org.code} on {day}: {', '.join(sorted(map(str, unknown)))}")
+        if twice:
+            problems.append(f"assigned twice: {', '.join(sorted(map(str, twice)))}")
+        raise RuleViolation("Every child of the unit must go to exactly one part; " + "; ".join(problems) + ".",
+                            code="split_children")
+    part_ids = []
+    for part in parts:
+        part_id = await create_organization(
+            session, code=part.code, name=part.name, kind=part.kind or Kind(org.kind),
+            category=part.category or org.category, parent_id=part.parent_id or placement.parent_id,
+            valid_from=day, external_ids=part.external_ids, decision_ref=decision_ref,
+            note=f"created by splitting {org.code}")
+        new_unit = await db.get_org(session, part_id, for_update=True)
+        assert new_unit is not None
+        for child in (await db.get_orgs(session, part.children, for_update=True)).values():
+            await _move(session, child, new_unit, day)
+        part_ids.append(part_id)
+    await _end(session, org, day)
+    await db.record_lineage(session, action="split", effective_date=day, decision_ref=decision_ref, note=note,
+                            sources=[org.id], targets=part_ids)
+    return part_ids

@@ -1,0 +1,74 @@
+"""The application factory. Nothing connects at import time: the lifespan owns the database handles."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.api import health, organizations, problems, reference
+from app.api.request_context import RequestContextMiddleware
+from app.db.database import close_database, open_database
+from app.db.migrations import head_revision
+from app.settings import Settings
+
+log = logging.getLogger("coso")
+
+DESCRIPTION = """
+Grassroots Party organisations, their members, the tasks of the plans implementing Resolution 21-NQ/TW, and the
+indicators those plans set.
+
+* Errors are RFC 9457 `application/problem+json`; `type` names the rule that was broken.
+* Lists answer `{"items": [...], "next_cursor": ...}`; pass `next_cursor` back as `cursor` (keyset paging).
+* `as_of=YYYY-MM-DD` answers with the organisation tree as it stood on that day.
+* Every response carries `X-Request-ID` (yours, if you send one).
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings, *, database_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = await open_database(database_url, statement_timeout_ms=settings.statement_timeout_ms,
+                                           pool_size=settings.pool_size)
+        try:
+            yield
+        finally:
+            await close_database(app.state.db)
+
+    app = FastAPI(title="coso", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  generate_unique_id_function=_operation_id,
+                  swagger_ui_parameters={"persistAuthorization": True})
+    app.state.settings = settings
+    app.state.migration_head = head_revision()
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(reference.router)
+    app.include_router(organizations.router)
+    _document_problems(app)
+    return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Error responses are application/problem+json, not the application/json FastAPI assumes."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for path in schema["paths"].values():
+                for operation in path.values():
+                    for code, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if code[0] in "45" and "application/json" in content:
+                            content[problems.PROBLEM_JSON] = content.pop("application/json")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,33 @@
+"""Service settings, read from the environment (and a `.env` file) by pydantic-settings."""
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("coso"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COSO_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "COSO_DATABASE_URL"),
+        description="postgresql://user:password@host:port/db; unset = embedded PostgreSQL in data_dir",
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_page_size: int = 50
+    max_page_size: int = 500
+    max_subtree_depth: int = 20
+    statement_timeout_ms: int = 15_000
+    pool_size: int = 10
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    json_logs: bool = True

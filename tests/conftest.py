@@ -1,0 +1,107 @@
+"""Test wiring: a real PostgreSQL (DATABASE_URL's server, in a throwaway database, or an embedded one),
+migrations once per session, the app over ASGI, and every table emptied after each test.
+
+Why truncate rather than roll back: the service reads through an asyncpg pool and writes through SQLAlchemy, and
+some tests drive a real server process; one outer transaction cannot span those connections."""
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.db.embedded import start_embedded
+from app.db.migrations import upgrade
+from app.db.urls import asyncpg_dsn
+from app.main import create_app
+from app.settings import Settings
+
+
+def _replace_database(dsn: str, name: str) -> str:
+    base, _, query = dsn.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        with tempfile.TemporaryDirectory(prefix="coso-test-") as tmp:
+            path = Path(tmp)
+            path.chmod(0o755)
+            url = start_embedded(path, cleanup="delete")
+            upgrade(url)
+            yield url
+        return
+    name = f"coso_test_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(asyncpg_dsn(server_url))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = _replace_database(asyncpg_dsn(server_url), name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, timezone="Asia/Ho_Chi_Minh", json_logs=False)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, database_url=database_url)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(asyncpg_dsn(database_url), min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://coso.test") as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(db_pool: asyncpg.Pool) -> AsyncIterator[None]:
+    yield
+    pool = db_pool
+    tables = await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                              "AND tablename <> 'alembic_version'")
+    if tables:
+        await pool.execute("TRUNCATE " + ", ".join(f'"{t[0]}"' for t in tables) + " RESTART IDENTITY CASCADE")
+
+
+async def count_rows(pool: asyncpg.Pool, table: str) -> int:
+    value: int = await pool.fetchval(f'SELECT count(*) FROM "{table}"')
+    return value
+
+
+async def snapshot(pool: asyncpg.Pool) -> dict[str, Any]:
+    """Every row of every table, to prove a refused request wrote nothing."""
+    tables = [r[0] for r in await pool.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+    return {t: sorted(map(repr, await pool.fetch(f'SELECT * FROM "{t}"'))) for t in tables}
