@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from app.settings import Settings
@@ -20,6 +21,10 @@ def database_url(settings: Settings) -> str:
     return url
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
@@ -33,6 +38,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
     log.warning("serving on http://%s:%s (Swagger UI at /docs)", host, port)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exit normally then, so that the embedded
+    # PostgreSQL is stopped by its exit hook instead of being left running.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_config=log_config,
                 proxy_headers=True, server_header=False, workers=None)
 

@@ -31,6 +31,15 @@ def upgrade() -> None:
         RETURN lower(unaccent('unaccent'::regdictionary, value))
         """
     )
+    # The path segment of a unit (see app/db/paths.py): its node in hex behind a length character, so that byte
+    # order is numeric order.
+    op.execute(
+        """
+        CREATE FUNCTION coso_path_segment(node bigint) RETURNS text
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+        RETURN chr(48 + length(to_hex(node))) || to_hex(node)
+        """
+    )
     op.create_table(
         "organizations",
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -128,4 +137,5 @@ def downgrade() -> None:
     op.drop_table("organization_external_ids")
     op.drop_table("organization_placements")
     op.drop_table("organizations")
+    op.execute("DROP FUNCTION coso_path_segment(bigint)")
     op.execute("DROP FUNCTION coso_fold(text)")

