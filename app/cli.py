@@ -35,6 +35,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     log_config = configure(settings.log_level, json_logs=settings.json_logs)
     url = database_url(settings)
     upgrade(url)
+    _announce_first_key(url, embedded=not settings.database_url)
     host = args.host or settings.host
     port = args.port or settings.port
     log.warning("serving on http://%s:%s (Swagger UI at /docs)", host, port)
@@ -43,6 +44,39 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_config=log_config,
                 proxy_headers=True, server_header=False, workers=None)
+
+
+def _announce_first_key(url: str, *, embedded: bool) -> None:
+    import asyncpg
+
+    from app.db.urls import asyncpg_dsn
+    from app.keys_cli import ensure_first_key
+
+    token = asyncio.run(ensure_first_key(url, embedded=embedded))
+    if token:
+        log.warning("LOCAL DEMO ONLY: created an admin key for this embedded database (shown once): %s", token)
+        return
+
+    async def has_keys() -> bool:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM api_keys WHERE revoked_at IS NULL)")
+            return found
+        finally:
+            await conn.close()
+
+    if not asyncio.run(has_keys()):
+        log.warning("no API keys yet: every call will get 401. Create the first admin key with "
+                    "`coso keys create --name admin --role admin --pii` (same DATABASE_URL).")
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> None:
+    from app.db.migrations import upgrade
+    from app.keys_cli import run
+
+    url = database_url(settings)
+    upgrade(url)
+    run(args, url)
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -82,6 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply pending migrations and exit").set_defaults(run=_migrate)
     commands.add_parser("demo-data", help="load the sample bloc committee (idempotent)").set_defaults(run=_demo_data)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(run=_openapi)
+    from app.keys_cli import add_commands
+
+    add_commands(commands)
+    commands.choices["keys"].set_defaults(run=_keys)
     args = parser.parse_args(argv)
     args.run(args, Settings())
 

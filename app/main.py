@@ -5,13 +5,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import health, organizations, problems, reference
+from app.api import audit, health, keys, organizations, problems, reference
+from app.api.auth import authenticate
 from app.api.request_context import RequestContextMiddleware
+from app.api.responses import problems as problem_docs
 from app.db.database import close_database, open_database
 from app.db.migrations import head_revision
+from app.domain.keys import AccessCache
+from app.domain.tokens import JwtConfig
 from app.settings import Settings
 
 log = logging.getLogger("coso")
@@ -36,6 +40,7 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = await open_database(database_url, statement_timeout_ms=settings.statement_timeout_ms,
                                            pool_size=settings.pool_size)
+        app.state.access = AccessCache(app.state.db.pool, ttl=settings.access_cache_seconds)
         try:
             yield
         finally:
@@ -46,11 +51,17 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
                   swagger_ui_parameters={"persistAuthorization": True})
     app.state.settings = settings
     app.state.migration_head = head_revision()
+    app.state.jwt = JwtConfig(secret=settings.jwt_secret, jwks_file=settings.jwt_jwks_file,
+                              jwks_url=settings.jwt_jwks_url, issuer=settings.jwt_issuer,
+                              audience=settings.jwt_audience, role_claim=settings.jwt_role_claim,
+                              scopes_claim=settings.jwt_scopes_claim, pii_claim=settings.jwt_pii_claim)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     problems.install(app)
     app.include_router(health.router)
-    app.include_router(reference.router)
-    app.include_router(organizations.router)
+    # Every /api/v1 route requires credentials: set here, once, and checked by a test that walks the routes.
+    authenticated = [Depends(authenticate)]
+    for router in (reference.router, organizations.router, keys.router, audit.router):
+        app.include_router(router, dependencies=authenticated, responses=problem_docs(401, 403))
     _document_problems(app)
     return app
 

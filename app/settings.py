@@ -29,5 +29,14 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 15_000
     pool_size: int = 10
     max_body_bytes: int = 1_048_576
+    access_cache_seconds: float = Field(default=5.0, description="How long a key check or a scope is reused")
+    jwt_secret: str | None = Field(default=None, description="Shared secret for HS256 tokens")
+    jwt_jwks_file: Path | None = Field(default=None, description="A JWKS file with the identity provider's keys")
+    jwt_jwks_url: str | None = Field(default=None, description="…or the URL it publishes them at")
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_role_claim: str = "role"
+    jwt_scopes_claim: str = "org_scopes"
+    jwt_pii_claim: str = "pii"
     log_level: str = "INFO"
     json_logs: bool = True

@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.database import Database
+from app.domain.audit import AUDITED
 from app.settings import Settings
 
 
@@ -36,6 +37,9 @@ async def transaction(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
     (nothing half-written) when anything raises. A failed commit raises, so it can never become a 2xx."""
     async with db.sessionmaker() as session, session.begin():
         yield session
+        # A change without its audit row must be impossible: refuse to commit one.
+        if not session.info.get(AUDITED):
+            raise RuntimeError("a write reached commit without an audit row; rolled back")
 
 
 ReadPool = Annotated[asyncpg.Pool, Depends(get_pool)]

@@ -7,7 +7,8 @@ from asyncpg import Record
 from fastapi import APIRouter, Header, Path, Query, status
 from starlette.responses import Response
 
-from app.api.deps import ActiveOn, AsOf, Cursor, Limit, ReadPool, SettingsDep, Today, Transaction
+from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, Writer
+from app.api.deps import ActiveOn, AsOf, Cursor, Limit, Today
 from app.api.organization_models import (
     DissolveRequest,
     LineagePage,
@@ -24,6 +25,7 @@ from app.api.responses import problems
 from app.api.types import items_response, json_response, nfc, page_response
 from app.db import organizations as queries
 from app.db.organization_writes import driver_connection
+from app.db.scope import WHOLE_TREE
 from app.domain.organizations import changes, reorganize, tree
 from app.domain.organizations.rules import Category, Kind
 
@@ -32,6 +34,12 @@ router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 OrgId = Annotated[uuid.UUID, Path(description="The organisation's id")]
 IfMatch = Annotated[str | None, Header(description='The version you read, e.g. "3": refuses the change (412) if '
                                                    "someone changed the unit since")]
+
+
+async def _fresh(writer: Writer, org_id: uuid.UUID) -> Record:
+    """The unit as written, read inside the request's transaction (the pool cannot see it before commit)."""
+    return await tree.read_organization(await driver_connection(writer.session), scope=WHOLE_TREE, as_of=None,
+                                        org_id=org_id)
 
 
 def _one(row: Record, *, status_code: int = 200, created: uuid.UUID | None = None) -> Response:
@@ -43,7 +51,7 @@ def _one(row: Record, *, status_code: int = 200, created: uuid.UUID | None = Non
 
 @router.get("", response_model=OrganizationPage, responses=problems(400))
 async def list_organizations(
-    pool: ReadPool, settings: SettingsDep, as_of: AsOf = None, active_on: ActiveOn = None,
+    reader: ReaderDep, as_of: AsOf = None, active_on: ActiveOn = None,
     kind: Annotated[list[Kind] | None, Query(description="One or more kinds")] = None,
     category: Annotated[list[Category] | None, Query(description="One or more categories")] = None,
     parent_id: Annotated[uuid.UUID | None, Query(description="Direct children of this unit")] = None,
@@ -54,128 +62,130 @@ async def list_organizations(
     limit: Limit = 50, cursor: Cursor = None,
 ) -> Response:
     """List organisations in tree order (or by relevance with `q`), filtered, keyset-paged."""
-    within_path = await tree.resolve_within(pool, within, as_of=as_of) if within else None
+    within_path = await tree.resolve_within(reader.pool, within, scope=reader.scope, as_of=as_of) if within else None
     query = queries.ListQuery(as_of=as_of, active_on=active_on, within_path=within_path, parent_id=parent_id,
                               kinds=[k.value for k in kind or ()], categories=[c.value for c in category or ()],
                               q=nfc(q) if q else None, limit=limit)
-    return page_response(await tree.page_organizations(pool, query, cursor))
+    return page_response(await tree.page_organizations(reader.pool, query, cursor, scope=reader.scope))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OrganizationRead, responses=problems(409))
-async def create_organization(body: OrganizationCreate, session: Transaction, today: Today) -> Response:
+async def create_organization(body: OrganizationCreate, writer: EditorDep, today: Today) -> Response:
     """Create an organisation under a parent (kind rules checked), or a root."""
     org_id = await changes.create_organization(
-        session, code=body.code, name=body.name, kind=body.kind, category=body.category,
-        parent_id=body.parent_id, valid_from=body.valid_from or today, external_ids=body.external_ids,
-        decision_ref=body.decision_ref, note=body.note)
-    row = await tree.read_organization(await driver_connection(session), as_of=None, org_id=org_id)
-    return _one(row, status_code=201, created=org_id)
+        writer.session, actor=writer.actor, scope=writer.scope, code=body.code, name=body.name, kind=body.kind,
+        category=body.category, parent_id=body.parent_id, valid_from=body.valid_from or today,
+        external_ids=body.external_ids, decision_ref=body.decision_ref, note=body.note)
+    return _one(await _fresh(writer, org_id), status_code=201, created=org_id)
 
 
 @router.get("/by_code/{code}", response_model=OrganizationRead, responses=problems(404))
-async def get_organization_by_code(code: str, pool: ReadPool, as_of: AsOf = None) -> Response:
+async def get_organization_by_code(code: str, reader: ReaderDep, as_of: AsOf = None) -> Response:
     """Read one organisation by its code."""
-    return _one(await tree.read_organization(pool, as_of=as_of, code=nfc(code)))
+    return _one(await tree.read_organization(reader.pool, scope=reader.scope, as_of=as_of, code=nfc(code)))
 
 
 @router.get("/by_external_id/{external_id}", response_model=OrganizationRead, responses=problems(404))
-async def get_organization_by_external_id(external_id: str, pool: ReadPool, as_of: AsOf = None) -> Response:
+async def get_organization_by_external_id(external_id: str, reader: ReaderDep, as_of: AsOf = None) -> Response:
     """Read one organisation by an identifier another system gave it ("system:id")."""
-    return _one(await tree.read_organization(pool, as_of=as_of, external_id=external_id))
+    return _one(await tree.read_organization(reader.pool, scope=reader.scope, as_of=as_of, external_id=external_id))
 
 
 @router.post("/merge", status_code=status.HTTP_201_CREATED, response_model=OrganizationRead,
              responses=problems(404, 409))
-async def merge_organizations(body: MergeRequest, session: Transaction, today: Today) -> Response:
+async def merge_organizations(body: MergeRequest, writer: ReorganizerDep, today: Today) -> Response:
     """Merge units into a new one (`into`) or into an existing one (`into_id`) from `effective_date`: their
     children move under it and the sources end. Answers the merged unit."""
     into = reorganize.NewUnit(**body.into.model_dump()) if body.into else None
     target_id = await reorganize.merge_organizations(
-        session, source_ids=body.source_ids, into_id=body.into_id, into=into, day=body.effective_date or today,
+        writer.session, actor=writer.actor, scope=writer.scope, source_ids=body.source_ids, into_id=body.into_id,
+        into=into, day=body.effective_date or today,
         decision_ref=body.decision_ref, note=body.note)
-    row = await tree.read_organization(await driver_connection(session), as_of=None, org_id=target_id)
-    return _one(row, status_code=201, created=target_id)
+    return _one(await _fresh(writer, target_id), status_code=201, created=target_id)
 
 
 @router.get("/{organization_id}", response_model=OrganizationRead, responses=problems(404))
-async def get_organization(organization_id: OrgId, pool: ReadPool, as_of: AsOf = None) -> Response:
+async def get_organization(organization_id: OrgId, reader: ReaderDep, as_of: AsOf = None) -> Response:
     """Read one organisation (as it stood on `as_of`, if given)."""
-    return _one(await tree.read_organization(pool, as_of=as_of, org_id=organization_id))
+    return _one(await tree.read_organization(reader.pool, scope=reader.scope, as_of=as_of, org_id=organization_id))
 
 
 @router.patch("/{organization_id}", response_model=OrganizationRead, responses=problems(404, 409, 412))
-async def update_organization(organization_id: OrgId, body: OrganizationUpdate, session: Transaction,
+async def update_organization(organization_id: OrgId, body: OrganizationUpdate, writer: EditorDep,
                               if_match: IfMatch = None) -> Response:
     """Correct code, name, kind, category or external identifiers. Send `If-Match` to guard against lost
     updates. Moving the unit is a reorganisation (`/move`)."""
     expected = int(if_match.strip('W/"')) if if_match and if_match.strip('W/"').isdigit() else None
-    await changes.update_organization(session, org_id=organization_id,
+    await changes.update_organization(writer.session, actor=writer.actor, scope=writer.scope, org_id=organization_id,
                                       changes=body.model_dump(exclude_unset=True), expected_version=expected)
-    return _one(await tree.read_organization(await driver_connection(session), as_of=None, org_id=organization_id))
+    return _one(await _fresh(writer, organization_id))
 
 
 @router.get("/{organization_id}/children", response_model=OrganizationPage, responses=problems(400, 404))
-async def list_children(organization_id: OrgId, pool: ReadPool, as_of: AsOf = None, active_on: ActiveOn = None,
+async def list_children(organization_id: OrgId, reader: ReaderDep, as_of: AsOf = None, active_on: ActiveOn = None,
                         limit: Limit = 50, cursor: Cursor = None) -> Response:
     """The units directly under this one."""
-    await tree.placed(pool, organization_id, as_of=as_of)
+    await tree.placed(reader.pool, organization_id, scope=reader.scope, as_of=as_of)
     query = queries.ListQuery(as_of=as_of, active_on=active_on, parent_id=organization_id, limit=limit)
-    return page_response(await tree.page_organizations(pool, query, cursor))
+    return page_response(await tree.page_organizations(reader.pool, query, cursor, scope=reader.scope))
 
 
 @router.get("/{organization_id}/ancestors", response_model=OrganizationPage, responses=problems(404))
-async def list_ancestors(organization_id: OrgId, pool: ReadPool, as_of: AsOf = None) -> Response:
-    """The path from the root down to this unit's parent, root first (one page, never more than the depth)."""
-    return items_response(await tree.ancestors(pool, organization_id, as_of=as_of))
+async def list_ancestors(organization_id: OrgId, reader: ReaderDep, as_of: AsOf = None) -> Response:
+    """The path from the root (or the top of the caller's scope) down to this unit's parent, root first (one
+    page, never more than the depth)."""
+    return items_response(await tree.ancestors(reader.pool, organization_id, scope=reader.scope, as_of=as_of))
 
 
 @router.get("/{organization_id}/subtree", response_model=OrganizationPage, responses=problems(400, 404))
-async def list_subtree(organization_id: OrgId, pool: ReadPool, as_of: AsOf = None, active_on: ActiveOn = None,
+async def list_subtree(organization_id: OrgId, reader: ReaderDep, as_of: AsOf = None, active_on: ActiveOn = None,
                        max_depth: Annotated[int | None, Query(ge=0, le=20, description="Levels below the unit "
                                                               "(0 = the unit alone)")] = None,
                        limit: Limit = 50, cursor: Cursor = None) -> Response:
     """This unit and everything under it, depth-first in tree order, keyset-paged."""
-    root = await tree.placed(pool, organization_id, as_of=as_of)
+    root = await tree.placed(reader.pool, organization_id, scope=reader.scope, as_of=as_of)
     query = queries.ListQuery(as_of=as_of, active_on=active_on, within_path=root.path, limit=limit,
                               max_depth=root.depth + max_depth if max_depth is not None else None)
-    return page_response(await tree.page_organizations(pool, query, cursor))
+    return page_response(await tree.page_organizations(reader.pool, query, cursor, scope=reader.scope))
 
 
 @router.get("/{organization_id}/lineage", response_model=LineagePage, responses=problems(404))
-async def list_lineage(organization_id: OrgId, pool: ReadPool) -> Response:
+async def list_lineage(organization_id: OrgId, reader: ReaderDep) -> Response:
     """Every structural event this unit took part in (created, moved, merged, split, dissolved), oldest first."""
-    return items_response(await tree.lineage(pool, organization_id))
+    return items_response(await tree.lineage(reader.pool, organization_id, scope=reader.scope))
 
 
 @router.post("/{organization_id}/move", response_model=OrganizationRead, responses=problems(404, 409))
-async def move_organization(organization_id: OrgId, body: MoveRequest, session: Transaction,
+async def move_organization(organization_id: OrgId, body: MoveRequest, writer: ReorganizerDep,
                             today: Today) -> Response:
     """Move the unit with its whole subtree under a new parent from `effective_date` (the old place stays in
     the history)."""
-    await reorganize.move_organization(session, org_id=organization_id, parent_id=body.parent_id,
+    await reorganize.move_organization(writer.session, actor=writer.actor, scope=writer.scope,
+                                       org_id=organization_id, parent_id=body.parent_id,
                                        day=body.effective_date or today, decision_ref=body.decision_ref,
                                        note=body.note)
-    return _one(await tree.read_organization(await driver_connection(session), as_of=None, org_id=organization_id))
+    return _one(await _fresh(writer, organization_id))
 
 
 @router.post("/{organization_id}/dissolve", response_model=OrganizationRead, responses=problems(404, 409))
-async def dissolve_organization(organization_id: OrgId, body: DissolveRequest, session: Transaction,
+async def dissolve_organization(organization_id: OrgId, body: DissolveRequest, writer: ReorganizerDep,
                                 today: Today) -> Response:
     """End the unit on `effective_date`. It must have no units left under it then."""
-    await reorganize.dissolve_organization(session, org_id=organization_id, day=body.effective_date or today,
+    await reorganize.dissolve_organization(writer.session, actor=writer.actor, scope=writer.scope,
+                                           org_id=organization_id, day=body.effective_date or today,
                                            decision_ref=body.decision_ref, note=body.note)
-    return _one(await tree.read_organization(await driver_connection(session), as_of=None, org_id=organization_id))
+    return _one(await _fresh(writer, organization_id))
 
 
 @router.post("/{organization_id}/split", status_code=status.HTTP_201_CREATED, response_model=SplitResult,
              responses=problems(404, 409))
-async def split_organization(organization_id: OrgId, body: SplitRequest, session: Transaction,
+async def split_organization(organization_id: OrgId, body: SplitRequest, writer: ReorganizerDep,
                              today: Today) -> Response:
     """Split the unit into new ones from `effective_date`; each child goes to the part that lists it."""
     parts = [reorganize.NewUnit(**p.model_dump()) for p in body.parts]
-    ids = await reorganize.split_organization(session, org_id=organization_id, parts=parts,
+    ids = await reorganize.split_organization(writer.session, actor=writer.actor, scope=writer.scope,
+                                              org_id=organization_id, parts=parts,
                                               day=body.effective_date or today, decision_ref=body.decision_ref,
                                               note=body.note)
-    conn = await driver_connection(session)
-    docs = [(await tree.read_organization(conn, as_of=None, org_id=i))["doc"] for i in ids]
+    docs = [(await _fresh(writer, i))["doc"] for i in ids]
     return json_response(b'{"items":[' + ",".join(docs).encode() + b'],"next_cursor":null}', status_code=201)

@@ -1,7 +1,7 @@
 """RFC 9457 problem details: every error the service answers has this shape, built here and only here."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -10,12 +10,13 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.api.request_context import current_request_id
+from app.domain.access import Forbidden, Unauthenticated
 from app.domain.errors import Conflict, DomainError, InvalidCursor, NotFound, PreconditionFailed, RuleViolation
 
 log = logging.getLogger("coso.errors")
@@ -29,6 +30,8 @@ _STATUS: dict[type[DomainError], int] = {
     RuleViolation: 422,
     PreconditionFailed: 412,
     InvalidCursor: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
 }
 
 # Known constraints → what a person should read (unique violations and friends that slip past the domain checks).
@@ -72,6 +75,10 @@ def problem(status: int, detail: str, *, code: str | None = None, title: str | N
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# HTTP errors raised outside the domain that still name a rule (the body limit is enforced while reading the body).
+_HTTP_PROBLEMS: dict[int, tuple[str, str]] = {413: ("body_too_large", "Content Too Large")}
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -82,27 +89,40 @@ def _unavailable(request: Request, why: str) -> Response:
 
 
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
+    OSError,  # includes TimeoutError; what asyncpg raises when it cannot reach the server at all
+    asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
     PoolTimeout,
-    TimeoutError,
+)
+
+# Failures that come from the database (or the way to it). They get their own handler so that FastAPI's
+# ExceptionMiddleware answers them, inside the request-id middleware: Starlette runs the catch-all `Exception`
+# handler outside every middleware and re-raises after answering, so its answers carry no X-Request-ID and each
+# request during a database outage would print a traceback.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError, asyncpg.exceptions.PostgresError, asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError, OSError,
 )
 
 
-def _is_connection_error(exc: BaseException) -> bool:
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, _CONNECTION_ERRORS):
-            return True
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
-            return True
+        yield seen
         seen = seen.__cause__ or seen.__context__
-    return False
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    return any(isinstance(e, _CONNECTION_ERRORS) or (isinstance(e, DBAPIError) and e.connection_invalidated)
+               for e in _chain(exc))
+
+
+def _is_query_timeout(exc: BaseException) -> bool:
+    return any(isinstance(e, asyncpg.exceptions.QueryCanceledError) for e in _chain(exc))
 
 
 def _integrity(request: Request, exc: BaseException) -> Response | None:
@@ -122,7 +142,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
-        return problem(status, exc.detail, code=exc.code, title=exc.title, instance=request.url.path, **exc.extra)
+        headers = {"WWW-Authenticate": 'Bearer realm="coso"'} if status == 401 else None
+        return problem(status, exc.detail, code=exc.code, title=exc.title, instance=request.url.path,
+                       headers=headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -136,23 +158,33 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no resource at {request.url.path}. The API lives under /api/v1 (see /docs)."
-        return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+        code, title = _HTTP_PROBLEMS.get(exc.status_code, (None, None))
+        return problem(exc.status_code, detail, code=code, title=title, instance=request.url.path,
+                       headers=exc.headers)
+
+    async def database_error(request: Request, exc: Exception) -> Response:
+        return _unexpected(request, exc)
+
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, database_error)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, IntegrityError | asyncpg.exceptions.IntegrityConstraintViolationError):
-            mapped = _integrity(request, exc)
-            if mapped is not None:
-                return mapped
-        if _is_connection_error(exc):
-            log.warning("database unavailable: %s", exc.__class__.__name__)
-            return _unavailable(request, exc.__class__.__name__)
-        if isinstance(exc, asyncpg.exceptions.QueryCanceledError) or isinstance(
-            getattr(exc, "orig", None), asyncpg.exceptions.QueryCanceledError
-        ) or "QueryCanceledError" in repr(getattr(exc, "orig", "")):
-            return problem(503, "The query took longer than the service allows and was cancelled. Narrow it "
-                           "(a smaller subtree, fewer periods) or retry later.", code="query_timeout",
-                           instance=request.url.path, headers={"Retry-After": "5"})
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "An unexpected error occurred; nothing was saved. Quote the request_id when reporting it.",
-                       code="internal_error", instance=request.url.path)
+        return _unexpected(request, exc)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, IntegrityError | asyncpg.exceptions.IntegrityConstraintViolationError):
+        mapped = _integrity(request, exc)
+        if mapped is not None:
+            return mapped
+    if _is_query_timeout(exc):
+        return problem(503, "The query took longer than the service allows and was cancelled. Narrow it "
+                       "(a smaller subtree, fewer periods) or retry later.", code="query_timeout",
+                       instance=request.url.path, headers={"Retry-After": "5"})
+    if _is_connection_error(exc):
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        return _unavailable(request, exc.__class__.__name__)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "An unexpected error occurred; nothing was saved. Quote the request_id when reporting it.",
+                   code="internal_error", instance=request.url.path)

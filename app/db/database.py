@@ -26,9 +26,11 @@ async def open_database(url: str, *, statement_timeout_ms: int, pool_size: int) 
         asyncpg_dsn(url), min_size=0, max_size=pool_size, server_settings=server_settings,
         max_inactive_connection_lifetime=300, timeout=5, command_timeout=statement_timeout_ms / 1000 + 5,
     )
+    # pool_pre_ping: after the database restarts, pooled connections are dead; without the ping the first write
+    # per stale connection fails (503) instead of reconnecting. One round trip per write transaction.
     engine = create_async_engine(
         sqlalchemy_url(url), pool_size=max(pool_size // 2, 2), max_overflow=pool_size // 2, pool_timeout=5,
-        connect_args={"server_settings": server_settings, "timeout": 5},
+        pool_pre_ping=True, connect_args={"server_settings": server_settings, "timeout": 5},
     )
     return Database(pool=pool, engine=engine,
                     sessionmaker=async_sessionmaker(engine, expire_on_commit=False, autoflush=False))

@@ -22,7 +22,7 @@ from app.db.tables import (
     OrganizationPlacement,
 )
 
-_STRUCTURE_LOCK = 0x636F736F  # "coso"
+STRUCTURE_LOCK = 0x636F736F  # "coso"
 
 ORG = Organization.__table__  # type: ignore[attr-defined]
 PLACEMENT = OrganizationPlacement.__table__  # type: ignore[attr-defined]
@@ -40,7 +40,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
 
 async def lock_structure(session: AsyncSession, *, exclusive: bool) -> None:
     fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await session.execute(text(f"SELECT {fn}(:key)"), {"key": _STRUCTURE_LOCK})
+    await session.execute(text(f"SELECT {fn}(:key)"), {"key": STRUCTURE_LOCK})
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import TypeAlias
 import asyncpg
 
 from app.db.paths import nodes_of, subtree_bounds
+from app.db.scope import Scope, scope_sql
 
 # A pool (each call takes and returns a connection) or one connection (a transaction's own reads).
 Querier: TypeAlias = asyncpg.Pool | asyncpg.Connection
@@ -61,11 +62,15 @@ class _Params:
         return f"${len(self.values)}"
 
 
+def _with(cte: str) -> str:
+    return f"WITH {cte}" if cte else ""
+
+
 def _structure(params: _Params, as_of: date | None) -> str:
     return _placement_on(params(as_of)) if as_of is not None else LATEST
 
 
-async def get_organization(conn: Querier, *, as_of: date | None, org_id: uuid.UUID | None = None,
+async def get_organization(conn: Querier, *, scope: Scope, as_of: date | None, org_id: uuid.UUID | None = None,
                            code: str | None = None, external_id: str | None = None) -> asyncpg.Record | None:
     """(doc, version) of one unit, or None."""
     params = _Params()
@@ -76,14 +81,17 @@ async def get_organization(conn: Querier, *, as_of: date | None, org_id: uuid.UU
     else:
         key = (f"o.id = (SELECT organization_id FROM organization_external_ids "
                f"WHERE external_id = {params(external_id)})")
-    sql = f"SELECT {ORG_DOC} AS doc, o.version FROM {FROM} WHERE {key} AND {_structure(params, as_of)}"
+    cte, in_scope = scope_sql(params, scope, as_of)
+    sql = (f"{_with(cte)} SELECT {ORG_DOC} AS doc, o.version FROM {FROM} "
+           f"WHERE {key} AND {_structure(params, as_of)} AND {in_scope}")
     return await conn.fetchrow(sql, *params.values)
 
 
-async def get_placed(conn: Querier, org_id: uuid.UUID, *, as_of: date | None) -> Placed | None:
+async def get_placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> Placed | None:
     params = _Params()
-    sql = (f"SELECT o.id, o.node, o.kind, p.path, p.depth, p.parent_id FROM {FROM} "
-           f"WHERE o.id = {params(org_id)} AND {_structure(params, as_of)}")
+    cte, in_scope = scope_sql(params, scope, as_of)
+    sql = (f"{_with(cte)} SELECT o.id, o.node, o.kind, p.path, p.depth, p.parent_id FROM {FROM} "
+           f"WHERE o.id = {params(org_id)} AND {_structure(params, as_of)} AND {in_scope}")
     row = await conn.fetchrow(sql, *params.values)
     return Placed(**dict(row)) if row is not None else None
 
@@ -109,10 +117,11 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def list_organizations(conn: Querier, query: ListQuery) -> list[asyncpg.Record]:
+async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -> list[asyncpg.Record]:
     """A page of units as (doc, path, rank) rows, in (rank, path) order: rank is 0 without `q`."""
     params = _Params()
-    where = [_structure(params, query.as_of)]
+    cte, in_scope = scope_sql(params, scope, query.as_of)
+    where = [_structure(params, query.as_of), in_scope]
     if query.active_on is not None:
         where.append(_active_on(params(query.active_on)))
     if query.within_path is not None:
@@ -145,20 +154,22 @@ async def list_organizations(conn: Querier, query: ListQuery) -> list[asyncpg.Re
             where.append(f"({rank}, p.path) > ({params(query.after_rank or 0)}, {params(query.after_path)})")
         else:
             where.append(f"p.path > {params(query.after_path)}")
-    sql = (f"SELECT {ORG_DOC} AS doc, p.path, {rank} AS rank FROM {FROM} WHERE {' AND '.join(where)} "
+    sql = (f"{_with(cte)} SELECT {ORG_DOC} AS doc, p.path, {rank} AS rank FROM {FROM} WHERE {' AND '.join(where)} "
            f"ORDER BY {'rank, ' if query.q else ''}p.path LIMIT {params(query.limit)}")
     rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
     return rows
 
 
-async def ancestors(conn: Querier, path: str, *, as_of: date | None) -> list[str]:
-    """The units on `path`, root first, each as it stood on the structure date (the unit itself excluded)."""
+async def ancestors(conn: Querier, path: str, *, scope: Scope, as_of: date | None) -> list[str]:
+    """The units on `path`, root first, each as it stood on the structure date (the unit itself excluded; units
+    above the caller's scope too)."""
     nodes = nodes_of(path)[:-1]
     if not nodes:
         return []
     params = _Params()
-    sql = (f"SELECT {ORG_DOC} FROM {FROM} WHERE o.node = ANY({params(nodes)}::bigint[]) "
-           f"AND {_structure(params, as_of)} ORDER BY p.depth")
+    cte, in_scope = scope_sql(params, scope, as_of)
+    sql = (f"{_with(cte)} SELECT {ORG_DOC} FROM {FROM} WHERE o.node = ANY({params(nodes)}::bigint[]) "
+           f"AND {_structure(params, as_of)} AND {in_scope} ORDER BY p.depth")
     return [r[0] for r in await conn.fetch(sql, *params.values)]
 
 
@@ -176,3 +187,8 @@ async def lineage(conn: Querier, org_id: uuid.UUID) -> list[str]:
         WHERE ev.id IN (SELECT event_id FROM lineage_links WHERE organization_id = $1)
         ORDER BY ev.effective_date, ev.recorded_at"""
     return [r[0] for r in await conn.fetch(sql, org_id)]
+
+
+async def existing(conn: Querier, org_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await conn.fetch("SELECT id FROM organizations WHERE id = ANY($1::uuid[])", list(org_ids))
+    return {r[0] for r in rows}

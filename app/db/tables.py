@@ -3,9 +3,11 @@
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Computed,
@@ -15,13 +17,14 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Text,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
 NAMING_CONVENTION = {
@@ -140,3 +143,50 @@ class LineageLink(SQLModel, table=True):
     organization_id: uuid.UUID = Field(sa_column=Column(
         UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True))
     role: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    """A system's credential. Only a hash of the secret is kept; `key_id` is the public part used to find it."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint("role IN ('viewer', 'editor', 'admin', 'auditor')", name="role"),)
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    key_id: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    secret_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    role: str = Field(sa_column=Column(Text, nullable=False))
+    scopes: list[uuid.UUID] = Field(sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False,
+                                                     server_default=text("'{}'")))
+    pii: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    created_at: datetime = Field(sa_column=_now())
+    created_by: str | None = Field(sa_column=Column(Text, nullable=True))
+    expires_at: datetime | None = Field(sa_column=Column(DateTime(timezone=True), nullable=True))
+    revoked_at: datetime | None = Field(sa_column=Column(DateTime(timezone=True), nullable=True))
+    last_used_at: datetime | None = Field(sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when, with the values before and after. Append-only (a trigger refuses the rest)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint("actor_kind IN ('key', 'jwt', 'system')", name="actor_kind"),
+        Index("ix_audit_log_entity", "entity", "entity_id", "id"),
+        Index("ix_audit_log_actor", "actor_id", "id"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+    id: int = Field(sa_column=Column(BigInteger, Identity(always=True), primary_key=True))
+    at: datetime = Field(sa_column=_now())
+    actor_kind: str = Field(sa_column=Column(Text, nullable=False))
+    actor_id: str = Field(sa_column=Column(Text, nullable=False))
+    actor_name: str | None = Field(sa_column=Column(Text, nullable=True))
+    request_id: str | None = Field(sa_column=Column(Text, nullable=True))
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    entity: str = Field(sa_column=Column(Text, nullable=False))
+    entity_id: uuid.UUID | None = Field(sa_column=Column(UUID(as_uuid=True), nullable=True))
+    organization_id: uuid.UUID | None = Field(sa_column=Column(UUID(as_uuid=True), nullable=True))
+    before: dict[str, Any] | None = Field(sa_column=Column(JSONB, nullable=True))
+    after: dict[str, Any] | None = Field(sa_column=Column(JSONB, nullable=True))

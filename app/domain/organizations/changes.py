@@ -5,9 +5,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import organization_writes as db
+from app.db import organizations as reads
+from app.db.scope import WHOLE_TREE, Scope, outside_scope
+from app.domain import audit
+from app.domain.access import Actor, Forbidden
 from app.domain.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
 from app.domain.organizations.rules import Kind, describe_allowed_parents, kind_may_sit_under
 
@@ -61,9 +66,42 @@ async def load_parent(session: AsyncSession, parent_id: uuid.UUID) -> db.OrgRow:
     return parent
 
 
-async def create_organization(session: AsyncSession, *, code: str, name: str, kind: Kind, category: str | None,
-                              parent_id: uuid.UUID | None, valid_from: date, external_ids: Sequence[str],
-                              decision_ref: str | None, note: str | None) -> uuid.UUID:
+async def org_doc(session: AsyncSession, org_id: uuid.UUID) -> dict[str, Any]:
+    """The unit as the API shows it, inside the transaction (for the audit log's before and after)."""
+    row = await reads.get_organization(await db.driver_connection(session), scope=WHOLE_TREE, as_of=None,
+                                       org_id=org_id)
+    assert row is not None
+    doc: dict[str, Any] = orjson.loads(row["doc"])
+    return doc
+
+
+async def guard(session: AsyncSession, scope: Scope, *org_ids: uuid.UUID | None) -> None:
+    """Writes touch only units inside the caller's scope; outside is the same as missing."""
+    outside = await outside_scope(await db.driver_connection(session), scope, [o for o in org_ids if o])
+    if outside:
+        raise NotFound(f"No organisation with id {sorted(map(str, outside))[0]} exists.",
+                       code="organization_not_found")
+
+
+async def create_organization(session: AsyncSession, *, actor: Actor, scope: Scope, code: str, name: str,
+                              kind: Kind, category: str | None, parent_id: uuid.UUID | None, valid_from: date,
+                              external_ids: Sequence[str], decision_ref: str | None, note: str | None) -> uuid.UUID:
+    if parent_id is None and not scope.whole_tree:
+        raise Forbidden("Only a caller covering the whole tree may create a root organisation.")
+    if parent_id is not None and await outside_scope(await db.driver_connection(session), scope, [parent_id]):
+        raise RuleViolation(f"The parent organisation {parent_id} does not exist.", code="parent_not_found")
+    org_id = await create_unit(session, code=code, name=name, kind=kind, category=category, parent_id=parent_id,
+                               valid_from=valid_from, external_ids=external_ids, decision_ref=decision_ref,
+                               note=note)
+    await audit.record(session, actor, action="create", entity="organization", entity_id=org_id,
+                       organization_id=org_id, before=None, after=await org_doc(session, org_id))
+    return org_id
+
+
+async def create_unit(session: AsyncSession, *, code: str, name: str, kind: Kind, category: str | None,
+                      parent_id: uuid.UUID | None, valid_from: date, external_ids: Sequence[str],
+                      decision_ref: str | None, note: str | None) -> uuid.UUID:
+    """Create a unit (rules checked, lineage recorded); the caller has checked scope and writes the audit row."""
     await db.lock_structure(session, exclusive=False)
     parent = await load_parent(session, parent_id) if parent_id is not None else None
     check_kind_under(kind, parent)
@@ -79,10 +117,11 @@ async def create_organization(session: AsyncSession, *, code: str, name: str, ki
     return org_id
 
 
-async def update_organization(session: AsyncSession, *, org_id: uuid.UUID, changes: dict[str, Any],
-                              expected_version: int | None) -> None:
+async def update_organization(session: AsyncSession, *, actor: Actor, scope: Scope, org_id: uuid.UUID,
+                              changes: dict[str, Any], expected_version: int | None) -> None:
     """Correct a unit's attributes (code, name, kind, category, external_ids). Where it sits changes only by
     a reorganisation (move, merge, split, dissolve), which keeps the history."""
+    await guard(session, scope, org_id)
     org = await db.get_org(session, org_id, for_update=True)
     if org is None:
         raise NotFound(f"No organisation with id {org_id} exists.", code="organization_not_found")
@@ -94,12 +133,15 @@ async def update_organization(session: AsyncSession, *, org_id: uuid.UUID, chang
         await check_code_free(session, changes["code"], for_id=org.id)
     if "kind" in changes and changes["kind"] != org.kind:
         await _check_kind_change(session, org, Kind(changes["kind"]))
+    before = await org_doc(session, org.id)
     if "external_ids" in changes:
         external_ids = changes.pop("external_ids")
         await check_external_ids_free(session, external_ids, for_id=org.id)
         await db.set_external_ids(session, org.id, external_ids)
     values = {k: (v.value if isinstance(v, Kind) else v) for k, v in changes.items()}
     await db.update_org(session, org.id, values)
+    await audit.record(session, actor, action="update", entity="organization", entity_id=org.id,
+                       organization_id=org.id, before=before, after=await org_doc(session, org.id))
 
 
 async def _check_kind_change(session: AsyncSession, org: db.OrgRow, kind: Kind) -> None:

@@ -13,11 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import organization_writes as db
 from app.db.paths import child_path
+from app.db.scope import Scope
+from app.domain import audit
+from app.domain.access import Actor, Forbidden
 from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.organizations.changes import (
     check_kind_under,
-    create_organization,
+    create_unit,
+    guard,
     load_parent,
+    org_doc,
     parent_placement_on,
 )
 from app.domain.organizations.rules import Kind
@@ -83,10 +88,13 @@ async def _end(session: AsyncSession, org: db.OrgRow, day: date) -> None:
     await db.update_org(session, org.id, {"valid_to": day})
 
 
-async def move_organization(session: AsyncSession, *, org_id: uuid.UUID, parent_id: uuid.UUID, day: date,
-                            decision_ref: str | None, note: str | None) -> int:
-    """Move a unit, with its whole subtree, under a new parent from `day` on. Returns how many units moved."""
+async def move_organization(session: AsyncSession, *, actor: Actor, scope: Scope, org_id: uuid.UUID,
+                            parent_id: uuid.UUID, day: date, decision_ref: str | None, note: str | None) -> int:
+    """Move a unit, with its whole subtree, under a new parent from `day` on. Returns how many units moved.
+    The caller needs rights on both ends: the unit and its new parent."""
     await db.lock_structure(session, exclusive=True)
+    await guard(session, scope, org_id, parent_id)
+    before = await org_doc(session, org_id)
     org = await _living(session, org_id, day, role="the unit to move")
     parent = await load_parent(session, parent_id)
     current = await _placement_on(session, org, day)
@@ -96,12 +104,17 @@ async def move_organization(session: AsyncSession, *, org_id: uuid.UUID, parent_
     await db.update_org(session, org.id, {})
     await db.record_lineage(session, action="move", effective_date=day, decision_ref=decision_ref,
                             note=note or f"moved under {parent.code}", sources=[org.id], targets=[org.id])
+    await audit.record(session, actor, action="move", entity="organization", entity_id=org.id,
+                       organization_id=org.id, before=before,
+                       after={**await org_doc(session, org.id), "effective_date": day, "units_moved": moved})
     return moved
 
 
-async def dissolve_organization(session: AsyncSession, *, org_id: uuid.UUID, day: date, decision_ref: str | None,
-                                note: str | None) -> None:
+async def dissolve_organization(session: AsyncSession, *, actor: Actor, scope: Scope, org_id: uuid.UUID, day: date,
+                                decision_ref: str | None, note: str | None) -> None:
     await db.lock_structure(session, exclusive=True)
+    await guard(session, scope, org_id)
+    before = await org_doc(session, org_id)
     org = await _living(session, org_id, day, role="the unit to dissolve")
     children = await db.get_orgs(session, await db.children_on(session, org.id, day))
     if children:
@@ -111,10 +124,12 @@ async def dissolve_organization(session: AsyncSession, *, org_id: uuid.UUID, day
     await _end(session, org, day)
     await db.record_lineage(session, action="dissolve", effective_date=day, decision_ref=decision_ref, note=note,
                             sources=[org.id], targets=[])
+    await audit.record(session, actor, action="dissolve", entity="organization", entity_id=org.id,
+                       organization_id=org.id, before=before, after=await org_doc(session, org.id))
 
 
-async def merge_organizations(session: AsyncSession, *, source_ids: Sequence[uuid.UUID], into_id: uuid.UUID | None,
-                              into: NewUnit | None, day: date, decision_ref: str | None,
+async def merge_organizations(session: AsyncSession, *, actor: Actor, scope: Scope, source_ids: Sequence[uuid.UUID],
+                              into_id: uuid.UUID | None, into: NewUnit | None, day: date, decision_ref: str | None,
                               note: str | None) -> uuid.UUID:
     """Merge units into one (a new unit, or an existing one that absorbs them): their children move under it and
     the sources end on `day`. Returns the id of the merged unit."""
@@ -125,19 +140,24 @@ async def merge_organizations(session: AsyncSession, *, source_ids: Sequence[uui
         raise RuleViolation("A merge needs distinct sources: at least two into a new unit, one into an existing "
                             "unit.", code="merge_sources")
     await db.lock_structure(session, exclusive=True)
+    await guard(session, scope, *source_ids, into_id, into.parent_id if into else None)
     sources = [await _living(session, s, day, role="a merge source") for s in source_ids]
     placements = [await _placement_on(session, s, day) for s in sources]
+    before = {"sources": [await org_doc(session, s.id) for s in sources]}
     if into is not None:
         parents = {p.parent_id for p in placements}
         parent_id = into.parent_id or (parents.pop() if len(parents) == 1 else None)
         if parent_id is None and len(parents) != 1:
             raise RuleViolation("The sources sit under different parents; say where the merged unit goes "
                                 "(`into.parent_id`).", code="merge_parent")
+        if parent_id is None and not scope.whole_tree:
+            raise Forbidden("Only a caller covering the whole tree may create a root organisation.")
+        await guard(session, scope, parent_id)  # the merged unit lands there: rights on that end too
         kinds = {s.kind for s in sources}
         kind = into.kind or (Kind(kinds.pop()) if len(kinds) == 1 else None)
         if kind is None:
             raise RuleViolation("The sources are of different kinds; give `into.kind`.", code="merge_kind")
-        target_id = await create_organization(
+        target_id = await create_unit(
             session, code=into.code, name=into.name, kind=kind, category=into.category or sources[0].category,
             parent_id=parent_id, valid_from=day, external_ids=into.external_ids, decision_ref=decision_ref,
             note=f"created by merging {', '.join(s.code for s in sources)}")
@@ -160,18 +180,29 @@ async def merge_organizations(session: AsyncSession, *, source_ids: Sequence[uui
         await _end(session, source, day)
     await db.record_lineage(session, action="merge", effective_date=day, decision_ref=decision_ref, note=note,
                             sources=[s.id for s in sources], targets=[target.id])
+    await audit.record(session, actor, action="merge", entity="organization", entity_id=target.id,
+                       organization_id=target.id, before=before, diff=False,
+                       after={"target": await org_doc(session, target.id), "effective_date": day,
+                              "sources": [await org_doc(session, s.id) for s in sources]})
     return target.id
 
 
-async def split_organization(session: AsyncSession, *, org_id: uuid.UUID, parts: Sequence[NewUnit], day: date,
-                             decision_ref: str | None, note: str | None) -> list[uuid.UUID]:
+async def split_organization(session: AsyncSession, *, actor: Actor, scope: Scope, org_id: uuid.UUID,
+                             parts: Sequence[NewUnit], day: date, decision_ref: str | None,
+                             note: str | None) -> list[uuid.UUID]:
     """Split a unit into new ones (under the same parent unless a part says otherwise); each of its children goes
     to the part that lists it, and the unit ends on `day`. Returns the ids of the parts."""
     if len(parts) < 2:
         raise RuleViolation("A split needs at least two parts.", code="split_parts")
     await db.lock_structure(session, exclusive=True)
+    await guard(session, scope, org_id)
     org = await _living(session, org_id, day, role="the unit to split")
+    before = await org_doc(session, org_id)
     placement = await _placement_on(session, org, day)
+    landing = {p.parent_id or placement.parent_id for p in parts}
+    if None in landing and not scope.whole_tree:
+        raise Forbidden("Only a caller covering the whole tree may create a root organisation.")
+    await guard(session, scope, *landing)  # the parts land there: rights on that end too
     children = set(await db.children_on(session, org.id, day))
     listed = [c for part in parts for c in part.children]
     twice = {c for c in listed if listed.count(c) > 1}
@@ -189,7 +220,7 @@ async def split_organization(session: AsyncSession, *, org_id: uuid.UUID, parts:
                             code="split_children")
     part_ids = []
     for part in parts:
-        part_id = await create_organization(
+        part_id = await create_unit(
             session, code=part.code, name=part.name, kind=part.kind or Kind(org.kind),
             category=part.category or org.category, parent_id=part.parent_id or placement.parent_id,
             valid_from=day, external_ids=part.external_ids, decision_ref=decision_ref,
@@ -202,4 +233,8 @@ async def split_organization(session: AsyncSession, *, org_id: uuid.UUID, parts:
     await _end(session, org, day)
     await db.record_lineage(session, action="split", effective_date=day, decision_ref=decision_ref, note=note,
                             sources=[org.id], targets=part_ids)
+    await audit.record(session, actor, action="split", entity="organization", entity_id=org.id,
+                       organization_id=org.id, before=before, diff=False,
+                       after={"source": await org_doc(session, org.id), "effective_date": day,
+                              "parts": [await org_doc(session, p) for p in part_ids]})
     return part_ids

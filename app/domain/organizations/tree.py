@@ -7,6 +7,7 @@ from datetime import date
 import asyncpg
 
 from app.db import organizations as db
+from app.db.scope import Scope
 from app.domain.errors import NotFound, RuleViolation
 from app.domain.pagination import Page, decode_cursor, encode_cursor
 
@@ -15,10 +16,11 @@ def _on(as_of: date | None) -> str:
     return f" on {as_of.isoformat()}" if as_of else ""
 
 
-async def read_organization(conn: db.Querier, *, as_of: date | None, org_id: uuid.UUID | None = None,
+async def read_organization(conn: db.Querier, *, scope: Scope, as_of: date | None, org_id: uuid.UUID | None = None,
                             code: str | None = None, external_id: str | None = None) -> asyncpg.Record:
-    """(doc, version) of one unit."""
-    doc = await db.get_organization(conn, as_of=as_of, org_id=org_id, code=code, external_id=external_id)
+    """(doc, version) of one unit. Outside the scope is the same as missing."""
+    doc = await db.get_organization(conn, scope=scope, as_of=as_of, org_id=org_id, code=code,
+                                    external_id=external_id)
     if doc is None:
         what = (f"id {org_id}" if org_id else f"code {code!r}" if code is not None
                 else f"external identifier {external_id!r}")
@@ -27,8 +29,8 @@ async def read_organization(conn: db.Querier, *, as_of: date | None, org_id: uui
     return doc
 
 
-async def placed(conn: db.Querier, org_id: uuid.UUID, *, as_of: date | None) -> db.Placed:
-    found = await db.get_placed(conn, org_id, as_of=as_of)
+async def placed(conn: db.Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed:
+    found = await db.get_placed(conn, org_id, scope=scope, as_of=as_of)
     if found is None:
         raise NotFound(f"No organisation with id {org_id}{' existed' + _on(as_of) if as_of else ' exists'}.",
                        code="organization_not_found")
@@ -42,12 +44,13 @@ def _query_fingerprint(query: db.ListQuery) -> str:
     return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
 
 
-async def page_organizations(conn: db.Querier, query: db.ListQuery, cursor: str | None) -> Page:
+async def page_organizations(conn: db.Querier, query: db.ListQuery, cursor: str | None, *, scope: Scope) -> Page:
     fingerprint = _query_fingerprint(query)
     if cursor:
         key = decode_cursor(cursor, kind="org:" + fingerprint)
         query = db.ListQuery(**{**query.__dict__, "after_path": str(key["p"]), "after_rank": int(key.get("r", 0))})
-    rows = await db.list_organizations(conn, db.ListQuery(**{**query.__dict__, "limit": query.limit + 1}))
+    rows = await db.list_organizations(conn, db.ListQuery(**{**query.__dict__, "limit": query.limit + 1}),
+                                       scope=scope)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     next_cursor = encode_cursor({"k": "org:" + fingerprint, "p": rows[-1]["path"], "r": rows[-1]["rank"]}) \
@@ -55,19 +58,19 @@ async def page_organizations(conn: db.Querier, query: db.ListQuery, cursor: str 
     return Page(items=[r["doc"] for r in rows], next_cursor=next_cursor)
 
 
-async def resolve_within(conn: db.Querier, within: uuid.UUID, *, as_of: date | None) -> str:
-    found = await db.get_placed(conn, within, as_of=as_of)
+async def resolve_within(conn: db.Querier, within: uuid.UUID, *, scope: Scope, as_of: date | None) -> str:
+    found = await db.get_placed(conn, within, scope=scope, as_of=as_of)
     if found is None:
         raise RuleViolation(f"The organisation given as `within` ({within}) does not exist{_on(as_of)}.",
                             code="within_not_found")
     return found.path
 
 
-async def ancestors(conn: db.Querier, org_id: uuid.UUID, *, as_of: date | None) -> list[str]:
-    unit = await placed(conn, org_id, as_of=as_of)
-    return await db.ancestors(conn, unit.path, as_of=as_of)
+async def ancestors(conn: db.Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> list[str]:
+    unit = await placed(conn, org_id, scope=scope, as_of=as_of)
+    return await db.ancestors(conn, unit.path, scope=scope, as_of=as_of)
 
 
-async def lineage(conn: db.Querier, org_id: uuid.UUID) -> list[str]:
-    await placed(conn, org_id, as_of=None)
+async def lineage(conn: db.Querier, org_id: uuid.UUID, *, scope: Scope) -> list[str]:
+    await placed(conn, org_id, scope=scope, as_of=None)
     return await db.lineage(conn, org_id)

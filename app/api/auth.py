@@ -1,0 +1,101 @@
+"""Authentication and authorisation as chained dependencies. Every /api/v1 route requires `authenticate`
+(set on the routers in app/main.py, and checked by a test that walks the routes); reads get the caller's scope
+through `Reader`, writes get it with the actor through `Writer`, so no route handles credentials itself."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.deps import DatabaseDep, Transaction
+from app.api.request_context import current_request_id
+from app.db.scope import Scope
+from app.domain.access import Actor, Caller, Permission, Unauthenticated
+from app.domain.keys import AccessCache
+from app.domain.tokens import JwtConfig, caller_from_jwt
+
+bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="An API key (`coso_…`) or a JWT from the configured identity provider.")
+
+
+async def authenticate(request: Request,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated("This API needs credentials: send `Authorization: Bearer <API key or JWT>`.")
+    token = credentials.credentials
+    cache: AccessCache = request.app.state.access
+    if token.count(".") == 2:
+        config: JwtConfig = request.app.state.jwt
+        return await caller_from_jwt(token, config)
+    return await cache.caller_for_key(token)
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+def access_cache(request: Request) -> AccessCache:
+    cache: AccessCache = request.app.state.access
+    return cache
+
+
+AccessCacheDep = Annotated[AccessCache, Depends(access_cache)]
+
+
+async def caller_scope(request: Request, caller: CallerDep) -> Scope:
+    cache: AccessCache = request.app.state.access
+    return await cache.scope_of(caller)
+
+
+ScopeDep = Annotated[Scope, Depends(caller_scope)]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What a read needs: where to read from, and what the caller may see."""
+
+    pool: asyncpg.Pool
+    scope: Scope
+    caller: Caller
+
+
+def reader(db: DatabaseDep, caller: CallerDep, scope: ScopeDep) -> Reader:
+    caller.require(Permission.read)
+    return Reader(pool=db.pool, scope=scope, caller=caller)
+
+
+@dataclass(frozen=True)
+class Writer:
+    """What a write needs: the request's transaction, who is writing (for the audit log), and its scope."""
+
+    session: AsyncSession
+    actor: Actor
+    scope: Scope
+
+
+def _writer(permission: Permission) -> object:
+    def dependency(session: Transaction, caller: CallerDep, scope: ScopeDep) -> Writer:
+        caller.require(permission)
+        return Writer(session=session, actor=Actor(caller=caller, request_id=current_request_id()), scope=scope)
+
+    return dependency
+
+
+def _auditor(db: DatabaseDep, caller: CallerDep, scope: ScopeDep) -> Reader:
+    caller.require(Permission.read_audit)
+    return Reader(pool=db.pool, scope=scope, caller=caller)
+
+
+def _key_admin(db: DatabaseDep, caller: CallerDep, scope: ScopeDep) -> Reader:
+    caller.require(Permission.manage_keys)
+    return Reader(pool=db.pool, scope=scope, caller=caller)
+
+
+ReaderDep = Annotated[Reader, Depends(reader)]
+EditorDep = Annotated[Writer, Depends(_writer(Permission.write))]
+ReorganizerDep = Annotated[Writer, Depends(_writer(Permission.reorganize))]
+KeyAdminDep = Annotated[Writer, Depends(_writer(Permission.manage_keys))]
+KeyReaderDep = Annotated[Reader, Depends(_key_admin)]
+AuditorDep = Annotated[Reader, Depends(_auditor)]

@@ -1,0 +1,40 @@
+"""Recording writes in the audit log, in the writer's own transaction."""
+
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import audit as db
+from app.domain.access import Actor
+
+AUDITED = "coso.audited"
+_NOISE = {"updated_at", "version"}
+
+
+def changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[dict[str, Any] | None,
+                                                                                  dict[str, Any] | None]:
+    """Only the fields that differ (plus `id`), so a reader sees the change, not two copies of the record."""
+    if before is None or after is None:
+        return before, after
+    keys = [k for k in after if k not in _NOISE and before.get(k) != after.get(k)]
+    return ({"id": before.get("id"), **{k: before.get(k) for k in keys}},
+            {"id": after.get("id"), **{k: after.get(k) for k in keys}})
+
+
+async def record(session: AsyncSession, actor: Actor, *, action: str, entity: str, entity_id: uuid.UUID | None,
+                 organization_id: uuid.UUID | None, before: dict[str, Any] | None,
+                 after: dict[str, Any] | None, diff: bool = True) -> None:
+    if diff:
+        before, after = changed(before, after)
+    caller = actor.caller
+    await db.insert_entry(session, actor_kind=caller.kind, actor_id=caller.id, actor_name=caller.name,
+                          request_id=actor.request_id, action=action, entity=entity, entity_id=entity_id,
+                          organization_id=organization_id, before=_json(before), after=_json(after))
+    session.info[AUDITED] = True
+
+
+def _json(value: dict[str, Any] | None) -> Any:
+    # Through orjson and back: UUIDs, dates and datetimes become the strings the API shows.
+    return orjson.loads(orjson.dumps(value, default=str)) if value is not None else None

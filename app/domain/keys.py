@@ -1,0 +1,185 @@
+"""API keys: creating, listing, revoking, and checking them on every request (with a short in-process cache,
+so a request costs no database round trip for its credentials)."""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import keys as db
+from app.db.organization_writes import driver_connection
+from app.db.organizations import existing
+from app.db.scope import WHOLE_TREE, Scope, outside_scope, widen_with_predecessors
+from app.domain import audit
+from app.domain.access import (
+    Actor,
+    Caller,
+    Forbidden,
+    Role,
+    Unauthenticated,
+    generate_key,
+    secret_matches,
+    split_key,
+)
+from app.domain.errors import NotFound, RuleViolation
+
+log = logging.getLogger("coso.keys")
+
+_INVALID = "The API key is invalid, revoked or expired."
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass
+class _Cached:
+    row: db.KeyRow | None
+    loaded: float
+
+
+class AccessCache:
+    """Key rows and widened scopes, kept `ttl` seconds. Revocation through this process takes effect at once;
+    through another process, within `ttl`."""
+
+    def __init__(self, pool: asyncpg.Pool, *, ttl: float) -> None:
+        self.pool = pool
+        self.ttl = ttl
+        self._keys: dict[str, _Cached] = {}
+        self._scopes: dict[tuple[uuid.UUID, ...], tuple[Scope, float]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def caller_for_key(self, token: str) -> Caller:
+        parts = split_key(token)
+        if parts is None:
+            raise Unauthenticated(_INVALID)
+        key_id, secret = parts
+        now = time.monotonic()
+        cached = self._keys.get(key_id)
+        if cached is None or now - cached.loaded > self.ttl:
+            cached = _Cached(await db.find_key(self.pool, key_id), now)
+            self._keys[key_id] = cached
+        row = cached.row
+        if not secret_matches(secret, row.secret_hash if row else None) or row is None:
+            raise Unauthenticated(_INVALID)
+        wall = datetime.now(UTC)
+        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= wall):
+            raise Unauthenticated(_INVALID)
+        if row.last_used_at is None or wall - row.last_used_at > TOUCH_EVERY:
+            cached.row = db.KeyRow(**{**row.__dict__, "last_used_at": wall})
+            self._spawn(self._touch(key_id, wall))
+        return Caller(kind="key", id=row.key_id, name=row.name, role=Role(row.role), scopes=tuple(row.scopes),
+                      pii=row.pii)
+
+    async def scope_of(self, caller: Caller) -> Scope:
+        if caller.whole_tree:
+            return WHOLE_TREE
+        now = time.monotonic()
+        hit = self._scopes.get(caller.scopes)
+        if hit is None or now - hit[1] > self.ttl:
+            hit = (Scope(roots=await widen_with_predecessors(self.pool, caller.scopes)), now)
+            self._scopes[caller.scopes] = hit
+        return hit[0]
+
+    def forget(self, key_id: str | None = None) -> None:
+        """Drop cached keys (one, or all) and scopes: after a revocation or a reorganisation."""
+        if key_id is None:
+            self._keys.clear()
+        else:
+            self._keys.pop(key_id, None)
+        self._scopes.clear()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _touch(self, key_id: str, at: datetime) -> None:
+        try:
+            await db.touch_key(self.pool, key_id, at)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # best effort: never fail a read
+            log.warning("could not record the last use of key %s: %s", key_id, exc.__class__.__name__)
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    id: uuid.UUID
+    token: str
+
+
+async def create_key(session: AsyncSession, *, actor: Actor, scope: Scope, name: str, role: Role,
+                     scopes: Sequence[uuid.UUID], pii: bool, expires_at: datetime | None) -> CreatedKey:
+    """A new key; its secret is returned once and only its hash is kept. An administrator can only hand out what
+    it has: scopes inside its own, and `pii` only if it has it."""
+    creator = actor.caller
+    if pii and not creator.pii:
+        raise Forbidden("You cannot create a key with the pii permission without having it yourself.")
+    if not scopes and not creator.whole_tree:
+        raise Forbidden("A key covering the whole tree can only be created by a caller covering the whole tree; "
+                        "give `scopes`.")
+    conn = await driver_connection(session)
+    unknown = set(scopes) - await existing(conn, scopes)
+    if unknown:
+        raise RuleViolation(f"Unknown organisation(s) in scopes: {', '.join(sorted(map(str, unknown)))}.",
+                            code="unknown_scope")
+    if await outside_scope(conn, scope, list(scopes)):
+        raise Forbidden("A key can only cover organisations inside your own scope.")
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise RuleViolation("`expires_at` must be in the future.", code="expired_on_creation")
+    new = generate_key()
+    key_uuid = await db.insert_key(session, key_id=new.key_id, secret_hash=new.secret_hash, name=name, role=role.value,
+                                   scopes=sorted(set(scopes)), pii=pii, created_by=creator.id, expires_at=expires_at)
+    await audit.record(session, actor, action="create", entity="api_key", entity_id=key_uuid, organization_id=None,
+                       before=None, after={"id": key_uuid, "key_id": new.key_id, "name": name, "role": role.value,
+                                           "scopes": sorted(set(scopes)), "pii": pii, "expires_at": expires_at})
+    return CreatedKey(id=key_uuid, token=new.token)
+
+
+async def revoke_key(session: AsyncSession, *, actor: Actor, scope: Scope, key_uuid: uuid.UUID,
+                     cache: AccessCache) -> db.KeyRow:
+    conn = await driver_connection(session)
+    row = await visible_key(conn, scope=scope, key_uuid=key_uuid)
+    if row.revoked_at is None:
+        await db.revoke_key(session, key_uuid)
+        await audit.record(session, actor, action="revoke", entity="api_key", entity_id=key_uuid,
+                           organization_id=None, before={"id": key_uuid, "revoked_at": None},
+                           after={"id": key_uuid, "revoked": True}, diff=False)
+    cache.forget(row.key_id)
+    refreshed = await db.get_key(conn, key_uuid)
+    assert refreshed is not None
+    return refreshed
+
+
+async def visible_key(conn: asyncpg.Pool | asyncpg.Connection, *, scope: Scope, key_uuid: uuid.UUID) -> db.KeyRow:
+    """A key the caller may see: all of them for a whole-tree admin, otherwise keys within its scope."""
+    row = await db.get_key(conn, key_uuid)
+    if row is None or not await _covers(conn, scope, row):
+        raise NotFound(f"No API key with id {key_uuid} exists.", code="key_not_found")
+    return row
+
+
+async def list_keys(pool: asyncpg.Pool, *, scope: Scope, after: uuid.UUID | None, limit: int) -> list[db.KeyRow]:
+    rows = await db.list_keys(pool, after=after, limit=limit)
+    return [r for r in rows if await _covers(pool, scope, r)]
+
+
+async def _covers(conn: asyncpg.Pool | asyncpg.Connection, scope: Scope, row: db.KeyRow) -> bool:
+    if scope.whole_tree:
+        return True
+    return bool(row.scopes) and not await outside_scope(conn, scope, row.scopes)
+
+
+async def bootstrap_local_admin(pool: asyncpg.Pool, session: AsyncSession) -> str | None:
+    """On an empty embedded database, one local admin key (the caller logs it loudly). Never on a real server."""
+    if await db.any_key(pool):
+        return None
+    new = await create_key(session, actor=Actor(caller=_BOOTSTRAP), scope=WHOLE_TREE, name="local admin (embedded)",
+                           role=Role.admin, scopes=[], pii=True, expires_at=None)
+    return new.token
+
+
+_BOOTSTRAP = Caller(kind="system", id="bootstrap", name="coso serve (embedded database)", role=Role.admin, pii=True)

@@ -1,0 +1,389 @@
+"""Who may call, what they see, and what is recorded: keys, JWTs, roles, scopes, the audit log."""
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import jwt
+import pytest
+from fastapi import FastAPI
+
+from tests.conftest import client_with, insert_key, snapshot
+from tests.helpers import assert_problem, create_org
+
+API = "/api/v1/organizations"
+OLD = "2020-01-01"
+
+
+@pytest.fixture
+async def communes(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    """Province P with communes A and B, each with a grassroots committee and a cell."""
+    p = await create_org(client, "P", "provincial_committee", valid_from=OLD, name="Đảng bộ tỉnh")
+    units = {"P": p}
+    for c in ("A", "B"):
+        commune = await create_org(client, c, "upper_level_committee", p, valid_from=OLD, name=f"Đảng bộ xã {c}",
+                                   external_ids=[f"csdl:{c}"])
+        du = await create_org(client, f"{c}-DU", "grassroots_committee", commune, valid_from=OLD,
+                              name=f"Đảng bộ Trường {c}", external_ids=[f"csdl:{c}-DU"])
+        cb = await create_org(client, f"{c}-DU-CB", "subordinate_cell", du, valid_from=OLD, name=f"Chi bộ Tổ {c}")
+        units |= {c: commune, f"{c}-DU": du, f"{c}-DU-CB": cb}
+    return units
+
+
+async def test_no_or_bad_credentials_get_401(anonymous: httpx.AsyncClient, app: FastAPI,
+                                            db_pool: asyncpg.Pool) -> None:
+    response = await anonymous.get(API)
+    assert_problem(response, 401, "unauthenticated")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    for token in ("coso_000000000000_nope", "garbage", "a.b.c"):
+        async with client_with(app, token) as c:
+            assert_problem(await c.get(API), 401, "unauthenticated")
+    expired = await insert_key(db_pool, role="viewer", expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    async with client_with(app, expired) as c:
+        assert_problem(await c.get(API), 401, "unauthenticated")
+    # a right key id with a wrong secret
+    good = await insert_key(db_pool, role="viewer")
+    async with client_with(app, good[:-3] + "xyz") as c:
+        assert_problem(await c.get(API), 401, "unauthenticated")
+    assert (await anonymous.get("/healthz")).status_code == 200
+
+
+async def test_roles(app: FastAPI, db_pool: asyncpg.Pool, communes: dict[str, dict[str, Any]]) -> None:
+    viewer = await insert_key(db_pool, role="viewer")
+    editor = await insert_key(db_pool, role="editor")
+    auditor = await insert_key(db_pool, role="auditor")
+    a, b = communes["A"], communes["B"]
+    async with client_with(app, viewer) as c:
+        assert (await c.get(f"{API}/{a['id']}")).status_code == 200
+        assert_problem(await c.post(API, json={"code": "N", "name": "N", "kind": "grassroots_cell",
+                                               "parent_id": a["id"]}), 403, "forbidden")
+        assert_problem(await c.patch(f"{API}/{a['id']}", json={"name": "X"}), 403, "forbidden")
+        assert_problem(await c.get("/api/v1/audit"), 403, "forbidden")
+    async with client_with(app, editor) as c:
+        assert (await c.patch(f"{API}/{a['id']}", json={"name": "Đảng bộ xã A mới"})).status_code == 200
+        assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer"}), 403, "forbidden")
+        assert_problem(await c.post(f"{API}/{communes['A-DU']['id']}/move", json={"parent_id": b["id"]}), 403)
+        assert_problem(await c.post(f"{API}/merge", json={"source_ids": [a["id"], b["id"]],
+                                                          "into": {"code": "AB", "name": "AB"}}), 403)
+        assert_problem(await c.post(f"{API}/{a['id']}/dissolve", json={}), 403)
+        assert_problem(await c.get("/api/v1/keys"), 403)
+    async with client_with(app, auditor) as c:
+        assert (await c.get("/api/v1/audit")).status_code == 200
+        assert_problem(await c.patch(f"{API}/{a['id']}", json={"name": "X"}), 403)
+
+
+async def test_key_lifecycle_through_the_api(client: httpx.AsyncClient, app: FastAPI, db_pool: asyncpg.Pool,
+                                            communes: dict[str, dict[str, Any]]) -> None:
+    created = await client.post("/api/v1/keys", json={"name": "Xã A app", "role": "viewer",
+                                                      "scopes": [communes["A"]["id"]]})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    token = body["key"]
+    assert token.startswith("coso_") and body["scopes"] == [communes["A"]["id"]]
+    stored = await db_pool.fetchrow("SELECT * FROM api_keys WHERE id = $1", body["id"])
+    assert token not in repr(dict(stored)) and token.split("_")[2].encode() not in stored["secret_hash"]
+    listing = (await client.get("/api/v1/keys")).json()["items"]
+    assert all("key" not in k and "secret_hash" not in k for k in listing)
+    assert (await client.get(f"/api/v1/keys/{body['id']}")).json()["name"] == "Xã A app"
+    async with client_with(app, token) as c:
+        assert (await c.get(f"{API}/{communes['A']['id']}")).status_code == 200
+        revoked = await client.post(f"/api/v1/keys/{body['id']}/revoke")
+        assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+        assert_problem(await c.get(f"{API}/{communes['A']['id']}"), 401)
+    last_used = await db_pool.fetchval("SELECT last_used_at FROM api_keys WHERE id = $1", body["id"])
+    assert last_used is not None
+    bad = await client.post("/api/v1/keys", json={"name": "x", "role": "viewer",
+                                                  "scopes": ["0b8f7a6e-0000-4000-8000-000000000000"]})
+    assert_problem(bad, 422, "unknown_scope")
+
+
+async def test_scoped_admin_cannot_hand_out_more_than_it_has(app: FastAPI, db_pool: asyncpg.Pool,
+                                                            communes: dict[str, dict[str, Any]]) -> None:
+    admin_a = await insert_key(db_pool, role="admin", scopes=[communes["A"]["id"]], pii=False)
+    async with client_with(app, admin_a) as c:
+        assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer"}), 403)
+        assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer",
+                                                          "scopes": [communes["B"]["id"]]}), 403)
+        assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer", "pii": True,
+                                                          "scopes": [communes["A-DU"]["id"]]}), 403)
+        ok = await c.post("/api/v1/keys", json={"name": "k", "role": "viewer", "scopes": [communes["A-DU"]["id"]]})
+        assert ok.status_code == 201, ok.text
+        visible = [k["name"] for k in (await c.get("/api/v1/keys")).json()["items"]]
+        assert sorted(visible) == ["k", "test key"]  # its own key and the one it made; not the whole-tree admin's
+
+
+async def _ids(c: httpx.AsyncClient, url: str, **params: Any) -> set[str]:
+    response = await c.get(url, params=params)
+    assert response.status_code == 200, response.text
+    return {i["id"] for i in response.json()["items"]}
+
+
+async def test_commune_key_sees_nothing_of_another_commune(app: FastAPI, db_pool: asyncpg.Pool,
+                                                           communes: dict[str, dict[str, Any]]) -> None:
+    token = await insert_key(db_pool, role="admin", scopes=[communes["A"]["id"]])
+    mine = {communes[k]["id"] for k in ("A", "A-DU", "A-DU-CB")}
+    theirs = {k: communes[k] for k in ("P", "B", "B-DU", "B-DU-CB")}
+    async with client_with(app, token) as c:
+        for code, unit in theirs.items():
+            for url in (f"{API}/{unit['id']}", f"{API}/by_code/{code}", f"{API}/{unit['id']}/children",
+                        f"{API}/{unit['id']}/ancestors", f"{API}/{unit['id']}/subtree",
+                        f"{API}/{unit['id']}/lineage", f"{API}/{unit['id']}?as_of=2021-01-01"):
+                assert_problem(await c.get(url), 404)
+        assert_problem(await c.get(f"{API}/by_external_id/csdl:B-DU"), 404)
+        assert (await c.get(f"{API}/by_external_id/csdl:A-DU")).status_code == 200
+        assert await _ids(c, API) == mine
+        assert await _ids(c, API, as_of="2021-01-01") == mine
+        assert await _ids(c, API, q="Đảng bộ") == {communes["A"]["id"], communes["A-DU"]["id"]}
+        assert await _ids(c, API, q="B") <= mine
+        assert await _ids(c, API, kind="upper_level_committee") == {communes["A"]["id"]}
+        assert await _ids(c, API, parent_id=communes["P"]["id"]) == {communes["A"]["id"]}
+        assert await _ids(c, API, parent_id=communes["B"]["id"]) == set()
+        assert_problem(await c.get(API, params={"within": communes["B"]["id"]}), 422, "within_not_found")
+        assert await _ids(c, f"{API}/{communes['A-DU-CB']['id']}/ancestors") == {
+            communes["A"]["id"], communes["A-DU"]["id"]}
+        assert await _ids(c, f"{API}/{communes['A']['id']}/subtree") == mine
+        # writes: to B, or moving A's unit to B, or under P
+        before = await snapshot(db_pool)
+        assert_problem(await c.patch(f"{API}/{communes['B']['id']}", json={"name": "X"}), 404)
+        assert_problem(await c.post(API, json={"code": "N", "name": "N", "kind": "grassroots_cell",
+                                               "parent_id": communes["B"]["id"]}), 422, "parent_not_found")
+        assert_problem(await c.post(API, json={"code": "N", "name": "N", "kind": "provincial_committee"}), 403)
+        assert_problem(await c.post(f"{API}/{communes['A-DU']['id']}/move",
+                                    json={"parent_id": communes["B"]["id"]}), 404)
+        assert_problem(await c.post(f"{API}/{communes['B-DU']['id']}/move",
+                                    json={"parent_id": communes["A"]["id"]}), 404)
+        assert_problem(await c.post(f"{API}/merge", json={"source_ids": [communes["A-DU"]["id"]],
+                                                          "into_id": communes["B-DU"]["id"]}), 404)
+        assert_problem(await c.post(f"{API}/{communes['B-DU-CB']['id']}/dissolve", json={}), 404)
+        assert await snapshot(db_pool) == before
+
+
+async def test_scope_follows_merges_for_history(client: httpx.AsyncClient, app: FastAPI, db_pool: asyncpg.Pool,
+                                                communes: dict[str, dict[str, Any]]) -> None:
+    merged = await client.post(f"{API}/merge", json={
+        "source_ids": [communes["A"]["id"], communes["B"]["id"]], "effective_date": "2025-07-01",
+        "into": {"code": "AB", "name": "Đảng bộ xã AB"}})
+    assert merged.status_code == 201, merged.text
+    token = await insert_key(db_pool, role="viewer", scopes=[merged.json()["id"]])
+    async with client_with(app, token) as c:
+        then = await _ids(c, API, as_of="2024-12-31")
+        assert then == {communes[k]["id"] for k in ("A", "A-DU", "A-DU-CB", "B", "B-DU", "B-DU-CB")}
+        now = await _ids(c, API, active_on="2025-07-01")
+        assert now == {merged.json()["id"]} | {communes[k]["id"] for k in ("A-DU", "A-DU-CB", "B-DU", "B-DU-CB")}
+        assert_problem(await c.get(f"{API}/{communes['P']['id']}"), 404)
+
+
+ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/v1/organizations"): {"params": {"within": "{B}"}, "status": 422},
+    ("POST", "/api/v1/organizations"): {"json": {"code": "N", "name": "N", "kind": "grassroots_cell",
+                                                 "parent_id": "{B}"}, "status": 422},
+    ("GET", "/api/v1/organizations/by_code/{code}"): {"path": {"code": "B"}},
+    ("GET", "/api/v1/organizations/by_external_id/{external_id}"): {"path": {"external_id": "csdl:B"}},
+    ("POST", "/api/v1/organizations/merge"): {"json": {"source_ids": ["{B-DU}"], "into_id": "{B}"}},
+    ("GET", "/api/v1/organizations/{organization_id}"): {},
+    ("PATCH", "/api/v1/organizations/{organization_id}"): {"json": {"name": "X"}},
+    ("GET", "/api/v1/organizations/{organization_id}/children"): {},
+    ("GET", "/api/v1/organizations/{organization_id}/ancestors"): {},
+    ("GET", "/api/v1/organizations/{organization_id}/subtree"): {},
+    ("GET", "/api/v1/organizations/{organization_id}/lineage"): {},
+    ("POST", "/api/v1/organizations/{organization_id}/move"): {"json": {"parent_id": "{P}"}},
+    ("POST", "/api/v1/organizations/{organization_id}/dissolve"): {"json": {}},
+    ("POST", "/api/v1/organizations/{organization_id}/split"): {"json": {"parts": [
+        {"code": "S1", "name": "S1", "children": ["{B-DU}"]}, {"code": "S2", "name": "S2"}]}},
+    ("GET", "/api/v1/reference/organizations"): {"status": 200, "public_data": True},
+    ("POST", "/api/v1/keys"): {"json": {"name": "k", "role": "viewer", "scopes": ["{B}"]}, "status": 403},
+    ("GET", "/api/v1/keys"): {"status": 200, "empty": True},
+    ("GET", "/api/v1/keys/{key_id}"): {"path": {"key_id": "{B_KEY}"}},
+    ("POST", "/api/v1/keys/{key_id}/revoke"): {"path": {"key_id": "{B_KEY}"}},
+    ("GET", "/api/v1/audit"): {"status": 200, "empty": True},
+}
+
+
+def _api_routes(app: FastAPI) -> list[tuple[str, str, Any]]:
+    found = []
+    for route in app.openapi()["paths"]:
+        if not route.startswith("/api/v1"):
+            continue
+        for method in app.openapi()["paths"][route]:
+            found.append((method.upper(), route, app.openapi()["paths"][route][method]))
+    return found
+
+
+async def test_every_api_route_requires_credentials(app: FastAPI, anonymous: httpx.AsyncClient) -> None:
+    """Walks the app's routes: every operation under /api/v1 answers 401 without credentials, and documents it."""
+    operations = _api_routes(app)
+    assert len(operations) >= 20
+    for method, path, operation in operations:
+        assert "401" in operation["responses"] and "403" in operation["responses"], operation["operationId"]
+        assert operation.get("security") == [{"bearer": []}], operation["operationId"]
+        url = path
+        for name in ("organization_id", "key_id"):
+            url = url.replace("{" + name + "}", "0b8f7a6e-0000-4000-8000-000000000000")
+        url = url.replace("{code}", "X").replace("{external_id}", "a:b")
+        response = await anonymous.request(method, url, json={} if method in ("POST", "PATCH") else None)
+        assert_problem(response, 401, "unauthenticated")
+
+
+async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient, db_pool: asyncpg.Pool,
+                                        communes: dict[str, dict[str, Any]]) -> None:
+    """A commune-A admin key, against each endpoint, aimed at commune B: never anything of B. An endpoint
+    missing from ROUTE_CALLS fails this test, so a new endpoint cannot land unscoped."""
+    b_key = (await client.post("/api/v1/keys", json={"name": "B app", "role": "viewer",
+                                                     "scopes": [communes["B"]["id"]]})).json()["id"]
+    await client.patch(f"{API}/{communes['B']['id']}", json={"name": "Đảng bộ xã B (sửa)"})
+    names = {**{k: v["id"] for k, v in communes.items()}, "B_KEY": b_key}
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+            return names[value[1:-1]]
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    routes = {(m, p) for m, p, _ in _api_routes(app)}
+    assert routes == set(ROUTE_CALLS), f"add new endpoints to ROUTE_CALLS: {routes ^ set(ROUTE_CALLS)}"
+    token = await insert_key(db_pool, role="admin", scopes=[communes["A"]["id"]], pii=False)
+    # What must never come back: B's data (the ids the caller sent may be echoed in an error, its data not).
+    b_data = ["Đảng bộ xã B", "Đảng bộ Trường B", "Chi bộ Tổ B", "Đảng bộ tỉnh", "B app", "csdl:B-DU"]
+    before = await snapshot(db_pool)
+    async with client_with(app, token) as c:
+        for (method, path), call in ROUTE_CALLS.items():
+            url = path.replace("{organization_id}", communes["B"]["id"])
+            for name, value in fill(call.get("path", {})).items():
+                url = url.replace("{" + name + "}", value)
+            response = await c.request(method, url, params=fill(call.get("params")), json=fill(call.get("json")))
+            expected = call.get("status", 404)
+            assert response.status_code == expected, (method, path, response.text)
+            if not call.get("public_data"):
+                for leaked in b_data:
+                    assert leaked not in response.text, (method, path, leaked)
+    assert await snapshot(db_pool) == before
+
+
+async def test_each_write_leaves_one_audit_row(client: httpx.AsyncClient, db_pool: asyncpg.Pool,
+                                               communes: dict[str, dict[str, Any]]) -> None:
+    async def rows_after(call: Any) -> list[asyncpg.Record]:
+        top = await db_pool.fetchval("SELECT coalesce(max(id), 0) FROM audit_log")
+        response = await call
+        assert response.status_code in (200, 201), response.text
+        return list(await db_pool.fetch("SELECT * FROM audit_log WHERE id > $1 ORDER BY id", top))
+
+    import orjson
+
+    created = await rows_after(client.post(API, json={"code": "C", "name": "Chi bộ C", "kind": "grassroots_cell",
+                                                      "parent_id": communes["A"]["id"], "valid_from": OLD}))
+    assert len(created) == 1 and created[0]["action"] == "create" and created[0]["before"] is None
+    c_id = orjson.loads(created[0]["after"])["id"]
+    assert orjson.loads(created[0]["after"])["code"] == "C" and created[0]["actor_kind"] == "key"
+    assert created[0]["request_id"]
+    patched = await rows_after(client.patch(f"{API}/{c_id}", json={"name": "Chi bộ C mới"}))
+    assert len(patched) == 1
+    assert orjson.loads(patched[0]["before"]) == {"id": c_id, "name": "Chi bộ C"}
+    assert orjson.loads(patched[0]["after"]) == {"id": c_id, "name": "Chi bộ C mới"}
+    moved = await rows_after(client.post(f"{API}/{c_id}/move", json={"parent_id": communes["B"]["id"],
+                                                                     "effective_date": "2024-01-01"}))
+    assert len(moved) == 1 and orjson.loads(moved[0]["before"])["parent_id"] == communes["A"]["id"]
+    assert orjson.loads(moved[0]["after"])["parent_id"] == communes["B"]["id"]
+    dissolved = await rows_after(client.post(f"{API}/{c_id}/dissolve", json={"effective_date": "2025-01-01"}))
+    assert len(dissolved) == 1 and orjson.loads(dissolved[0]["after"])["valid_to"] == "2025-01-01"
+    merged = await rows_after(client.post(f"{API}/merge", json={
+        "source_ids": [communes["A"]["id"], communes["B"]["id"]], "effective_date": "2025-07-01",
+        "into": {"code": "AB", "name": "AB"}}))
+    assert len(merged) == 1 and merged[0]["action"] == "merge"
+    assert len(orjson.loads(merged[0]["before"])["sources"]) == 2
+    ab = orjson.loads(merged[0]["after"])["target"]["id"]
+    split = await rows_after(client.post(f"{API}/{ab}/split", json={"effective_date": "2026-01-01", "parts": [
+        {"code": "A2", "name": "A2", "children": [communes["A-DU"]["id"]]},
+        {"code": "B2", "name": "B2", "children": [communes["B-DU"]["id"]]}]}))
+    assert len(split) == 1 and len(orjson.loads(split[0]["after"])["parts"]) == 2
+    key = await rows_after(client.post("/api/v1/keys", json={"name": "k", "role": "viewer"}))
+    assert len(key) == 1 and "key" not in orjson.loads(key[0]["after"])
+    refused = await client.patch(f"{API}/{c_id}", json={"kind": "party_group"})
+    assert refused.status_code == 422
+    assert await db_pool.fetchval("SELECT count(*) FROM audit_log WHERE id > $1", key[0]["id"]) == 0
+
+
+async def test_audit_log_is_append_only_and_scoped(client: httpx.AsyncClient, app: FastAPI,
+                                                   db_pool: asyncpg.Pool,
+                                                   communes: dict[str, dict[str, Any]]) -> None:
+    with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+        await db_pool.execute("UPDATE audit_log SET action = 'x'")
+    with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+        await db_pool.execute("DELETE FROM audit_log")
+    with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+        await db_pool.execute("TRUNCATE audit_log")
+    everything = (await client.get("/api/v1/audit", params={"limit": 500})).json()["items"]
+    assert len(everything) == 7
+    auditor_a = await insert_key(db_pool, role="auditor", scopes=[communes["A"]["id"]])
+    async with client_with(app, auditor_a) as c:
+        seen = await _all(c, "/api/v1/audit", limit=1)
+        assert {e["entity_id"] for e in seen} == {communes[k]["id"] for k in ("A", "A-DU", "A-DU-CB")}
+        filtered = (await c.get("/api/v1/audit", params={"entity": "organization",
+                                                         "entity_id": communes["A-DU"]["id"]})).json()["items"]
+        assert [e["action"] for e in filtered] == ["create"]
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert (await client.get("/api/v1/audit", params={"since": future})).json()["items"] == []
+
+
+async def _all(c: httpx.AsyncClient, url: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = (await c.get(url, params={**params, **({"cursor": cursor} if cursor else {})})).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def _token(secret: str, **claims: Any) -> str:
+    body = {"sub": "nguyen.van.a", "exp": int(time.time()) + 300, "role": "viewer", **claims}
+    return jwt.encode(body, secret, algorithm="HS256")
+
+
+async def test_jwt_bearer_tokens(settings: Any, database_url: str, communes: dict[str, dict[str, Any]]) -> None:
+    from app.main import create_app
+
+    secret = "a-shared-secret-of-at-least-32-bytes!!"
+    app = create_app(settings.model_copy(update={"jwt_secret": secret, "jwt_issuer": "sso.test"}),
+                     database_url=database_url)
+    async with app.router.lifespan_context(app):
+        scoped = _token(secret, iss="sso.test", org_scopes=[communes["A"]["id"]])
+        async with client_with(app, scoped) as c:
+            assert (await c.get(f"{API}/{communes['A-DU']['id']}")).status_code == 200
+            assert_problem(await c.get(f"{API}/{communes['B']['id']}"), 404)
+            assert_problem(await c.patch(f"{API}/{communes['A']['id']}", json={"name": "x"}), 403)
+        editor = _token(secret, iss="sso.test", role="editor", org_scopes=["*"])
+        async with client_with(app, editor) as c:
+            response = await c.patch(f"{API}/{communes['B']['id']}", json={"name": "Xã B"})
+            assert response.status_code == 200, response.text
+        for bad in (_token("another-secret-of-at-least-32-bytes!!!", iss="sso.test", org_scopes=["*"]),
+                    _token(secret, iss="elsewhere", org_scopes=["*"]),
+                    _token(secret, iss="sso.test"),
+                    _token(secret, iss="sso.test", org_scopes=["*"], exp=int(time.time()) - 3600),
+                    _token(secret, iss="sso.test", org_scopes=["*"], role="emperor")):
+            async with client_with(app, bad) as c:
+                assert_problem(await c.get(API), 401, "unauthenticated")
+
+
+async def test_query_time_limit_is_a_503_problem(settings: Any, database_url: str, db_pool: asyncpg.Pool,
+                                                 communes: dict[str, dict[str, Any]]) -> None:
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"statement_timeout_ms": 300}), database_url=database_url)
+    token = await insert_key(db_pool, role="admin")
+    async with app.router.lifespan_context(app), db_pool.acquire() as blocker, blocker.transaction():
+        await blocker.execute("SELECT * FROM organizations WHERE code = 'A' FOR UPDATE")
+        async with client_with(app, token) as c:
+            response = await c.patch(f"{API}/{communes['A']['id']}", json={"name": "chờ"})
+            assert_problem(response, 503, "query_timeout")
+            assert response.headers.get("retry-after")
+
+
+async def test_page_size_is_limited(client: httpx.AsyncClient) -> None:
+    body = assert_problem(await client.get(API, params={"limit": 501}), 422, "validation_error")
+    assert body["errors"][0]["field"] == "query.limit"
