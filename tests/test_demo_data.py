@@ -122,7 +122,8 @@ async def test_paths_lineage_and_kinds_are_consistent(database_url: str, db_pool
         SELECT o.code FROM organization_placements p JOIN organizations o ON o.id = p.organization_id
         LEFT JOIN organization_placements pp ON pp.organization_id = p.parent_id
              AND pp.valid_from <= p.valid_from AND (pp.valid_to IS NULL OR pp.valid_to > p.valid_from)
-        WHERE p.path <> coalesce(pp.path, '/') || o.node || '/' OR p.depth <> coalesce(pp.depth + 1, 0)
+        WHERE p.path <> coalesce(pp.path, '/') || coso_path_segment(o.node) || '/'
+           OR p.depth <> coalesce(pp.depth + 1, 0)
            OR (p.parent_id IS NULL) <> (o.code = 'HY') OR p.valid_to IS NOT NULL""")
     assert bad_paths == []
     without_creation = await db_pool.fetch("""

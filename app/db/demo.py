@@ -12,6 +12,7 @@ from datetime import date
 import asyncpg
 
 from app.db.organization_writes import STRUCTURE_LOCK
+from app.db.paths import child_path
 from app.db.urls import asyncpg_dsn
 
 
@@ -91,7 +92,7 @@ async def insert_tree(conn: asyncpg.Connection, units: Sequence[UnitRow], *, val
         parent = slots.get(unit.parent_code) if unit.parent_code is not None else None
         if unit.parent_code is not None and parent is None:
             raise ValueError(f"{unit.code} is listed before its parent {unit.parent_code}")
-        slot = _Slot(org_id, (parent.path if parent else "/") + f"{node}/", parent.depth + 1 if parent else 0)
+        slot = _Slot(org_id, child_path(parent.path if parent else None, node), parent.depth + 1 if parent else 0)
         slots[unit.code] = slot
         placements.append((org_id, valid_from, parent.id if parent else None, slot.path, slot.depth))
     await conn.copy_records_to_table(
