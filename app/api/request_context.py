@@ -1,11 +1,15 @@
 """Per-request context: the request id (taken from X-Request-ID when sane, otherwise made up) and body limits."""
 
+import logging
 import re
 import uuid
 from contextvars import ContextVar
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("coso.errors")
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -49,27 +53,48 @@ class RequestContextMiddleware:
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body_bytes:
-                        raise _BodyTooLarge
+                        raise _BodyTooLarge(self.max_body_bytes)
                 return message
 
+            started = False
+
+            async def send_tracking(message: Message) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send_with_id(message)
+
             try:
-                await self.app(scope, limited_receive, send_with_id)
+                await self.app(scope, limited_receive, send_tracking)
             except _BodyTooLarge:
-                await self._too_large(scope, send_with_id)
+                if not started:
+                    await self._too_large(scope, send_with_id)
+            except Exception:
+                # What no handler answered: log it with the request id, and answer a 500 problem carrying it.
+                log.exception("unhandled error on %s %s", scope.get("method"), scope["path"])
+                if not started:
+                    await self._send(scope, send_with_id, 500, "internal_error", "Internal Server Error",
+                                     "An unexpected error occurred; nothing was saved. Quote the request_id "
+                                     "when reporting it.")
         finally:
             _request_id.reset(token)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
+        await self._send(scope, send, 413, "body_too_large", "Content Too Large",
+                         f"The request body exceeds {self.max_body_bytes} bytes; send smaller batches.")
+
+    async def _send(self, scope: Scope, send: Send, status: int, code: str, title: str, detail: str) -> None:
         body = orjson.dumps({
-            "type": "urn:coso:problem:body_too_large", "title": "Content Too Large", "status": 413,
-            "detail": f"The request body exceeds {self.max_body_bytes} bytes; send smaller batches.",
+            "type": f"urn:coso:problem:{code}", "title": title, "status": status, "detail": detail,
             "instance": scope["path"], "request_id": current_request_id(),
         })
-        await send({"type": "http.response.start", "status": 413,
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/problem+json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised while the body is read: FastAPI lets only HTTPExceptions through from there."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body exceeds {limit} bytes; send smaller batches.")

@@ -1,6 +1,7 @@
 """Running Alembic from the service: `coso migrate`, `coso serve` and the test suite all come through here."""
 
 import asyncio
+import os
 from pathlib import Path
 
 from alembic.config import Config
@@ -11,18 +12,23 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from alembic import command
 from app.db.urls import sqlalchemy_url
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def _root() -> Path:
+    """The directory holding alembic.ini and alembic/: COSO_MIGRATIONS_DIR when set (an installed package, e.g. the
+    container image, where this file sits in site-packages), else the source checkout above this package."""
+    configured = os.environ.get("COSO_MIGRATIONS_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[2]
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config = Config(str(_root() / "alembic.ini"))
+    config.set_main_option("script_location", str(_root() / "alembic"))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
     return config
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_current_head()
+    head = ScriptDirectory.from_config(Config(str(_root() / "alembic.ini"))).get_current_head()
     assert head is not None
     return head
 
