@@ -17,7 +17,7 @@ run: install ## serve the API (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/coso serve --port $(PORT)
 
 test: install ## the whole test suite, lint and type checks
-	$(BIN)/ruff check app tests bench alembic
+	$(BIN)/ruff check .
 	$(BIN)/mypy app
 	$(BIN)/pytest -q
 
