@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import audit, health, keys, organizations, problems, reference
+from app.api import audit, bodies, health, keys, organizations, plans, problems, reference, tasks
 from app.api.auth import authenticate
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
@@ -60,7 +60,8 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     app.include_router(health.router)
     # Every /api/v1 route requires credentials: set here, once, and checked by a test that walks the routes.
     authenticated = [Depends(authenticate)]
-    for router in (reference.router, organizations.router, keys.router, audit.router):
+    for router in (reference.router, organizations.router, bodies.router, plans.router, tasks.router, keys.router,
+                   audit.router):
         app.include_router(router, dependencies=authenticated, responses=problem_docs(401, 403))
     _document_problems(app)
     return app

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 15_000
     pool_size: int = 10
     max_body_bytes: int = 1_048_576
+    due_soon_days: int = Field(default=14, description="An obligation is 'due soon' this many days before it is due")
     access_cache_seconds: float = Field(default=5.0, description="How long a key check or a scope is reused")
     jwt_secret: str | None = Field(default=None, description="Shared secret for HS256 tokens")
     jwt_jwks_file: Path | None = Field(default=None, description="A JWKS file with the identity provider's keys")

@@ -198,6 +198,26 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/keys/{key_id}"): {"path": {"key_id": "{B_KEY}"}},
     ("POST", "/api/v1/keys/{key_id}/revoke"): {"path": {"key_id": "{B_KEY}"}},
     ("GET", "/api/v1/audit"): {"status": 200, "empty": True},
+    ("GET", "/api/v1/bodies"): {"status": 200, "empty": True},
+    ("POST", "/api/v1/bodies"): {"json": {"name": "Cơ quan mới", "organization_id": "{B}"}},
+    ("GET", "/api/v1/bodies/{body_id}"): {"path": {"body_id": "{B_BODY}"}},
+    ("POST", "/api/v1/bodies/{body_id}/aliases"): {"path": {"body_id": "{B_BODY}"}, "json": {"alias": "X"}},
+    ("GET", "/api/v1/plans"): {"status": 200, "empty": True},
+    ("POST", "/api/v1/plans"): {"json": {"organization_id": "{B}", "title": "Kế hoạch"}},
+    ("POST", "/api/v1/plans/import"): {"params": {"organization_id": "{B}"}, "content": "1. Việc\n"},
+    ("GET", "/api/v1/plans/{plan_id}"): {"path": {"plan_id": "{B_PLAN}"}},
+    ("PATCH", "/api/v1/plans/{plan_id}"): {"path": {"plan_id": "{B_PLAN}"}, "json": {"status": "issued"}},
+    ("GET", "/api/v1/plans/{plan_id}/tasks"): {"path": {"plan_id": "{B_PLAN}"}},
+    ("POST", "/api/v1/plans/{plan_id}/tasks"): {"path": {"plan_id": "{B_PLAN}"},
+                                                "json": {"code": "9", "title": "x"}},
+    ("GET", "/api/v1/plans/{plan_id}/summary"): {"path": {"plan_id": "{B_PLAN}"}},
+    ("GET", "/api/v1/plans/{plan_id}/events"): {"path": {"plan_id": "{B_PLAN}"}},
+    ("PUT", "/api/v1/plans/{plan_id}/events/{event_id}"): {"path": {"plan_id": "{B_PLAN}", "event_id": "{B_EVENT}"},
+                                                           "json": {"happened_on": "2024-01-01"}},
+    ("GET", "/api/v1/tasks"): {"params": {"body_id": "{B_BODY}"}},
+    ("GET", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}},
+    ("POST", "/api/v1/tasks/{task_id}/reports"): {"path": {"task_id": "{B_TASK}"}, "json": {
+        "body_id": "{B_BODY}", "reported_on": "2024-01-01", "status": "done"}},
 }
 
 
@@ -219,7 +239,7 @@ async def test_every_api_route_requires_credentials(app: FastAPI, anonymous: htt
         assert "401" in operation["responses"] and "403" in operation["responses"], operation["operationId"]
         assert operation.get("security") == [{"bearer": []}], operation["operationId"]
         url = path
-        for name in ("organization_id", "key_id"):
+        for name in ("organization_id", "key_id", "plan_id", "task_id", "body_id", "event_id"):
             url = url.replace("{" + name + "}", "0b8f7a6e-0000-4000-8000-000000000000")
         url = url.replace("{code}", "X").replace("{external_id}", "a:b")
         response = await anonymous.request(method, url, json={} if method in ("POST", "PATCH") else None)
@@ -233,7 +253,16 @@ async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient,
     b_key = (await client.post("/api/v1/keys", json={"name": "B app", "role": "viewer",
                                                      "scopes": [communes["B"]["id"]]})).json()["id"]
     await client.patch(f"{API}/{communes['B']['id']}", json={"name": "Đảng bộ xã B (sửa)"})
-    names = {**{k: v["id"] for k, v in communes.items()}, "B_KEY": b_key}
+    b_plan = (await client.post("/api/v1/plans", json={"organization_id": communes["B"]["id"],
+                                                       "title": "Kế hoạch của xã B", "issuer": "Ban Thường vụ B"})
+              ).json()["id"]
+    b_task = (await client.post(f"/api/v1/plans/{b_plan}/tasks", json={
+        "code": "1", "title": "Việc của xã B", "deadline": "Sau 1 tháng kể từ khi có hướng dẫn của tỉnh",
+        "assignments": [{"body": "Văn phòng Đảng ủy xã B", "roles": ["lead"]}]})).json()
+    b_event = (await client.get(f"/api/v1/plans/{b_plan}/events")).json()["items"][0]["id"]
+    b_body = b_task["assignments"][0]["body_id"]
+    names = {**{k: v["id"] for k, v in communes.items()}, "B_KEY": b_key, "B_PLAN": b_plan, "B_TASK": b_task["id"],
+             "B_BODY": b_body, "B_EVENT": b_event}
 
     def fill(value: Any) -> Any:
         if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
@@ -248,14 +277,20 @@ async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient,
     assert routes == set(ROUTE_CALLS), f"add new endpoints to ROUTE_CALLS: {routes ^ set(ROUTE_CALLS)}"
     token = await insert_key(db_pool, role="admin", scopes=[communes["A"]["id"]], pii=False)
     # What must never come back: B's data (the ids the caller sent may be echoed in an error, its data not).
-    b_data = ["Đảng bộ xã B", "Đảng bộ Trường B", "Chi bộ Tổ B", "Đảng bộ tỉnh", "B app", "csdl:B-DU"]
+    b_data = ["Đảng bộ xã B", "Đảng bộ Trường B", "Chi bộ Tổ B", "Đảng bộ tỉnh", "B app", "csdl:B-DU",
+              "Kế hoạch của xã B", "Việc của xã B", "Văn phòng Đảng ủy xã B", "Ban Thường vụ B"]
     before = await snapshot(db_pool)
     async with client_with(app, token) as c:
         for (method, path), call in ROUTE_CALLS.items():
             url = path.replace("{organization_id}", communes["B"]["id"])
             for name, value in fill(call.get("path", {})).items():
                 url = url.replace("{" + name + "}", value)
-            response = await c.request(method, url, params=fill(call.get("params")), json=fill(call.get("json")))
+            if "content" in call:
+                response = await c.request(method, url, params=fill(call.get("params")),
+                                           content=call["content"].encode(), headers={"Content-Type": "text/plain"})
+            else:
+                response = await c.request(method, url, params=fill(call.get("params")),
+                                           json=fill(call.get("json")))
             expected = call.get("status", 404)
             assert response.status_code == expected, (method, path, response.text)
             if not call.get("public_data"):

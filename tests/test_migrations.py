@@ -3,7 +3,6 @@
 import asyncio
 
 from alembic import command
-
 from app.db.migrations import alembic_config, current_revision, head_revision
 
 

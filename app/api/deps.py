@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.database import Database
-from app.domain.audit import AUDITED
+from app.domain.audit import AUDITED, READ_ONLY
 from app.settings import Settings
 
 
@@ -34,12 +34,23 @@ def get_pool(db: DatabaseDep) -> asyncpg.Pool:
 
 async def transaction(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
     """One request = one transaction: committed when the route returns, before the response is sent; rolled back
-    (nothing half-written) when anything raises. A failed commit raises, so it can never become a 2xx."""
-    async with db.sessionmaker() as session, session.begin():
-        yield session
-        # A change without its audit row must be impossible: refuse to commit one.
-        if not session.info.get(AUDITED):
+    (nothing half-written) when anything raises. A failed commit raises, so it can never become a 2xx.
+    A change without its audit row is impossible: such a transaction is refused. One the domain declared
+    read-only (a preview) is rolled back."""
+    async with db.sessionmaker() as session:
+        transaction = await session.begin()
+        try:
+            yield session
+        except BaseException:
+            await transaction.rollback()
+            raise
+        if session.info.get(READ_ONLY):
+            await transaction.rollback()
+        elif not session.info.get(AUDITED):
+            await transaction.rollback()
             raise RuntimeError("a write reached commit without an audit row; rolled back")
+        else:
+            await transaction.commit()
 
 
 ReadPool = Annotated[asyncpg.Pool, Depends(get_pool)]

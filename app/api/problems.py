@@ -18,6 +18,7 @@ from starlette.responses import Response
 from app.api.request_context import current_request_id
 from app.domain.access import Forbidden, Unauthenticated
 from app.domain.errors import Conflict, DomainError, InvalidCursor, NotFound, PreconditionFailed, RuleViolation
+from app.domain.plans.docx import UnreadableDocument
 
 log = logging.getLogger("coso.errors")
 
@@ -30,6 +31,7 @@ _STATUS: dict[type[DomainError], int] = {
     RuleViolation: 422,
     PreconditionFailed: 412,
     InvalidCursor: 400,
+    UnreadableDocument: 422,
     Unauthenticated: 401,
     Forbidden: 403,
 }

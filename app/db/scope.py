@@ -41,9 +41,28 @@ def scope_sql(param: Callable[[object], str], scope: Scope, as_of: date | None,
     cte = (f"scope_ranges AS MATERIALIZED (SELECT sp.path AS lo, left(sp.path, -1) || '0' AS hi "
            f"FROM organization_placements sp JOIN organizations so ON so.id = sp.organization_id "
            f"WHERE sp.organization_id = ANY({param(list(scope.roots))}::uuid[]) AND {placed})")
-    condition = (f"({path} >= (SELECT min(lo) FROM scope_ranges) AND {path} < (SELECT max(hi) FROM scope_ranges) "
-                 f"AND EXISTS (SELECT 1 FROM scope_ranges s WHERE {path} >= s.lo AND {path} < s.hi))")
-    return cte, condition
+    return cte, path_in_scope(path)
+
+
+def path_in_scope(path: str) -> str:
+    """The condition on a path column, once `scope_ranges` is in the query's WITH clause."""
+    return (f"({path} >= (SELECT min(lo) FROM scope_ranges) AND {path} < (SELECT max(hi) FROM scope_ranges) "
+            f"AND EXISTS (SELECT 1 FROM scope_ranges s WHERE {path} >= s.lo AND {path} < s.hi))")
+
+
+def org_in_scope(org_id: str) -> str:
+    """The condition that an organisation (a column holding its id) lies in the scope, at its latest place."""
+    return (f"EXISTS (SELECT 1 FROM organization_placements op JOIN organizations oo ON oo.id = op.organization_id "
+            f"WHERE op.organization_id = {org_id} AND op.valid_to IS NOT DISTINCT FROM oo.valid_to "
+            f"AND {path_in_scope('op.path')})")
+
+
+def org_covers_scope(org_id: str) -> str:
+    """The condition that an organisation's subtree holds one of the scope's roots (a collective body standing for
+    every unit of that subtree concerns the caller)."""
+    return (f"EXISTS (SELECT 1 FROM organization_placements op JOIN organizations oo ON oo.id = op.organization_id "
+            f"WHERE op.organization_id = {org_id} AND op.valid_to IS NOT DISTINCT FROM oo.valid_to "
+            f"AND EXISTS (SELECT 1 FROM scope_ranges s WHERE s.lo >= op.path AND s.lo < left(op.path, -1) || '0'))")
 
 
 async def widen_with_predecessors(conn: asyncpg.Pool | asyncpg.Connection,

@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     PrimaryKeyConstraint,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -190,3 +191,149 @@ class AuditEntry(SQLModel, table=True):
     organization_id: uuid.UUID | None = Field(sa_column=Column(UUID(as_uuid=True), nullable=True))
     before: dict[str, Any] | None = Field(sa_column=Column(JSONB, nullable=True))
     after: dict[str, Any] | None = Field(sa_column=Column(JSONB, nullable=True))
+
+
+class Body(SQLModel, table=True):
+    """An agency or collective a plan names, in the namespace of an organisation (each town has its own "UBND thị
+    xã"). `organization_id` is that organisation; for a collective it is the root of the subtree the collective
+    stands for, and for a party organisation the organisation itself (`kind` says which). `name_key` is the
+    forgiving match key (accents, case, spacing, abbreviations folded), unique within the namespace, so two different
+    bodies are never merged silently: another spelling becomes an alias only when a person says so."""
+
+    __tablename__ = "bodies"
+    __table_args__ = (
+        CheckConstraint("kind IN ('agency', 'organization', 'collective')", name="kind"),
+        UniqueConstraint("organization_id", "name_key", name="uq_bodies_organization_id"),
+        Index("ix_bodies_name_key_trgm", "name_key", postgresql_using="gin",
+              postgresql_ops={"name_key": "gin_trgm_ops"}),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    name_key: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False, index=True))
+    created_at: datetime = Field(sa_column=_now())
+    updated_at: datetime = Field(sa_column=_now())
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class BodyAlias(SQLModel, table=True):
+    """Another spelling of a body ("UBND thị xã" for "Ủy ban nhân dân thị xã"), by its match key."""
+
+    __tablename__ = "body_aliases"
+    __table_args__ = (PrimaryKeyConstraint("organization_id", "alias_key"),)
+
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False))
+    alias_key: str = Field(sa_column=Column(Text, nullable=False))
+    body_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("bodies.id", ondelete="CASCADE"), nullable=False, index=True))
+    alias: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Plan(SQLModel, table=True):
+    """A plan ("211-KH/TU") issued by a body of an organisation, implementing resolutions or other plans."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'issued')", name="status"),
+        CheckConstraint("period_to IS NULL OR period_from IS NULL OR period_to >= period_from", name="period"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    code: str | None = Field(sa_column=Column(Text, nullable=True, unique=True))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False, index=True))
+    issuer_body_id: uuid.UUID | None = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("bodies.id"), nullable=True))
+    issued_on: date | None = Field(sa_column=Column(Date, nullable=True))
+    implements: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")))
+    status: str = Field(sa_column=Column(Text, nullable=False, server_default=text("'draft'")))
+    period_from: date | None = Field(sa_column=Column(Date, nullable=True))
+    period_to: date | None = Field(sa_column=Column(Date, nullable=True))
+    created_at: datetime = Field(sa_column=_now())
+    updated_at: datetime = Field(sa_column=_now())
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class PlanEvent(SQLModel, table=True):
+    """Something deadlines wait for ("khi có Quy chế mẫu …"); recording the day it happened resolves them."""
+
+    __tablename__ = "plan_events"
+    __table_args__ = (UniqueConstraint("plan_id", "description_key", name="uq_plan_events_plan_id"),)
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    plan_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("plans.id", ondelete="CASCADE"), nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    description_key: str = Field(sa_column=Column(Text, nullable=False))
+    happened_on: date | None = Field(sa_column=Column(Date, nullable=True))
+    reference: str | None = Field(sa_column=Column(Text, nullable=True))
+
+
+class Task(SQLModel, table=True):
+    """A numbered item of a plan, with its deadline as written and as understood."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "code", name="uq_tasks_plan_id"),
+        Index("ix_tasks_plan_position", "plan_id", "position"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    plan_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("plans.id", ondelete="CASCADE"), nullable=False))
+    parent_id: uuid.UUID | None = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True))
+    code: str = Field(sa_column=Column(Text, nullable=False))
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    deadline_kind: str | None = Field(sa_column=Column(Text, nullable=True))
+    deadline_text: str | None = Field(sa_column=Column(Text, nullable=True))
+    deadline: dict[str, Any] | None = Field(sa_column=Column(JSONB, nullable=True))
+    created_at: datetime = Field(sa_column=_now())
+    updated_at: datetime = Field(sa_column=_now())
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class TaskAssignment(SQLModel, table=True):
+    __tablename__ = "task_assignments"
+    __table_args__ = (
+        PrimaryKeyConstraint("task_id", "body_id", "role"),
+        CheckConstraint("role IN ('directing', 'lead', 'advisory', 'coordinating', 'implementing')", name="role"),
+        Index("ix_task_assignments_body", "body_id", "role"),
+    )
+
+    task_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False))
+    body_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), ForeignKey("bodies.id"), nullable=False))
+    role: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ProgressReport(SQLModel, table=True):
+    """A body's report on a task (for a recurring task, on one year's obligation)."""
+
+    __tablename__ = "progress_reports"
+    __table_args__ = (
+        CheckConstraint("status IN ('not_started', 'in_progress', 'done', 'blocked')", name="status"),
+        Index("ix_progress_reports_task", "task_id", "period_year", "reported_on"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    task_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False))
+    body_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), ForeignKey("bodies.id"), nullable=False))
+    reported_on: date = Field(sa_column=Column(Date, nullable=False))
+    period_year: int | None = Field(sa_column=Column(Integer, nullable=True))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    text: str | None = Field(sa_column=Column(Text, nullable=True))
+    evidence_ref: str | None = Field(sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=_now())

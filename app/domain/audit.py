@@ -10,6 +10,12 @@ from app.db import audit as db
 from app.domain.access import Actor
 
 AUDITED = "coso.audited"
+READ_ONLY = "coso.read_only"
+
+
+def read_only(session: AsyncSession) -> None:
+    """Declare that this transaction only reads (a preview): it is rolled back, never committed."""
+    session.info[READ_ONLY] = True
 _NOISE = {"updated_at", "version"}
 
 

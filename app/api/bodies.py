@@ -1,0 +1,74 @@
+"""Bodies: the agencies and collectives plans assign tasks to."""
+
+import uuid
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Path, Query, status
+from starlette.responses import Response
+
+from app.api.auth import EditorDep, ReaderDep
+from app.api.deps import Cursor, Limit
+from app.api.plan_models import AliasCreate, BodyCreate, BodyPage, BodyRead
+from app.api.responses import problems
+from app.api.types import json_response
+from app.db import plans as db
+from app.db.organization_writes import driver_connection
+from app.domain.errors import NotFound
+from app.domain.pagination import decode_cursor, encode_cursor
+from app.domain.plans import service
+from app.domain.plans.bodies import normalise_body_name
+
+router = APIRouter(prefix="/api/v1/bodies", tags=["bodies"])
+
+BodyId = Annotated[uuid.UUID, Path(description="The body's id")]
+
+
+def _dump(value: object) -> bytes:
+    return orjson.dumps(value, default=str)
+
+
+@router.get("", response_model=BodyPage, responses=problems(400))
+async def list_bodies(reader: ReaderDep, organization_id: uuid.UUID | None = None,
+                      q: Annotated[str | None, Query(max_length=200, description="Forgiving name search "
+                                                                                 "(accents, case, abbreviations)")]
+                      = None, limit: Limit = 50, cursor: Cursor = None) -> Response:
+    """Bodies the caller may see, by name."""
+    after = None
+    if cursor:
+        key = decode_cursor(cursor, kind="bodies")
+        after = (str(key["n"]), uuid.UUID(key["i"]))
+    rows = await db.list_bodies(reader.pool, scope=reader.scope, organization_id=organization_id,
+                                q_key=normalise_body_name(q) if q else None, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor({"k": "bodies", "n": rows[-1]["name_key"], "i": str(rows[-1]["id"])}) if more else None
+    return json_response(_dump({"items": [dict(r) for r in rows], "next_cursor": next_cursor}))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=BodyRead, responses=problems(404, 409))
+async def create_body(body: BodyCreate, writer: EditorDep) -> Response:
+    """Register a body (refused when its name or an alias matches a known body of the same organisation)."""
+    body_id = await service.create_body(writer.session, actor=writer.actor, scope=writer.scope,
+                                        organization_id=body.organization_id, name=body.name, kind=body.kind,
+                                        aliases=body.aliases)
+    row = await db.read_body(await driver_connection(writer.session), body_id, scope=writer.scope)
+    return json_response(_dump(dict(row or {})), status_code=201, headers={"Location": f"/api/v1/bodies/{body_id}"})
+
+
+@router.get("/{body_id}", response_model=BodyRead, responses=problems(404))
+async def get_body(body_id: BodyId, reader: ReaderDep) -> Response:
+    """One body, with its aliases."""
+    row = await db.read_body(reader.pool, body_id, scope=reader.scope)
+    if row is None:
+        raise NotFound(f"No body with id {body_id} exists.", code="body_not_found")
+    return json_response(_dump(dict(row)))
+
+
+@router.post("/{body_id}/aliases", response_model=BodyRead, responses=problems(404, 409))
+async def add_body_alias(body_id: BodyId, body: AliasCreate, writer: EditorDep) -> Response:
+    """Say that another spelling names this body (so imports match it)."""
+    await service.add_alias(writer.session, actor=writer.actor, scope=writer.scope, body_id=body_id,
+                            alias=body.alias)
+    row = await db.read_body(await driver_connection(writer.session), body_id, scope=writer.scope)
+    return json_response(_dump(dict(row or {})))

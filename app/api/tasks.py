@@ -1,0 +1,74 @@
+"""Tasks: one task with its state, progress reports, and "my tasks" (a body's tasks by role and state)."""
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Path, Query, status
+from starlette.responses import Response
+
+from app.api.auth import EditorDep, ReaderDep
+from app.api.deps import SettingsDep, Today
+from app.api.plan_models import ReportCreate, TaskPage, TaskRead
+from app.api.responses import problems
+from app.api.types import json_response
+from app.db import plans as db
+from app.db.organization_writes import driver_connection
+from app.domain.errors import NotFound
+from app.domain.plans import service
+from app.domain.plans.document import Role
+from app.domain.plans.status import State
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+
+TaskId = Annotated[uuid.UUID, Path(description="The task's id")]
+
+
+def _dump(value: object) -> bytes:
+    return orjson.dumps(value, default=str)
+
+
+@router.get("", response_model=TaskPage, responses=problems(404))
+async def list_body_tasks(
+    reader: ReaderDep, settings: SettingsDep, today: Today,
+    body_id: Annotated[uuid.UUID, Query(description="The body whose tasks to list")],
+    role: Annotated[list[Role] | None, Query(description="Only these roles")] = None,
+    state: Annotated[list[State] | None, Query(description="Only obligations in these states")] = None,
+    due_within_days: Annotated[int | None, Query(ge=0, le=366, description="Only obligations falling due in the "
+                                                                         "next N days (for reminders)")] = None,
+    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+) -> Response:
+    """A body's tasks across plans ("my tasks"), with their obligations on `as_of`."""
+    tasks = await service.body_tasks(reader.pool, scope=reader.scope, body_id=body_id,
+                                     roles=[r.value for r in role or ()], states=[s.value for s in state or ()],
+                                     as_of=as_of or today, due_within_days=due_within_days,
+                                     due_soon_days=settings.due_soon_days)
+    return json_response(_dump({"items": tasks, "next_cursor": None}))
+
+
+@router.get("/{task_id}", response_model=TaskRead, responses=problems(404))
+async def get_task(task_id: TaskId, reader: ReaderDep, settings: SettingsDep, today: Today,
+                   as_of: Annotated[date | None, Query(description="Default: today")] = None) -> Response:
+    """One task, with its obligations and their state on `as_of`."""
+    rows = await db.list_tasks(reader.pool, db.TaskQuery(task_id=task_id), scope=reader.scope)
+    if not rows:
+        raise NotFound(f"No task with id {task_id} exists.", code="task_not_found")
+    events = await db.events_of(reader.pool, [rows[0]["plan_id"]])
+    return json_response(_dump(service.task_view(rows[0], events, as_of=as_of or today,
+                                                 due_soon_days=settings.due_soon_days)))
+
+
+@router.post("/{task_id}/reports", status_code=status.HTTP_201_CREATED, response_model=TaskRead,
+             responses=problems(404))
+async def add_report(task_id: TaskId, body: ReportCreate, writer: EditorDep, settings: SettingsDep,
+                     today: Today) -> Response:
+    """A body reports progress on a task (for a recurring task, on one year's obligation)."""
+    await service.add_report(writer.session, actor=writer.actor, scope=writer.scope, task_id=task_id,
+                             body_id=body.body_id, reported_on=body.reported_on, period_year=body.period_year,
+                             status=body.status, text=body.text, evidence_ref=body.evidence_ref)
+    conn = await driver_connection(writer.session)
+    rows = await db.list_tasks(conn, db.TaskQuery(task_id=task_id), scope=writer.scope)
+    events = await db.events_of(conn, [rows[0]["plan_id"]])
+    return json_response(_dump(service.task_view(rows[0], events, as_of=max(today, body.reported_on),
+                                                 due_soon_days=settings.due_soon_days)), status_code=201)
