@@ -186,3 +186,22 @@ async def test_cli_demo_data(database_url: str, db_pool: asyncpg.Pool, monkeypat
     assert first.startswith("Demo data loaded") and first.count("\n") == 1
     assert second.startswith("Demo data already loaded")
     assert await count_rows(db_pool, "organizations") == sum(SIZES.values()) + 1
+
+
+async def test_demo_plan_with_progress(database_url: str, client: httpx.AsyncClient) -> None:
+    await load_demo_data(database_url)
+    plans = (await client.get("/api/v1/plans")).json()["items"]
+    assert [p["code"] for p in plans] == ["211-KH/TU"]
+    plan_id = plans[0]["id"]
+    tasks = {t["code"]: t for t in (await client.get(f"/api/v1/plans/{plan_id}/tasks",
+                                                     params={"as_of": "2023-07-01"})).json()["items"]}
+    assert sum(1 for t in tasks.values() if t["deadline"]) == 39
+    assert tasks["2.1.2.a"]["obligations"][0]["due"] == "2023-06-15"
+    assert tasks["2.1.2.a"]["state"] == "done_on_time"
+    assert tasks["3.d"]["state"] == "done_late"
+    assert tasks["3.e"]["state"] == "overdue"
+    summary = (await client.get(f"/api/v1/plans/{plan_id}/summary", params={"as_of": "2023-07-01"})).json()
+    assert summary["by_state"]["done_on_time"] >= 3
+    again = await load_demo_data(database_url)
+    assert "already loaded" in again
+    assert len((await client.get("/api/v1/plans")).json()["items"]) == 1

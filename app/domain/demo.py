@@ -17,6 +17,7 @@ from datetime import date
 import asyncpg
 
 from app.db import demo as db
+from app.domain.demo_plan import PLAN_CODE, load_demo_plan
 from app.domain.errors import Conflict
 from app.domain.organizations.rules import KIND_LABELS_EN, Category, Kind, kind_may_sit_under
 
@@ -309,7 +310,8 @@ async def load_demo_data(database_url: str) -> str:
     async with db.structure_transaction(database_url) as conn:
         result = await load_demo_organizations(conn)
         counts = await db.count_subtree_by_kind(conn, BLOC_CODE)
-    if not result.created:
+    plan_created = await load_demo_plan(database_url, result.ids[BLOC_CODE])
+    if not result.created and not plan_created:
         return f"Demo data already loaded: {BLOC_NAME} ({BLOC_CODE}) holds {_describe(counts)}; nothing changed."
     return (f"Demo data loaded in {time.perf_counter() - started:.2f} s: {BLOC_NAME} ({BLOC_CODE}) under "
-            f"{PROVINCE_NAME} ({PROVINCE_CODE}), {_describe(counts)}.")
+            f"{PROVINCE_NAME} ({PROVINCE_CODE}), {_describe(counts)}; plan {PLAN_CODE} with its 39 tasks.")

@@ -303,7 +303,7 @@ async def add_report(session: AsyncSession, *, actor: Actor, scope: Scope, task_
                      body_id: uuid.UUID, reported_on: date, period_year: int | None, status: str,
                      text: str | None, evidence_ref: str | None) -> uuid.UUID:
     task = await _task(session, scope, task_id)
-    assigned = {a["body_id"] for a in _json(task["assignments"])}
+    assigned = {a["body_id"] for a in decoded(task["assignments"])}
     if str(body_id) not in assigned:
         raise RuleViolation(f"Body {body_id} is not assigned to task {task['code']}; only its bodies report on it.",
                             code="not_assigned")
@@ -325,7 +325,7 @@ async def add_report(session: AsyncSession, *, actor: Actor, scope: Scope, task_
 
 # --- where things stand -------------------------------------------------------------------------------------------
 
-def _json(value: Any) -> Any:
+def decoded(value: Any) -> Any:
     """JSON columns arrive as text from the pool, already decoded through the session's connection."""
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
@@ -337,10 +337,10 @@ def _first_year(row: asyncpg.Record) -> int:
 
 def task_view(row: asyncpg.Record, events: dict[str, tuple[str, date | None]], *, as_of: date,
               due_soon_days: int) -> dict[str, Any]:
-    raw_reports = _json(row["reports"])
+    raw_reports = decoded(row["reports"])
     reports = [Report(reported_on=date.fromisoformat(r["reported_on"]), status=r["status"],
                       period_year=r["period_year"]) for r in raw_reports]
-    deadline = _json(row["deadline"]) if row["deadline"] else None
+    deadline = decoded(row["deadline"]) if row["deadline"] else None
     owed = obligations(deadline, events={k: v[1] for k, v in events.items()}, reports=reports, as_of=as_of,
                        first_year=_first_year(row), due_soon_days=due_soon_days,
                        event_names={k: v[0] for k, v in events.items()})
@@ -349,7 +349,7 @@ def task_view(row: asyncpg.Record, events: dict[str, tuple[str, date | None]], *
         "code": row["code"], "title": row["title"],
         "deadline": {"kind": row["deadline_kind"], "text": row["deadline_text"], "parsed": deadline}
         if row["deadline_kind"] else None,
-        "assignments": _json(row["assignments"]),
+        "assignments": decoded(row["assignments"]),
         "obligations": [_obligation(o) for o in owed],
         "state": _overall(owed).value,
         "reports": raw_reports,
