@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import DatabaseDep, Transaction
+from app.api.deps import Transaction
 from app.api.request_context import current_request_id
 from app.db.scope import Scope
 from app.domain.access import Actor, Caller, Permission, Unauthenticated
@@ -36,7 +36,7 @@ async def authenticate(request: Request,
 CallerDep = Annotated[Caller, Depends(authenticate)]
 
 
-def access_cache(request: Request) -> AccessCache:
+async def access_cache(request: Request) -> AccessCache:
     cache: AccessCache = request.app.state.access
     return cache
 
@@ -61,9 +61,14 @@ class Reader:
     caller: Caller
 
 
-def reader(db: DatabaseDep, caller: CallerDep, scope: ScopeDep) -> Reader:
-    caller.require(Permission.read)
-    return Reader(pool=db.pool, scope=scope, caller=caller)
+def _reader(permission: Permission) -> object:
+    # Few dependency nodes on the hot read path: each one costs FastAPI work on every request.
+    async def dependency(request: Request, caller: CallerDep) -> Reader:
+        caller.require(permission)
+        cache: AccessCache = request.app.state.access
+        return Reader(pool=request.app.state.db.pool, scope=await cache.scope_of(caller), caller=caller)
+
+    return dependency
 
 
 @dataclass(frozen=True)
@@ -76,26 +81,16 @@ class Writer:
 
 
 def _writer(permission: Permission) -> object:
-    def dependency(session: Transaction, caller: CallerDep, scope: ScopeDep) -> Writer:
+    async def dependency(session: Transaction, caller: CallerDep, scope: ScopeDep) -> Writer:
         caller.require(permission)
         return Writer(session=session, actor=Actor(caller=caller, request_id=current_request_id()), scope=scope)
 
     return dependency
 
 
-def _auditor(db: DatabaseDep, caller: CallerDep, scope: ScopeDep) -> Reader:
-    caller.require(Permission.read_audit)
-    return Reader(pool=db.pool, scope=scope, caller=caller)
-
-
-def _key_admin(db: DatabaseDep, caller: CallerDep, scope: ScopeDep) -> Reader:
-    caller.require(Permission.manage_keys)
-    return Reader(pool=db.pool, scope=scope, caller=caller)
-
-
-ReaderDep = Annotated[Reader, Depends(reader)]
+ReaderDep = Annotated[Reader, Depends(_reader(Permission.read))]
 EditorDep = Annotated[Writer, Depends(_writer(Permission.write))]
 ReorganizerDep = Annotated[Writer, Depends(_writer(Permission.reorganize))]
 KeyAdminDep = Annotated[Writer, Depends(_writer(Permission.manage_keys))]
-KeyReaderDep = Annotated[Reader, Depends(_key_admin)]
-AuditorDep = Annotated[Reader, Depends(_auditor)]
+KeyReaderDep = Annotated[Reader, Depends(_reader(Permission.manage_keys))]
+AuditorDep = Annotated[Reader, Depends(_reader(Permission.read_audit))]

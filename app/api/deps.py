@@ -14,12 +14,12 @@ from app.domain.audit import AUDITED, READ_ONLY
 from app.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -28,7 +28,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-def get_pool(db: DatabaseDep) -> asyncpg.Pool:
+async def get_pool(db: DatabaseDep) -> asyncpg.Pool:
     return db.pool
 
 
@@ -57,7 +57,7 @@ ReadPool = Annotated[asyncpg.Pool, Depends(get_pool)]
 Transaction = Annotated[AsyncSession, Depends(transaction, scope="function")]
 
 
-def today(settings: SettingsDep) -> date:
+async def today(settings: SettingsDep) -> date:
     return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
@@ -68,4 +68,5 @@ AsOf = Annotated[date | None, Query(
                 "placement (dissolved units included, at their last place).")]
 ActiveOn = Annotated[date | None, Query(description="Only units that existed on this day")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")]
+# Every dependency is `async def`: a plain `def` would run in the thread pool, which costs more than the work.
 Cursor = Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")]
