@@ -5,11 +5,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api import audit, bodies, health, keys, organizations, plans, problems, reference, tasks
-from app.api.auth import authenticate
+from app.api.auth import BEARER_SCHEME, AuthenticatedRoute
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
 from app.db.database import close_database, open_database
@@ -58,24 +58,30 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     problems.install(app)
     app.include_router(health.router)
-    # Every /api/v1 route requires credentials: set here, once, and checked by a test that walks the routes.
-    authenticated = [Depends(authenticate)]
+    # Every /api/v1 route requires credentials: its route class establishes the caller first (checked by a test
+    # that walks the routes).
     for router in (reference.router, organizations.router, bodies.router, plans.router, tasks.router, keys.router,
                    audit.router):
-        app.include_router(router, dependencies=authenticated, responses=problem_docs(401, 403))
+        unguarded = [str(r) for r in router.routes if not isinstance(r, AuthenticatedRoute)]
+        assert not unguarded, f"routes without authentication: {unguarded}"
+        app.include_router(router, responses=problem_docs(401, 403))
     _document_problems(app)
     return app
 
 
 def _document_problems(app: FastAPI) -> None:
-    """Error responses are application/problem+json, not the application/json FastAPI assumes."""
+    """Error responses are application/problem+json, not the application/json FastAPI assumes; /api/v1 operations
+    need a bearer token (the "Authorize" button of Swagger UI)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            for path in schema["paths"].values():
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = BEARER_SCHEME
+            for route, path in schema["paths"].items():
                 for operation in path.values():
+                    if route.startswith("/api/v1/"):
+                        operation["security"] = [{"bearer": []}]
                     for code, response in operation.get("responses", {}).items():
                         content = response.get("content", {})
                         if code[0] in "45" and "application/json" in content:

@@ -4,18 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.api.access_models import AuditPage
-from app.api.auth import AuditorDep
+from app.api.auth import AuditorDep, api_router
 from app.api.deps import Cursor, Limit
 from app.api.responses import problems
 from app.api.types import page_response
 from app.db.audit import AuditQuery, list_entries
 from app.domain.pagination import Page, decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = api_router("/api/v1/audit", "audit")
 
 
 @router.get("", response_model=AuditPage, responses=problems(400, 401, 403))

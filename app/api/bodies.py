@@ -4,10 +4,10 @@ import uuid
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Query, status
+from fastapi import Path, Query, status
 from starlette.responses import Response
 
-from app.api.auth import EditorDep, ReaderDep
+from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import Cursor, Limit
 from app.api.plan_models import AliasCreate, BodyCreate, BodyPage, BodyRead
 from app.api.responses import problems
@@ -19,7 +19,7 @@ from app.domain.pagination import decode_cursor, encode_cursor
 from app.domain.plans import service
 from app.domain.plans.bodies import normalise_body_name
 
-router = APIRouter(prefix="/api/v1/bodies", tags=["bodies"])
+router = api_router("/api/v1/bodies", "bodies")
 
 BodyId = Annotated[uuid.UUID, Path(description="The body's id")]
 

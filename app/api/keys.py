@@ -4,11 +4,11 @@ import uuid
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 from starlette.responses import Response
 
 from app.api.access_models import KeyCreate, KeyCreated, KeyPage, KeyRead
-from app.api.auth import AccessCacheDep, KeyAdminDep, KeyReaderDep
+from app.api.auth import AccessCacheDep, KeyAdminDep, KeyReaderDep, api_router
 from app.api.deps import Cursor, Limit
 from app.api.responses import problems
 from app.api.types import json_response
@@ -17,7 +17,7 @@ from app.db.organization_writes import driver_connection
 from app.domain import keys
 from app.domain.pagination import decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+router = api_router("/api/v1/keys", "keys")
 
 KeyId = Annotated[uuid.UUID, Path(description="The key's id (not its key_id)")]
 

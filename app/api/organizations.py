@@ -4,10 +4,10 @@ import uuid
 from typing import Annotated
 
 from asyncpg import Record
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import Header, Path, Query, status
 from starlette.responses import Response
 
-from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, Writer
+from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, Writer, api_router
 from app.api.deps import ActiveOn, AsOf, Cursor, Limit, Today
 from app.api.organization_models import (
     DissolveRequest,
@@ -29,7 +29,7 @@ from app.db.scope import WHOLE_TREE
 from app.domain.organizations import changes, reorganize, tree
 from app.domain.organizations.rules import Category, Kind
 
-router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
+router = api_router("/api/v1/organizations", "organizations")
 
 OrgId = Annotated[uuid.UUID, Path(description="The organisation's id")]
 IfMatch = Annotated[str | None, Header(description='The version you read, e.g. "3": refuses the change (412) if '

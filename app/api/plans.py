@@ -7,10 +7,10 @@ from datetime import date
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
-from app.api.auth import EditorDep, ReaderDep
+from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import Cursor, Limit, SettingsDep, Today
 from app.api.plan_models import (
     EventPage,
@@ -35,7 +35,7 @@ from app.domain.plans import service
 from app.domain.plans.docx import parse_plan_docx
 from app.domain.plans.parsing import parse_plan_text
 
-router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+router = api_router("/api/v1/plans", "plans")
 
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id")]
 AsOfDay = Annotated[date | None, Query(description="Where things stand on this day (default: today)")]

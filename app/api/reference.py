@@ -1,11 +1,11 @@
 """Reference data: the enumerations of the API with their Vietnamese labels."""
 
-from fastapi import APIRouter
 
+from app.api.auth import api_router
 from app.api.organization_models import KindInfo, LabelledValue, OrganizationReference
 from app.domain.organizations.rules import ALLOWED_PARENTS, CATEGORY_LABELS, KIND_LABELS, KIND_LABELS_EN
 
-router = APIRouter(prefix="/api/v1/reference", tags=["reference"])
+router = api_router("/api/v1/reference", "reference")
 
 
 @router.get("/organizations", response_model=OrganizationReference)

@@ -5,10 +5,10 @@ from datetime import date
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Query, status
+from fastapi import Path, Query, status
 from starlette.responses import Response
 
-from app.api.auth import EditorDep, ReaderDep
+from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
 from app.api.plan_models import ReportCreate, TaskPage, TaskRead
 from app.api.responses import problems
@@ -20,7 +20,7 @@ from app.domain.plans import service
 from app.domain.plans.document import Role
 from app.domain.plans.status import State
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = api_router("/api/v1/tasks", "tasks")
 
 TaskId = Annotated[uuid.UUID, Path(description="The task's id")]
 
