@@ -1,5 +1,6 @@
 """Moves, merges, splits and dissolutions: atomic, recorded as lineage, and the old tree stays answerable."""
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,19 @@ async def province(client: httpx.AsyncClient) -> dict[str, Any]:
         await create_org(client, f"X{n}-DU-CB", "subordinate_cell", committee, valid_from=OLD)
         await create_org(client, f"X{n}-CB", "grassroots_cell", commune, valid_from=OLD, category="village")
     return root
+
+
+@pytest.fixture(autouse=True)
+async def _placements_stay_consistent(db_pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """After every reorganisation: each unit has exactly one `latest` placement, its last one; no overlaps."""
+    yield
+    broken = await db_pool.fetch("""
+        SELECT o.code FROM organizations o JOIN organization_placements p ON p.organization_id = o.id
+        GROUP BY o.code
+        HAVING count(*) FILTER (WHERE p.latest) <> 1
+            OR max(p.valid_from) <> max(p.valid_from) FILTER (WHERE p.latest)
+            OR bool_or(p.latest AND p.valid_to IS DISTINCT FROM o.valid_to)""")
+    assert broken == []
 
 
 async def by_code(client: httpx.AsyncClient, code: str, **params: Any) -> dict[str, Any]:

@@ -56,10 +56,8 @@ async def list_entries(conn: Querier, query: AuditQuery, *, scope: Scope) -> lis
         where.append(f"a.id < {param(query.before_id)}")
     cte, in_scope = scope_sql(param, scope, None)
     if not scope.whole_tree:
-        where.append(f"""EXISTS (SELECT 1 FROM organization_placements p JOIN organizations o
-                                 ON o.id = p.organization_id
-                                 WHERE p.organization_id = a.organization_id
-                                   AND p.valid_to IS NOT DISTINCT FROM o.valid_to AND {in_scope})""")
+        where.append(f"""EXISTS (SELECT 1 FROM organization_placements p
+                                 WHERE p.organization_id = a.organization_id AND p.latest AND {in_scope})""")
     sql = (f"{'WITH ' + cte if cte else ''} SELECT a.id, json_build_object("
            "'id', a.id, 'at', a.at, 'actor_kind', a.actor_kind, 'actor_id', a.actor_id, 'actor_name', a.actor_name, "
            "'request_id', a.request_id, 'action', a.action, 'entity', a.entity, 'entity_id', a.entity_id, "

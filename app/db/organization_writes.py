@@ -64,6 +64,7 @@ class PlacementRow:
     parent_id: uuid.UUID | None
     path: str
     depth: int
+    latest: bool = True
 
 
 _ORG_COLUMNS = (ORG.c.id, ORG.c.node, ORG.c.code, ORG.c.name, ORG.c.kind, ORG.c.category, ORG.c.valid_from,
@@ -177,7 +178,7 @@ async def reparent_subtree(session: AsyncSession, *, old_path: str, new_path: st
         WHERE {in_subtree} AND valid_from = :day RETURNING organization_id"""), params)
     moved = await session.execute(text(f"""
         WITH closed AS (
-            UPDATE organization_placements SET valid_to = :day
+            UPDATE organization_placements SET valid_to = :day, latest = false
             WHERE {in_subtree} AND valid_from < :day
             RETURNING organization_id, parent_id, path, depth
         )
@@ -188,13 +189,20 @@ async def reparent_subtree(session: AsyncSession, *, old_path: str, new_path: st
 
 
 async def close_placements(session: AsyncSession, org_ids: Sequence[uuid.UUID], day: date) -> None:
-    """End the open placements of these units on `day` (dissolution, merge, split)."""
-    await session.execute(update(PLACEMENT).where(
-        PLACEMENT.c.organization_id.in_(list(org_ids)), PLACEMENT.c.valid_to.is_(None),
-        PLACEMENT.c.valid_from < day).values(valid_to=day))
+    """End the open placements of these units on `day` (dissolution, merge, split). The last placement of each
+    stays its `latest` one: where a dissolved unit was last."""
     await session.execute(delete(PLACEMENT).where(
         PLACEMENT.c.organization_id.in_(list(org_ids)), PLACEMENT.c.valid_to.is_(None),
         PLACEMENT.c.valid_from >= day))
+    await session.execute(update(PLACEMENT).where(
+        PLACEMENT.c.organization_id.in_(list(org_ids)), PLACEMENT.c.valid_to.is_(None),
+        PLACEMENT.c.valid_from < day).values(valid_to=day))
+    await session.execute(text("""
+        UPDATE organization_placements p SET latest = (p.valid_from = last.valid_from)
+        FROM (SELECT organization_id, max(valid_from) AS valid_from FROM organization_placements
+              WHERE organization_id = ANY(:ids) GROUP BY organization_id) last
+        WHERE p.organization_id = last.organization_id
+          AND p.latest IS DISTINCT FROM (p.valid_from = last.valid_from)"""), {"ids": list(org_ids)})
 
 
 async def children_on(session: AsyncSession, org_id: uuid.UUID, day: date) -> list[uuid.UUID]:

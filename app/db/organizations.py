@@ -32,7 +32,7 @@ def _placement_on(param: str) -> str:
     return f"(p.valid_from <= {param} AND (p.valid_to IS NULL OR p.valid_to > {param}))"
 
 
-LATEST = "(p.valid_to IS NOT DISTINCT FROM o.valid_to)"
+LATEST = "p.latest"
 
 
 def _active_on(param: str) -> str:

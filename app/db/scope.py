@@ -37,9 +37,9 @@ def scope_sql(param: Callable[[object], str], scope: Scope, as_of: date | None,
         day = param(as_of)
         placed = f"sp.valid_from <= {day} AND (sp.valid_to IS NULL OR sp.valid_to > {day})"
     else:
-        placed = "sp.valid_to IS NOT DISTINCT FROM so.valid_to"
+        placed = "sp.latest"
     cte = (f"scope_ranges AS MATERIALIZED (SELECT sp.path AS lo, left(sp.path, -1) || '0' AS hi "
-           f"FROM organization_placements sp JOIN organizations so ON so.id = sp.organization_id "
+           f"FROM organization_placements sp "
            f"WHERE sp.organization_id = ANY({param(list(scope.roots))}::uuid[]) AND {placed})")
     return cte, path_in_scope(path)
 
@@ -52,16 +52,15 @@ def path_in_scope(path: str) -> str:
 
 def org_in_scope(org_id: str) -> str:
     """The condition that an organisation (a column holding its id) lies in the scope, at its latest place."""
-    return (f"EXISTS (SELECT 1 FROM organization_placements op JOIN organizations oo ON oo.id = op.organization_id "
-            f"WHERE op.organization_id = {org_id} AND op.valid_to IS NOT DISTINCT FROM oo.valid_to "
-            f"AND {path_in_scope('op.path')})")
+    return (f"EXISTS (SELECT 1 FROM organization_placements op "
+            f"WHERE op.organization_id = {org_id} AND op.latest AND {path_in_scope('op.path')})")
 
 
 def org_covers_scope(org_id: str) -> str:
     """The condition that an organisation's subtree holds one of the scope's roots (a collective body standing for
     every unit of that subtree concerns the caller)."""
-    return (f"EXISTS (SELECT 1 FROM organization_placements op JOIN organizations oo ON oo.id = op.organization_id "
-            f"WHERE op.organization_id = {org_id} AND op.valid_to IS NOT DISTINCT FROM oo.valid_to "
+    return (f"EXISTS (SELECT 1 FROM organization_placements op "
+            f"WHERE op.organization_id = {org_id} AND op.latest "
             f"AND EXISTS (SELECT 1 FROM scope_ranges s WHERE s.lo >= op.path AND s.lo < left(op.path, -1) || '0'))")
 
 
@@ -95,7 +94,6 @@ async def outside_scope(conn: asyncpg.Pool | asyncpg.Connection, scope: Scope,
 
     cte, condition = scope_sql(param, scope, None)
     rows = await conn.fetch(
-        f"WITH {cte} SELECT p.organization_id FROM organization_placements p JOIN organizations o "
-        f"ON o.id = p.organization_id WHERE p.organization_id = ANY({param(list(org_ids))}::uuid[]) "
-        f"AND p.valid_to IS NOT DISTINCT FROM o.valid_to AND {condition}", *values)
+        f"WITH {cte} SELECT p.organization_id FROM organization_placements p "
+        f"WHERE p.organization_id = ANY({param(list(org_ids))}::uuid[]) AND p.latest AND {condition}", *values)
     return set(org_ids) - {r[0] for r in rows}

@@ -93,6 +93,9 @@ class OrganizationPlacement(SQLModel, table=True):
         ),
         Index("ix_organization_placements_path", "path", "valid_from"),
         Index("ix_organization_placements_parent", "parent_id", "valid_from"),
+        Index("ix_organization_placements_latest_path", "path", postgresql_where=text("latest")),
+        Index("ix_organization_placements_latest_parent", "parent_id", "path", postgresql_where=text("latest")),
+        Index("uq_organization_placements_latest", "organization_id", unique=True, postgresql_where=text("latest")),
     )
 
     organization_id: uuid.UUID = Field(sa_column=Column(
@@ -103,6 +106,8 @@ class OrganizationPlacement(SQLModel, table=True):
         UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=True))
     path: str = Field(sa_column=Column(Text(collation="C"), nullable=False))
     depth: int = Field(sa_column=Column(Integer, nullable=False))
+    latest: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("true")),
+                         description="The unit's last placement: the open one, or where a dissolved unit was last")
 
 
 class OrganizationExternalId(SQLModel, table=True):
