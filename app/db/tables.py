@@ -342,3 +342,128 @@ class ProgressReport(SQLModel, table=True):
     text: str | None = Field(sa_column=Column(Text, nullable=True))
     evidence_ref: str | None = Field(sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_now())
+
+
+MEMBER_STATUSES = ("candidate", "probationary", "official", "transferred_out", "expelled", "struck_off", "resigned",
+                   "deceased")
+
+
+class Member(SQLModel, table=True):
+    """A Party member (or a candidate for admission) as the record stands now; `member_periods` holds where and in
+    what status they were over time, `member_events` every step that got them there."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint(f"status IN {MEMBER_STATUSES}", name="status"),
+        CheckConstraint("gender IN ('male', 'female')", name="gender"),
+        CheckConstraint("citizen_id IS NULL OR citizen_id ~ '^[0-9]{12}$'", name="citizen_id"),
+        CheckConstraint("full_name <> ''", name="full_name"),
+        Index("ix_members_org_path", "org_path", "sort_key", "id"),
+        Index("ix_members_organization", "organization_id", "sort_key", "id"),
+        Index("ix_members_sort", "sort_key", "id"),
+        Index("ix_members_name_folded_trgm", "name_folded", postgresql_using="gin",
+              postgresql_ops={"name_folded": "gin_trgm_ops"}),
+        Index("ix_members_name_birth", "name_folded", "birth_date"),
+        Index("uq_members_citizen_id_living", "citizen_id", unique=True,
+              postgresql_where=text("citizen_id IS NOT NULL AND status <> 'deceased'")),
+        Index("ix_members_card", "party_card_number"),
+        Index("ix_members_host", "host_organization_id", postgresql_where=text("host_organization_id IS NOT NULL")),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    full_name: str = Field(sa_column=Column(Text, nullable=False))
+    name_folded: str = Field(sa_column=Column(Text, Computed("coso_fold(full_name)", persisted=True)))
+    sort_key: str = Field(sa_column=Column(Text(collation="C"), nullable=False))
+    gender: str = Field(sa_column=Column(Text, nullable=False))
+    birth_date: date = Field(sa_column=Column(Date, nullable=False))
+    birth_place: str | None = Field(sa_column=Column(Text, nullable=True))
+    hometown: str | None = Field(sa_column=Column(Text, nullable=True))
+    residence: str | None = Field(sa_column=Column(Text, nullable=True))
+    ethnicity: str | None = Field(sa_column=Column(Text, nullable=True))
+    religion: str | None = Field(sa_column=Column(Text, nullable=True))
+    citizen_id: str | None = Field(sa_column=Column(Text, nullable=True))
+    phone: str | None = Field(sa_column=Column(Text, nullable=True))
+    education: str | None = Field(sa_column=Column(Text, nullable=True))
+    professional_level: str | None = Field(sa_column=Column(Text, nullable=True))
+    political_theory_level: str | None = Field(sa_column=Column(Text, nullable=True))
+    admission_decision_date: date | None = Field(sa_column=Column(Date, nullable=True))
+    admission_ceremony_date: date | None = Field(sa_column=Column(Date, nullable=True))
+    official_date: date | None = Field(sa_column=Column(Date, nullable=True))
+    party_card_number: str | None = Field(sa_column=Column(Text, nullable=True))
+    record_number: str | None = Field(sa_column=Column(Text, nullable=True))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False))
+    org_path: str = Field(sa_column=Column(Text(collation="C"), nullable=False))
+    host_organization_id: uuid.UUID | None = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=True))
+    exempt: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    suspended: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    sponsor_ids: list[uuid.UUID] = Field(sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False,
+                                                          server_default=text("'{}'")))
+    training_certificate_date: date | None = Field(sa_column=Column(Date, nullable=True))
+    created_at: datetime = Field(sa_column=_now())
+    updated_at: datetime = Field(sa_column=_now())
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class MemberPeriod(SQLModel, table=True):
+    """Where a member belonged and in what state during [valid_from, valid_to)."""
+
+    __tablename__ = "member_periods"
+    __table_args__ = (
+        PrimaryKeyConstraint("member_id", "valid_from"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+        CheckConstraint(f"status IN {MEMBER_STATUSES}", name="status"),
+        ExcludeConstraint(
+            ("member_id", "="),
+            (text("daterange(valid_from, valid_to)"), "&&"),
+            name="ex_member_periods_no_overlap",
+            using="gist",
+        ),
+        Index("ix_member_periods_organization", "organization_id", "valid_from"),
+    )
+
+    member_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    valid_from: date = Field(sa_column=Column(Date, nullable=False))
+    valid_to: date | None = Field(sa_column=Column(Date, nullable=True))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    host_organization_id: uuid.UUID | None = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=True))
+    exempt: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    suspended: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+
+
+class MemberEvent(SQLModel, table=True):
+    """One step of a member's life in the Party, with its date, decision and who recorded it."""
+
+    __tablename__ = "member_events"
+    __table_args__ = (Index("ix_member_events_member", "member_id", "event_date", "recorded_at"),
+                      Index("ix_member_events_kind_date", "kind", "event_date"))
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    member_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    event_date: date = Field(sa_column=Column(Date, nullable=False))
+    decision_ref: str | None = Field(sa_column=Column(Text, nullable=True))
+    note: str | None = Field(sa_column=Column(Text, nullable=True))
+    from_organization_id: uuid.UUID | None = Field(sa_column=Column(UUID(as_uuid=True), nullable=True))
+    to_organization_id: uuid.UUID | None = Field(sa_column=Column(UUID(as_uuid=True), nullable=True))
+    details: dict[str, Any] | None = Field(sa_column=Column(JSONB, nullable=True))
+    recorded_by: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_at: datetime = Field(sa_column=_now())
+
+
+class MemberExternalId(SQLModel, table=True):
+    __tablename__ = "member_external_ids"
+    __table_args__ = (CheckConstraint("external_id ~ '^[^:\\s]+:\\S+$'", name="shape"),)
+
+    external_id: str = Field(sa_column=Column(Text, primary_key=True))
+    member_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True))
