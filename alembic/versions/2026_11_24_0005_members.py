@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.UUID(), nullable=False),
         sa.Column("org_path", sa.Text(collation="C"), nullable=False),
         sa.Column("host_organization_id", sa.UUID(), nullable=True),
+        sa.Column("temporarily_away", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("exempt", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("suspended", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("sponsor_ids", postgresql.ARRAY(sa.UUID()), server_default=sa.text("'{}'"), nullable=False),
@@ -137,6 +138,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.UUID(), nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column("host_organization_id", sa.UUID(), nullable=True),
+        sa.Column("temporarily_away", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("exempt", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("suspended", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         postgresql.ExcludeConstraint(

@@ -398,6 +398,7 @@ class Member(SQLModel, table=True):
     org_path: str = Field(sa_column=Column(Text(collation="C"), nullable=False))
     host_organization_id: uuid.UUID | None = Field(sa_column=Column(
         UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=True))
+    temporarily_away: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
     exempt: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
     suspended: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
     sponsor_ids: list[uuid.UUID] = Field(sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False,
@@ -434,6 +435,7 @@ class MemberPeriod(SQLModel, table=True):
     status: str = Field(sa_column=Column(Text, nullable=False))
     host_organization_id: uuid.UUID | None = Field(sa_column=Column(
         UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=True))
+    temporarily_away: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
     exempt: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
     suspended: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("false")))
 
