@@ -28,7 +28,7 @@ demo: install
 	$(BIN)/coso demo-data
 
 bench: install ## national-scale organisation tree benchmark
-	$(BIN)/python bench/org_tree.py
+	$(BIN)/python bench/org_tree.py --client raw
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -43,7 +43,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # PostgreSQL is stopped by its exit hook instead of being left running.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_config=log_config,
-                proxy_headers=True, server_header=False, workers=None)
+                proxy_headers=True, server_header=False, access_log=False)
 
 
 def _announce_first_key(url: str, *, embedded: bool) -> None:

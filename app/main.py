@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import audit, bodies, health, keys, organizations, plans, problems, reference, tasks
+from app.api import audit, bodies, health, keys, members, organizations, plans, problems, reference, tasks
 from app.api.auth import BEARER_SCHEME, AuthenticatedRoute
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
@@ -46,9 +46,12 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
         finally:
             await close_database(app.state.db)
 
+    telemetry = settings.opentelemetry
     app = FastAPI(title="coso", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   generate_unique_id_function=_operation_id,
-                  swagger_ui_parameters={"persistAuthorization": True})
+                  swagger_ui_parameters={"persistAuthorization": True},
+                  telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry,
+                             "operation_spans": telemetry})
     app.state.settings = settings
     app.state.migration_head = head_revision()
     app.state.jwt = JwtConfig(secret=settings.jwt_secret, jwks_file=settings.jwt_jwks_file,
@@ -60,8 +63,8 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     app.include_router(health.router)
     # Every /api/v1 route requires credentials: its route class establishes the caller first (checked by a test
     # that walks the routes).
-    for router in (reference.router, organizations.router, bodies.router, plans.router, tasks.router, keys.router,
-                   audit.router):
+    for router in (organizations.router, members.router, reference.router, members.reference, bodies.router,
+                   plans.router, tasks.router, keys.router, audit.router):
         unguarded = [str(r) for r in router.routes if not isinstance(r, AuthenticatedRoute)]
         assert not unguarded, f"routes without authentication: {unguarded}"
         app.include_router(router, responses=problem_docs(401, 403))

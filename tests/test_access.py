@@ -176,6 +176,15 @@ async def test_scope_follows_merges_for_history(client: httpx.AsyncClient, app: 
 
 
 ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/v1/members"): {"params": {"organization_id": "{B-DU-CB}"}, "status": 200, "empty": True},
+    ("POST", "/api/v1/members"): {"json": {"full_name": "Người mới", "gender": "male", "birth_date": "1990-01-01",
+                                           "status": "candidate", "organization_id": "{B-DU-CB}"}},
+    ("GET", "/api/v1/members/{member_id}"): {"path": {"member_id": "{B_MEMBER}"}},
+    ("PATCH", "/api/v1/members/{member_id}"): {"path": {"member_id": "{B_MEMBER}"}, "json": {"hometown": "X"}},
+    ("POST", "/api/v1/members/{member_id}/events"): {"path": {"member_id": "{B_MEMBER}"},
+                                                     "json": {"kind": "exempt", "date": "2025-01-01"}},
+    ("GET", "/api/v1/members/{member_id}/history"): {"path": {"member_id": "{B_MEMBER}"}},
+    ("GET", "/api/v1/reference/members"): {"status": 200, "public_data": True},
     ("GET", "/api/v1/organizations"): {"params": {"within": "{B}"}, "status": 422},
     ("POST", "/api/v1/organizations"): {"json": {"code": "N", "name": "N", "kind": "grassroots_cell",
                                                  "parent_id": "{B}"}, "status": 422},
@@ -239,7 +248,7 @@ async def test_every_api_route_requires_credentials(app: FastAPI, anonymous: htt
         assert "401" in operation["responses"] and "403" in operation["responses"], operation["operationId"]
         assert operation.get("security") == [{"bearer": []}], operation["operationId"]
         url = path
-        for name in ("organization_id", "key_id", "plan_id", "task_id", "body_id", "event_id"):
+        for name in ("organization_id", "key_id", "plan_id", "task_id", "body_id", "event_id", "member_id"):
             url = url.replace("{" + name + "}", "0b8f7a6e-0000-4000-8000-000000000000")
         url = url.replace("{code}", "X").replace("{external_id}", "a:b")
         response = await anonymous.request(method, url, json={} if method in ("POST", "PATCH") else None)
@@ -261,8 +270,11 @@ async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient,
         "assignments": [{"body": "Văn phòng Đảng ủy xã B", "roles": ["lead"]}]})).json()
     b_event = (await client.get(f"/api/v1/plans/{b_plan}/events")).json()["items"][0]["id"]
     b_body = b_task["assignments"][0]["body_id"]
+    b_member = (await client.post("/api/v1/members", json={
+        "full_name": "Trần Văn Bê", "gender": "male", "birth_date": "1980-05-05", "status": "official",
+        "organization_id": communes["B-DU-CB"]["id"], "admission_decision_date": "2010-01-01"})).json()["id"]
     names = {**{k: v["id"] for k, v in communes.items()}, "B_KEY": b_key, "B_PLAN": b_plan, "B_TASK": b_task["id"],
-             "B_BODY": b_body, "B_EVENT": b_event}
+             "B_BODY": b_body, "B_EVENT": b_event, "B_MEMBER": b_member}
 
     def fill(value: Any) -> Any:
         if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
@@ -278,7 +290,7 @@ async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient,
     token = await insert_key(db_pool, role="admin", scopes=[communes["A"]["id"]], pii=False)
     # What must never come back: B's data (the ids the caller sent may be echoed in an error, its data not).
     b_data = ["Đảng bộ xã B", "Đảng bộ Trường B", "Chi bộ Tổ B", "Đảng bộ tỉnh", "B app", "csdl:B-DU",
-              "Kế hoạch của xã B", "Việc của xã B", "Văn phòng Đảng ủy xã B", "Ban Thường vụ B"]
+              "Kế hoạch của xã B", "Việc của xã B", "Văn phòng Đảng ủy xã B", "Ban Thường vụ B", "Trần Văn Bê"]
     before = await snapshot(db_pool)
     async with client_with(app, token) as c:
         for (method, path), call in ROUTE_CALLS.items():

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import insert, null
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,3 +66,13 @@ async def list_entries(conn: Querier, query: AuditQuery, *, scope: Scope) -> lis
            f"FROM audit_log a WHERE {' AND '.join(where) or 'TRUE'} ORDER BY a.id DESC LIMIT {param(query.limit)}")
     rows: list[asyncpg.Record] = await conn.fetch(sql, *values)
     return rows
+
+
+async def insert_read(conn: Querier, *, actor_kind: str, actor_id: str, actor_name: str | None,
+                      request_id: str | None, entity: str, entity_ids: list[uuid.UUID]) -> None:
+    """A person read sensitive fields of these records: one row (reads are not in a write transaction)."""
+    await conn.execute(
+        "INSERT INTO audit_log (actor_kind, actor_id, actor_name, request_id, action, entity, entity_id, after) "
+        "VALUES ($1, $2, $3, $4, 'read_sensitive', $5, $6, $7::jsonb)",
+        actor_kind, actor_id, actor_name, request_id, entity, entity_ids[0] if len(entity_ids) == 1 else None,
+        orjson.dumps({"ids": [str(i) for i in entity_ids]}).decode())

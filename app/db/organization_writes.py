@@ -185,6 +185,10 @@ async def reparent_subtree(session: AsyncSession, *, old_path: str, new_path: st
         INSERT INTO organization_placements (organization_id, valid_from, valid_to, path, depth, parent_id)
         SELECT organization_id, :day, NULL, {new_values} FROM closed
         RETURNING organization_id"""), params)
+    # Members carry their unit's current path (a subtree of members is a range scan): it follows the move.
+    await session.execute(text("""
+        UPDATE members SET org_path = :new || substr(org_path, length(:old) + 1)
+        WHERE org_path >= :old AND org_path < :high"""), params)
     return len(rewritten.all()) + len(moved.all())
 
 

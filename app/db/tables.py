@@ -469,3 +469,184 @@ class MemberExternalId(SQLModel, table=True):
     external_id: str = Field(sa_column=Column(Text, primary_key=True))
     member_id: uuid.UUID = Field(sa_column=Column(
         UUID(as_uuid=True), ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True))
+
+
+# --- positions, posts, ratings and organisation records ----------------------------------------------------------
+
+PARTY_POSITIONS = ("secretary", "deputy_secretary", "standing_committee_member", "committee_member")
+RATING_BANDS = ("excellent", "good", "fulfilled", "not_fulfilled")
+NOT_RATED_REASONS = ("exempt", "suspended", "admitted_less_than_6_months", "organization_less_than_6_months_old")
+
+
+class PartyPosition(SQLModel, table=True):
+    """A member's seat in an organisation's elected leadership (secretary, deputy, committee member) during
+    [valid_from, valid_to). One secretary per organisation at a time, one seat per member and organisation."""
+
+    __tablename__ = "party_positions"
+    __table_args__ = (
+        CheckConstraint(f"position IN {PARTY_POSITIONS}", name="position"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+        ExcludeConstraint(
+            ("organization_id", "="),
+            (text("daterange(valid_from, valid_to)"), "&&"),
+            name="ex_party_positions_one_secretary",
+            using="gist",
+            where=text("position = 'secretary'"),
+        ),
+        ExcludeConstraint(
+            ("organization_id", "="),
+            ("member_id", "="),
+            (text("daterange(valid_from, valid_to)"), "&&"),
+            name="ex_party_positions_one_seat",
+            using="gist",
+        ),
+        Index("ix_party_positions_organization", "organization_id", "valid_from"),
+        Index("ix_party_positions_member", "member_id", "valid_from"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    member_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False))
+    position: str = Field(sa_column=Column(Text, nullable=False))
+    valid_from: date = Field(sa_column=Column(Date, nullable=False))
+    valid_to: date | None = Field(sa_column=Column(Date, nullable=True))
+    decision_ref: str | None = Field(sa_column=Column(Text, nullable=True))
+    end_decision_ref: str | None = Field(sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=_now())
+    updated_at: datetime = Field(sa_column=_now())
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class PublicPost(SQLModel, table=True):
+    """A public post a member holds concurrently (village head, commune chair, …) during [valid_from, valid_to),
+    at a place named in words or at the place a party organisation stands for (a village's cell)."""
+
+    __tablename__ = "public_posts"
+    __table_args__ = (
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+        CheckConstraint("place IS NOT NULL OR organization_id IS NOT NULL", name="place"),
+        Index("ix_public_posts_member", "member_id", "valid_from"),
+        Index("ix_public_posts_organization", "organization_id", "post", "valid_from",
+              postgresql_where=text("organization_id IS NOT NULL")),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    member_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("members.id", ondelete="CASCADE"), nullable=False))
+    post: str = Field(sa_column=Column(Text, nullable=False))
+    place: str | None = Field(sa_column=Column(Text, nullable=True))
+    organization_id: uuid.UUID | None = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=True))
+    valid_from: date = Field(sa_column=Column(Date, nullable=False))
+    valid_to: date | None = Field(sa_column=Column(Date, nullable=True))
+    decision_ref: str | None = Field(sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=_now())
+    updated_at: datetime = Field(sa_column=_now())
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class Rating(SQLModel, table=True):
+    """The rating of a member (member_id set) or of an organisation (member_id null) for a period ("2024",
+    "2024-Q2"): a score and its band, or the reason it was not rated. `organization_id` is the organisation rated,
+    or the member's organisation at rating time (the end of the period)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint("period ~ '^[0-9]{4}(-Q[1-4])?$'", name="period"),
+        CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="score"),
+        CheckConstraint(f"rating IS NULL OR rating IN {RATING_BANDS}", name="rating"),
+        CheckConstraint(f"not_rated_reason IS NULL OR not_rated_reason IN {NOT_RATED_REASONS}",
+                        name="not_rated_reason"),
+        CheckConstraint("(rating IS NOT NULL AND score IS NOT NULL AND not_rated_reason IS NULL) OR "
+                        "(rating IS NULL AND score IS NULL AND not_rated_reason IS NOT NULL)", name="rated_or_reason"),
+        Index("uq_ratings_member_period", "member_id", "period", unique=True,
+              postgresql_where=text("member_id IS NOT NULL")),
+        Index("uq_ratings_organization_period", "organization_id", "period", unique=True,
+              postgresql_where=text("member_id IS NULL")),
+        Index("ix_ratings_period_organization", "period", "organization_id"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    member_id: uuid.UUID | None = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("members.id", ondelete="CASCADE"), nullable=True))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False))
+    period: str = Field(sa_column=Column(Text, nullable=False))
+    period_end: date = Field(sa_column=Column(Date, nullable=False))
+    score: int | None = Field(sa_column=Column(Integer, nullable=True))
+    rating: str | None = Field(sa_column=Column(Text, nullable=True))
+    not_rated_reason: str | None = Field(sa_column=Column(Text, nullable=True))
+    comment: str | None = Field(sa_column=Column(Text, nullable=True))
+    rated_on: date | None = Field(sa_column=Column(Date, nullable=True))
+    created_at: datetime = Field(sa_column=_now())
+    updated_at: datetime = Field(sa_column=_now())
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class WorkingRegulation(SQLModel, table=True):
+    """Working regulations (quy chế làm việc) an organisation issued."""
+
+    __tablename__ = "working_regulations"
+    __table_args__ = (Index("ix_working_regulations_organization", "organization_id", "issued_on"),)
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False))
+    issued_on: date = Field(sa_column=Column(Date, nullable=False))
+    reference: str = Field(sa_column=Column(Text, nullable=False))
+    title: str | None = Field(sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=_now())
+
+
+class Inspection(SQLModel, table=True):
+    """An inspection (kiểm tra, giám sát) of an organisation by a higher body, and its conclusion."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 1930 AND 2100", name="year"),
+        Index("ix_inspections_organization", "organization_id", "year"),
+        Index("ix_inspections_year", "year", "organization_id"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False))
+    inspecting_body: str = Field(sa_column=Column(Text, nullable=False))
+    year: int = Field(sa_column=Column(Integer, nullable=False))
+    inspected_on: date | None = Field(sa_column=Column(Date, nullable=True))
+    conclusion: str | None = Field(sa_column=Column(Text, nullable=True))
+    reference: str | None = Field(sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=_now())
+
+
+class CommitteeTerm(SQLModel, table=True):
+    """A term (nhiệm kỳ) of an organisation's committee, e.g. "2020-2025", from its congress to the next."""
+
+    __tablename__ = "committee_terms"
+    __table_args__ = (
+        CheckConstraint("label ~ '^[0-9]{4}-[0-9]{4}$'", name="label"),
+        CheckConstraint("ends_on IS NULL OR ends_on > starts_on", name="validity"),
+        UniqueConstraint("organization_id", "label", name="uq_committee_terms_organization_id"),
+        ExcludeConstraint(
+            ("organization_id", "="),
+            (text("daterange(starts_on, ends_on)"), "&&"),
+            name="ex_committee_terms_no_overlap",
+            using="gist",
+        ),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
+                                           server_default=text("gen_random_uuid()")))
+    organization_id: uuid.UUID = Field(sa_column=Column(
+        UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False))
+    label: str = Field(sa_column=Column(Text, nullable=False))
+    starts_on: date = Field(sa_column=Column(Date, nullable=False))
+    ends_on: date | None = Field(sa_column=Column(Date, nullable=True))
+    created_at: datetime = Field(sa_column=_now())

@@ -44,3 +44,13 @@ async def record(session: AsyncSession, actor: Actor, *, action: str, entity: st
 def _json(value: dict[str, Any] | None) -> Any:
     # Through orjson and back: UUIDs, dates and datetimes become the strings the API shows.
     return orjson.loads(orjson.dumps(value, default=str)) if value is not None else None
+
+
+async def record_sensitive_read(conn: Any, caller: Any, *, request_id: str | None, entity: str,
+                                ids: list[uuid.UUID]) -> None:
+    """Every read of sensitive fields by a person (a JWT subject) is recorded: who read whose record, when.
+    Systems (API keys) read in bulk under their own accountability and are not logged per read."""
+    if caller.kind != "jwt" or not caller.pii or not ids:
+        return
+    await db.insert_read(conn, actor_kind=caller.kind, actor_id=caller.id, actor_name=caller.name,
+                         request_id=request_id, entity=entity, entity_ids=ids)

@@ -11,12 +11,14 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import members as members_db
 from app.db import organization_writes as db
 from app.db.paths import child_path
 from app.db.scope import Scope
 from app.domain import audit
 from app.domain.access import Actor, Forbidden
 from app.domain.errors import Conflict, NotFound, RuleViolation
+from app.domain.members.service import MEMBER_HOMES
 from app.domain.organizations.changes import (
     check_kind_under,
     create_unit,
@@ -82,6 +84,9 @@ async def _move(session: AsyncSession, org: db.OrgRow, new_parent: db.OrgRow, da
 
 
 async def _end(session: AsyncSession, org: db.OrgRow, day: date) -> None:
+    if await members_db.count_members_in(session, [org.id]):
+        raise Conflict(f"{org.code} still has members; transfer them first (a merge takes them along).",
+                       code="has_members")
     placement = await _placement_on(session, org, day)
     await _check_no_later_change(session, org, placement, day)
     await db.close_placements(session, [org.id], day)
@@ -173,6 +178,18 @@ async def merge_organizations(session: AsyncSession, *, actor: Actor, scope: Sco
                        if target_placement.path.startswith(p.path)), None)
         if inside is not None:
             raise RuleViolation(f"{target.code} lies inside {inside.code}, one of the sources.", code="cycle")
+    if await members_db.count_members_in(session, source_ids):
+        if Kind(target.kind).value not in MEMBER_HOMES:
+            raise RuleViolation(f"The sources have members, and {target.code} is a {target.kind}: members belong to "
+                                "cells.", code="not_a_cell")
+        if await members_db.members_with_later_changes(session, source_ids, day):
+            raise Conflict(f"Some members of the sources have changes dated after {day}; record reorganisations "
+                           "in date order.", code="later_change_recorded")
+        landing = await db.last_placement(session, target.id)
+        assert landing is not None
+        await members_db.transfer_all(session, from_ids=source_ids, to_id=target.id, to_path=landing.path,
+                                      day=day, recorded_by=actor.caller.id, decision_ref=decision_ref,
+                                      note=f"merged into {target.code}")
     for source in sources:
         for child in (await db.get_orgs(session, await db.children_on(session, source.id, day),
                                         for_update=True)).values():
