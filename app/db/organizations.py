@@ -139,25 +139,38 @@ async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -
         where.append(f"o.category = ANY({params(list(query.categories))}::text[])")
     if query.max_depth is not None:
         where.append(f"p.depth <= {params(query.max_depth)}")
-    rank = "0"
-    if query.q:
-        raw = params(query.q)
-        pattern = params("%" + _escape_like(query.q) + "%")
-        where.append(f"(o.name_folded LIKE coso_fold({pattern}) OR o.code_folded LIKE coso_fold({pattern}))")
-        # Exact matches first (code, then the name as written), then accent-insensitive exact, then substrings
-        # as written, then the rest; within a rank, tree order.
-        rank = (f"(CASE WHEN o.code = {raw} THEN 0 WHEN lower(o.name) = lower({raw}) THEN 1 "
-                f"WHEN o.name_folded = coso_fold({raw}) THEN 2 "
-                f"WHEN strpos(lower(o.name), lower({raw})) > 0 THEN 3 ELSE 4 END)")
-    if query.after_path is not None:
-        if query.q:
-            where.append(f"({rank}, p.path) > ({params(query.after_rank or 0)}, {params(query.after_path)})")
-        else:
+    limit = params(query.limit)
+    if not query.q:
+        if query.after_path is not None:
             where.append(f"p.path > {params(query.after_path)}")
-    sql = (f"{_with(cte)} SELECT {ORG_DOC} AS doc, p.path, {rank} AS rank FROM {FROM} WHERE {' AND '.join(where)} "
-           f"ORDER BY {'rank, ' if query.q else ''}p.path LIMIT {params(query.limit)}")
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
-    return rows
+        sql = (f"{_with(cte)} SELECT {ORG_DOC} AS doc, p.path, 0 AS rank FROM {FROM} WHERE {' AND '.join(where)} "
+               f"ORDER BY p.path LIMIT {limit}")
+        rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
+        return rows
+    # Search: exact matches first (the code, or the name as written, then without accents), then every other
+    # match in tree order. Two branches, so that the second can stream from the path index and stop after a page
+    # (a broad term matches most of the country) or come from the trigram index (a rare one): each uses what fits.
+    raw = params(query.q)
+    folded = f"coso_fold({raw})"
+    pattern = params("%" + _escape_like(query.q) + "%")
+    exact = f"(o.code_folded = {folded} OR o.name_folded = {folded})"
+    rank = f"(CASE WHEN o.code = {raw} OR lower(o.name) = lower({raw}) THEN 0 ELSE 1 END)"
+    after_rank = query.after_rank if query.after_path is not None else None
+    first = [*where, exact]
+    rest = [*where, f"(o.name_folded LIKE coso_fold({pattern}) OR o.code_folded LIKE coso_fold({pattern}))",
+            f"NOT {exact}"]
+    if after_rank is not None and after_rank < 2:
+        first.append(f"({rank}, p.path) > ({params(after_rank)}, {params(query.after_path)})")
+    if after_rank == 2:
+        first.append("FALSE")
+        rest.append(f"p.path > {params(query.after_path)}")
+    sql = (f"{_with(cte)} SELECT * FROM ("
+           f"(SELECT {ORG_DOC} AS doc, p.path, {rank} AS rank FROM {FROM} WHERE {' AND '.join(first)} "
+           f"ORDER BY rank, p.path LIMIT {limit}) UNION ALL "
+           f"(SELECT {ORG_DOC} AS doc, p.path, 2 AS rank FROM {FROM} WHERE {' AND '.join(rest)} "
+           f"ORDER BY p.path LIMIT {limit})) found ORDER BY rank, path LIMIT {limit}")
+    found: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
+    return found
 
 
 async def ancestors(conn: Querier, path: str, *, scope: Scope, as_of: date | None) -> list[str]:

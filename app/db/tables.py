@@ -55,6 +55,8 @@ class Organization(SQLModel, table=True):
               postgresql_ops={"name_folded": "gin_trgm_ops"}),
         Index("ix_organizations_code_folded_trgm", "code_folded", postgresql_using="gin",
               postgresql_ops={"code_folded": "gin_trgm_ops"}),
+        Index("ix_organizations_name_folded", "name_folded"),
+        Index("ix_organizations_code_folded", "code_folded"),
     )
 
     id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
