@@ -10,6 +10,7 @@ from datetime import date
 from typing import TypeAlias
 
 import asyncpg
+import orjson
 
 from app.db.paths import nodes_of, subtree_bounds
 from app.db.scope import Scope, scope_sql
@@ -113,6 +114,18 @@ class ListQuery:
     limit: int = 50
 
 
+BROAD_SEARCH_ROWS = 20_000
+
+
+async def _broad(conn: Querier, pattern: str) -> bool:
+    """Whether the planner expects a search term to match many units: then the page is best read in tree order
+    from the path index; otherwise the few matches are found through the trigram index and sorted."""
+    plan = await conn.fetchval("EXPLAIN (FORMAT JSON) SELECT 1 FROM organizations o WHERE o.name_folded LIKE "
+                               "coso_fold($1) OR o.code_folded LIKE coso_fold($1)", pattern)
+    rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
+    return rows > BROAD_SEARCH_ROWS
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -157,18 +170,26 @@ async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -
     rank = f"(CASE WHEN o.code = {raw} OR lower(o.name) = lower({raw}) THEN 0 ELSE 1 END)"
     after_rank = query.after_rank if query.after_path is not None else None
     first = [*where, exact]
-    rest = [*where, f"(o.name_folded LIKE coso_fold({pattern}) OR o.code_folded LIKE coso_fold({pattern}))",
-            f"NOT {exact}"]
+    matches = f"(o.name_folded LIKE coso_fold({pattern}) OR o.code_folded LIKE coso_fold({pattern}))"
+    rest = [*where, f"NOT {exact}"]
     if after_rank is not None and after_rank < 2:
         first.append(f"({rank}, p.path) > ({params(after_rank)}, {params(query.after_path)})")
     if after_rank == 2:
         first.append("FALSE")
         rest.append(f"p.path > {params(query.after_path)}")
+    if await _broad(conn, "%" + _escape_like(query.q) + "%"):
+        # Most units match: stream the path index and stop after a page.
+        rest_sql = f"SELECT {ORG_DOC} AS doc, p.path, 2 AS rank FROM {FROM} WHERE {' AND '.join([*rest, matches])}"
+    else:
+        # Few match (they may all sit at the far end of the tree): find them by trigram first, then sort them.
+        hits = (f"hits AS MATERIALIZED (SELECT o.id FROM organizations o WHERE {matches})")
+        cte = f"{cte}, {hits}" if cte else hits
+        rest_sql = (f"SELECT {ORG_DOC} AS doc, p.path, 2 AS rank FROM hits JOIN organizations o ON o.id = hits.id "
+                    f"JOIN organization_placements p ON p.organization_id = o.id WHERE {' AND '.join(rest)}")
     sql = (f"{_with(cte)} SELECT * FROM ("
            f"(SELECT {ORG_DOC} AS doc, p.path, {rank} AS rank FROM {FROM} WHERE {' AND '.join(first)} "
            f"ORDER BY rank, p.path LIMIT {limit}) UNION ALL "
-           f"(SELECT {ORG_DOC} AS doc, p.path, 2 AS rank FROM {FROM} WHERE {' AND '.join(rest)} "
-           f"ORDER BY p.path LIMIT {limit})) found ORDER BY rank, path LIMIT {limit}")
+           f"({rest_sql} ORDER BY p.path LIMIT {limit})) found ORDER BY rank, path LIMIT {limit}")
     found: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
     return found
 
