@@ -8,7 +8,22 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import audit, bodies, health, keys, members, organizations, plans, problems, reference, tasks
+from app.api import (
+    audit,
+    bodies,
+    compliance,
+    fast_lane,
+    health,
+    keys,
+    members,
+    organizations,
+    plans,
+    positions,
+    problems,
+    ratings,
+    reference,
+    tasks,
+)
 from app.api.auth import BEARER_SCHEME, AuthenticatedRoute
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
@@ -64,11 +79,13 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     # Every /api/v1 route requires credentials: its route class establishes the caller first (checked by a test
     # that walks the routes).
     for router in (organizations.router, members.router, reference.router, members.reference, bodies.router,
-                   plans.router, tasks.router, keys.router, audit.router):
+                   plans.router, tasks.router, keys.router, audit.router, positions.router, positions.reference,
+                   ratings.router, ratings.records, compliance.router):
         unguarded = [str(r) for r in router.routes if not isinstance(r, AuthenticatedRoute)]
         assert not unguarded, f"routes without authentication: {unguarded}"
         app.include_router(router, responses=problem_docs(401, 403))
     _document_problems(app)
+    fast_lane.install(app, names={"get_organization", "list_ancestors"})
     return app
 
 

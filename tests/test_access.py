@@ -230,6 +230,67 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+# Positions, posts, ratings, organisation records, compliance (tests/test_positions.py and friends).
+ROUTE_CALLS.update({
+    ("GET", "/api/v1/reference/positions"): {"status": 200, "public_data": True},
+    ("POST", "/api/v1/organizations/{organization_id}/positions"): {"json": {
+        "member_id": "{B_MEMBER}", "position": "deputy_secretary", "valid_from": "2024-01-01"}},
+    ("GET", "/api/v1/organizations/{organization_id}/positions"): {},
+    ("POST", "/api/v1/organizations/{organization_id}/positions/{position_id}/end"): {
+        "path": {"position_id": "{B_POSITION}"}, "json": {"valid_to": "2025-01-01"}},
+    ("GET", "/api/v1/organizations/{organization_id}/leadership"): {},
+    ("GET", "/api/v1/members/{member_id}/positions"): {"path": {"member_id": "{B_MEMBER}"}},
+    ("POST", "/api/v1/members/{member_id}/posts"): {"path": {"member_id": "{B_MEMBER}"}, "json": {
+        "post": "commune_chair", "place": "Xã B", "valid_from": "2024-01-01"}},
+    ("POST", "/api/v1/members/{member_id}/posts/{post_id}/end"): {
+        "path": {"member_id": "{B_MEMBER}", "post_id": "{B_POST}"}, "json": {"valid_to": "2025-01-01"}},
+    ("POST", "/api/v1/members/{member_id}/ratings"): {"path": {"member_id": "{B_MEMBER}"},
+                                                      "json": {"period": "2023", "score": 80}},
+    ("PUT", "/api/v1/members/{member_id}/ratings/{period}"): {"path": {"member_id": "{B_MEMBER}", "period": "2024"},
+                                                              "json": {"score": 10}},
+    ("GET", "/api/v1/members/{member_id}/ratings"): {"path": {"member_id": "{B_MEMBER}"}},
+    ("POST", "/api/v1/organizations/{organization_id}/ratings"): {"json": {"period": "2023", "score": 80}},
+    ("PUT", "/api/v1/organizations/{organization_id}/ratings/{period}"): {"path": {"period": "2024"},
+                                                                          "json": {"score": 10}},
+    ("GET", "/api/v1/organizations/{organization_id}/ratings"): {},
+    ("GET", "/api/v1/organizations/{organization_id}/ratings/summary"): {"params": {"period": "2024"}},
+    ("GET", "/api/v1/organizations/{organization_id}/member_ratings"): {"params": {"period": "2024"}},
+    ("POST", "/api/v1/organizations/{organization_id}/regulations"): {"json": {"issued_on": "2024-01-01",
+                                                                              "reference": "1-QC"}},
+    ("GET", "/api/v1/organizations/{organization_id}/regulations"): {},
+    ("POST", "/api/v1/organizations/{organization_id}/inspections"): {"json": {"inspecting_body": "UBKT",
+                                                                              "year": 2024}},
+    ("GET", "/api/v1/organizations/{organization_id}/inspections"): {},
+    ("POST", "/api/v1/organizations/{organization_id}/terms"): {"json": {"label": "2030-2035",
+                                                                        "starts_on": "2030-01-01"}},
+    ("GET", "/api/v1/organizations/{organization_id}/terms"): {},
+    ("GET", "/api/v1/compliance"): {"params": {"within": "{B}"}, "status": 422},
+})
+
+B_UNIT_DATA = ["07-QC/CBB", "Ủy ban Kiểm tra xã B", "Kết luận về xã B"]
+
+
+async def _b_unit_records(client: httpx.AsyncClient, communes: dict[str, dict[str, Any]],
+                          b_member: str) -> dict[str, str]:
+    """Commune B's seats, posts, ratings and records, for the scoping test."""
+    cell, commune = communes["B-DU-CB"]["id"], communes["B"]["id"]
+    created = []
+    for url, body in ((f"{API}/{cell}/positions", {"member_id": b_member, "position": "secretary",
+                                                   "valid_from": "2021-01-01"}),
+                      (f"/api/v1/members/{b_member}/posts", {"post": "village_head", "organization_id": cell,
+                                                             "valid_from": "2021-01-01"}),
+                      (f"/api/v1/members/{b_member}/ratings", {"period": "2024", "score": 95}),
+                      (f"{API}/{commune}/ratings", {"period": "2024", "score": 91}),
+                      (f"{API}/{cell}/regulations", {"issued_on": "2021-02-01", "reference": "07-QC/CBB"}),
+                      (f"{API}/{cell}/inspections", {"inspecting_body": "Ủy ban Kiểm tra xã B", "year": 2024,
+                                                     "conclusion": "Kết luận về xã B"}),
+                      (f"{API}/{commune}/terms", {"label": "2020-2025", "starts_on": "2020-09-01"})):
+        response = await client.post(url, json=body)
+        assert response.status_code == 201, response.text
+        created.append(response.json()["id"])
+    return {"B_POSITION": created[0], "B_POST": created[1]}
+
+
 def _api_routes(app: FastAPI) -> list[tuple[str, str, Any]]:
     found = []
     for route in app.openapi()["paths"]:
@@ -275,6 +336,7 @@ async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient,
         "organization_id": communes["B-DU-CB"]["id"], "admission_decision_date": "2010-01-01"})).json()["id"]
     names = {**{k: v["id"] for k, v in communes.items()}, "B_KEY": b_key, "B_PLAN": b_plan, "B_TASK": b_task["id"],
              "B_BODY": b_body, "B_EVENT": b_event, "B_MEMBER": b_member}
+    names |= await _b_unit_records(client, communes, b_member)
 
     def fill(value: Any) -> Any:
         if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
@@ -291,6 +353,7 @@ async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient,
     # What must never come back: B's data (the ids the caller sent may be echoed in an error, its data not).
     b_data = ["Đảng bộ xã B", "Đảng bộ Trường B", "Chi bộ Tổ B", "Đảng bộ tỉnh", "B app", "csdl:B-DU",
               "Kế hoạch của xã B", "Việc của xã B", "Văn phòng Đảng ủy xã B", "Ban Thường vụ B", "Trần Văn Bê"]
+    b_data += B_UNIT_DATA
     before = await snapshot(db_pool)
     async with client_with(app, token) as c:
         for (method, path), call in ROUTE_CALLS.items():

@@ -188,3 +188,22 @@ async def test_reference_lists_kinds_and_categories(client: httpx.AsyncClient) -
     assert set(kinds["party_group"]["allowed_parents"]) == {"grassroots_cell", "subordinate_cell"}
     assert None in kinds["provincial_committee"]["allowed_parents"]
     assert {"value": "village", "label_vi": "Thôn", "label_en": None} in body["categories"]
+
+
+async def test_hot_reads_answer_like_the_documented_route(client: httpx.AsyncClient, anonymous: httpx.AsyncClient,
+                                                          tree: dict[str, dict[str, Any]]) -> None:
+    """The fast lane in front of GET /organizations/{id} and /ancestors changes nothing a caller can see."""
+    unit = tree["cell"]
+    plain = await client.get(f"{API}/{unit['id']}")
+    assert plain.status_code == 200 and plain.headers["etag"] == '"1"' and plain.headers["x-request-id"]
+    with_as_of = await client.get(f"{API}/{unit['id']}", params={"as_of": "2021-01-01"})
+    assert with_as_of.json() == plain.json()
+    odd = await client.get(f"{API}/{unit['id']}", params={"as_of": "2021-01-01", "utm": "x"})  # falls through
+    assert odd.json() == plain.json()
+    body = assert_problem(await client.get(f"{API}/not-a-uuid"), 422, "validation_error")
+    assert body["errors"][0]["field"] == "path.organization_id"
+    assert_problem(await client.get(f"{API}/{unit['id']}", params={"as_of": "yesterday"}), 422, "validation_error")
+    assert_problem(await anonymous.get(f"{API}/{unit['id']}"), 401, "unauthenticated")
+    ancestors = (await client.get(f"{API}/{unit['id']}/ancestors", headers={"X-Request-ID": "trace-1"}))
+    assert [a["code"] for a in ancestors.json()["items"]] == ["HY", "HY-X01", "HY-X01-DU1", "HY-X01-DU1-BP"]
+    assert ancestors.headers["x-request-id"] == "trace-1"

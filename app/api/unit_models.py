@@ -1,15 +1,26 @@
 """Bodies of the endpoints about what a unit is made of and how it does: positions and public posts, leadership,
 ratings, organisation records (regulations, inspections, committee terms) and compliance checks."""
 
+import unicodedata
 import uuid
 from datetime import date, datetime
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.api.types import DecisionRef, Name
 from app.domain.positions import Position, Post
 from app.domain.ratings import Band, NotRatedReason
 
 PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4])?$"
+
+
+def _nfc_only(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+# Free text (comments, conclusions): one Unicode form, line breaks kept.
+LongText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_nfc_only)]
 
 
 class LabelledCode(BaseModel):
@@ -142,7 +153,7 @@ class RatingBody(BaseModel):
 
     score: int | None = Field(default=None, ge=0, le=100)
     not_rated_reason: NotRatedReason | None = None
-    comment: str | None = Field(default=None, max_length=5000)
+    comment: LongText | None = None
     rated_on: date | None = Field(default=None, description="The day the rating was decided")
 
     @model_validator(mode="after")
@@ -248,7 +259,7 @@ class InspectionCreate(BaseModel):
     inspecting_body: Name = Field(examples=["Ủy ban Kiểm tra Đảng ủy xã"])
     year: int = Field(ge=1930, le=2100)
     inspected_on: date | None = None
-    conclusion: str | None = Field(default=None, max_length=10_000)
+    conclusion: LongText | None = None
     reference: DecisionRef | None = Field(default=None, examples=["Thông báo kết luận số 05-TB/UBKT"])
 
 
@@ -326,10 +337,11 @@ class OverdueMember(BaseModel):
 
 class ComplianceItem(BaseModel):
     organization: UnitRef
-    official_members: int
-    members: int = Field(description="Probationary and official members (exempt ones included; temporary members "
-                                     "count in their home organisation only)")
-    exempt_members: int
+    official_members: int | None = Field(description="Official members of the unit and the units under it, for "
+                                                     "grassroots organisations and cells (null for other kinds)")
+    members: int | None = Field(description="Probationary and official members, exempt ones included; temporary "
+                                            "members count in their home organisation only")
+    exempt_members: int | None
     committee_seats: int
     has_cell_committee: bool | None
     violations: list[Violation]

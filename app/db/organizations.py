@@ -152,17 +152,17 @@ async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -
         where.append(f"o.category = ANY({params(list(query.categories))}::text[])")
     if query.max_depth is not None:
         where.append(f"p.depth <= {params(query.max_depth)}")
-    limit = params(query.limit)
     if not query.q:
         if query.after_path is not None:
             where.append(f"p.path > {params(query.after_path)}")
         sql = (f"{_with(cte)} SELECT {ORG_DOC} AS doc, p.path, 0 AS rank FROM {FROM} WHERE {' AND '.join(where)} "
-               f"ORDER BY p.path LIMIT {limit}")
+               f"ORDER BY p.path LIMIT {params(query.limit)}")
         rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
         return rows
     # Search: exact matches first (the code, or the name as written, then without accents), then every other
     # match in tree order. Two branches, so that the second can stream from the path index and stop after a page
     # (a broad term matches most of the country) or come from the trigram index (a rare one): each uses what fits.
+    limit = params(query.limit)
     raw = params(query.q)
     folded = f"coso_fold({raw})"
     pattern = params("%" + _escape_like(query.q) + "%")

@@ -207,10 +207,11 @@ async def posts_held(conn: Querier, member_ids: Sequence[uuid.UUID], *, on: date
 # --- membership and leadership of the units of a subtree on a date -------------------------------------------------
 
 async def unit_numbers(conn: Querier, *, scope: Scope, within_path: str, day: date, after_path: str | None,
-                       limit: int, overdue_admitted_by: date) -> list[asyncpg.Record]:
-    """The next `limit` units of the subtree alive on the day, in tree order, each with its membership on the day
-    (official, all, exempt), its committee seats (and whether the secretary's is filled), and its probationary
-    members admitted on or before `overdue_admitted_by` (JSON text)."""
+                       limit: int, counted_kinds: Sequence[str], overdue_admitted_by: date) -> list[asyncpg.Record]:
+    """The next `limit` units of the subtree alive on the day, in tree order, each with: its membership on the day
+    (official, all, exempt: members of the unit and of the units under it; only for `counted_kinds`, 0 for the
+    others, whose subtree is never scanned), its committee seats (and whether the secretary's is filled), and its
+    own probationary members admitted on or before `overdue_admitted_by` (JSON text)."""
     params = Params()
     day_p = params(day)
     cte, in_scope = scope_sql(params, scope, day)
@@ -218,7 +219,6 @@ async def unit_numbers(conn: Querier, *, scope: Scope, within_path: str, day: da
              valid_on("p", day_p), valid_on("o", day_p), in_scope]
     if after_path is not None:
         where.append(f"p.path > {params(after_path)}")
-    members = f"mp.organization_id = u.id AND {valid_on('mp', day_p)}"
     sql = f"""
         WITH {cte + ',' if cte else ''}
         units AS MATERIALIZED (
@@ -230,7 +230,11 @@ async def unit_numbers(conn: Querier, *, scope: Scope, within_path: str, day: da
         CROSS JOIN LATERAL (
             SELECT count(*) FILTER (WHERE mp.status = 'official') AS official, count(*) AS members,
                    count(*) FILTER (WHERE mp.exempt) AS exempt
-            FROM member_periods mp WHERE {members} AND mp.status = ANY({params(list(IN_MEMBERSHIP))}::text[])) c
+            FROM organization_placements sp
+            JOIN member_periods mp ON mp.organization_id = sp.organization_id AND {valid_on('mp', day_p)}
+                 AND mp.status = ANY({params(list(IN_MEMBERSHIP))}::text[])
+            WHERE u.kind = ANY({params(list(counted_kinds))}::text[])
+              AND sp.path >= u.path AND sp.path < left(u.path, -1) || '0' AND {valid_on('sp', day_p)}) c
         CROSS JOIN LATERAL (
             SELECT count(*) AS seats, coalesce(bool_or(pp.position = 'secretary'), false) AS has_secretary
             FROM party_positions pp WHERE pp.organization_id = u.id AND {valid_on('pp', day_p)}) s
@@ -240,8 +244,19 @@ async def unit_numbers(conn: Querier, *, scope: Scope, within_path: str, day: da
                        'admission_decision_date', m.admission_decision_date)
                    ORDER BY m.admission_decision_date, m.sort_key, m.id), '[]')::text AS overdue
             FROM member_periods mp JOIN members m ON m.id = mp.member_id
-            WHERE {members} AND mp.status = 'probationary'
+            WHERE mp.organization_id = u.id AND {valid_on('mp', day_p)} AND mp.status = 'probationary'
               AND m.admission_decision_date <= {params(overdue_admitted_by)}) od
         ORDER BY u.path"""
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
+    return await _fetch_without_jit(conn, sql, *params.values)
+
+
+async def _fetch_without_jit(conn: Querier, sql: str, *args: object) -> list[asyncpg.Record]:
+    """The planner prices the per-unit subqueries high enough to JIT-compile them, which costs hundreds of
+    milliseconds, several times the work itself (a few index lookups per unit)."""
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as connection:
+            return await _fetch_without_jit(connection, sql, *args)
+    async with conn.transaction():
+        await conn.execute("SET LOCAL jit = off")
+        rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
     return rows

@@ -76,26 +76,36 @@ def _subtree(path_param: str, day_param: str) -> str:
 
 
 async def member_ratings_page(conn: Querier, *, path: str, period: str, period_end: date,
-                              after: tuple[str, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
-    """Member ratings of a period recorded in the subtree, by name (sort_key, id)."""
-    keyset = "AND (m.sort_key, m.id) > ($4, $5)" if after else ""
+                              after: tuple[str, str, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
+    """Member ratings of a period recorded in the subtree, unit by unit in tree order, by name within a unit:
+    keyset (unit_path, sort_key, member_id), so a page reads only the units it shows."""
+    keyset = "AND (p.path, m.sort_key, m.id) > ($4, $5, $6)" if after else ""
     args: list[object] = [path, period_end, period, *(after or ()), limit]
-    rows: list[asyncpg.Record] = await conn.fetch(
-        f"{_RATING} WHERE r.member_id IS NOT NULL AND r.period = $3 AND r.organization_id IN ({_subtree('$1', '$2')}) "
-        f"{keyset} ORDER BY m.sort_key, m.id LIMIT ${len(args)}", *args)
+    rows: list[asyncpg.Record] = await conn.fetch(f"""
+        SELECT p.path AS unit_path, m.sort_key, r.id, r.member_id, m.full_name, r.organization_id,
+               o.code AS organization_code, o.name AS organization_name, r.period, r.period_end, r.score, r.rating,
+               r.not_rated_reason, r.comment, r.rated_on, r.created_at, r.updated_at, r.version
+        FROM organization_placements p
+        JOIN ratings r ON r.organization_id = p.organization_id AND r.period = $3 AND r.member_id IS NOT NULL
+        JOIN members m ON m.id = r.member_id
+        JOIN organizations o ON o.id = r.organization_id
+        WHERE p.path >= $1 AND p.path < left($1, -1) || '0' AND {valid_on('p', '$2')} {keyset}
+        ORDER BY p.path, m.sort_key, m.id LIMIT ${len(args)}""", *args)
     return rows
 
 
 async def rating_counts(conn: Querier, *, path: str, period: str, period_end: date) -> list[asyncpg.Record]:
     """(organization_id, code, name, path, of_member, rating, not_rated_reason, n) over the subtree."""
     rows: list[asyncpg.Record] = await conn.fetch(f"""
-        SELECT r.organization_id, o.code, o.name, p.path, r.member_id IS NOT NULL AS of_member, r.rating,
-               r.not_rated_reason, count(*) AS n
-        FROM ratings r JOIN organization_placements p ON p.organization_id = r.organization_id
-             AND {valid_on('p', '$2')} AND p.path >= $1 AND p.path < left($1, -1) || '0'
-        JOIN organizations o ON o.id = r.organization_id
-        WHERE r.period = $3
-        GROUP BY 1, 2, 3, 4, 5, 6, 7""", path, period_end, period)
+        WITH counted AS (
+            SELECT r.organization_id, r.member_id IS NOT NULL AS of_member, r.rating, r.not_rated_reason,
+                   count(*) AS n
+            FROM ratings r WHERE r.period = $3 AND r.organization_id IN ({_subtree('$1', '$2')})
+            GROUP BY 1, 2, 3, 4)
+        SELECT c.*, o.code, o.name, p.path
+        FROM counted c JOIN organizations o ON o.id = c.organization_id
+        JOIN organization_placements p ON p.organization_id = c.organization_id AND {valid_on('p', '$2')}""",
+        path, period_end, period)
     return rows
 
 
@@ -103,10 +113,9 @@ async def membership_without_rating(conn: Querier, *, path: str, period: str,
                                     period_end: date) -> asyncpg.Record:
     """(members, unrecorded): members of the subtree at the end of the period, and those without a rating."""
     row: asyncpg.Record = await conn.fetchrow(f"""
-        SELECT count(*) AS members,
-               count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM ratings r WHERE r.member_id = mp.member_id
-                                                  AND r.period = $3)) AS unrecorded
+        SELECT count(*) AS members, count(*) FILTER (WHERE r.id IS NULL) AS unrecorded
         FROM member_periods mp
+        LEFT JOIN ratings r ON r.member_id = mp.member_id AND r.period = $3
         WHERE mp.organization_id IN ({_subtree('$1', '$2')}) AND {valid_on('mp', '$2')}
           AND mp.status = ANY($4::text[])""", path, period_end, period, list(IN_MEMBERSHIP))
     return row

@@ -4,6 +4,7 @@ the numbers and the threshold. Every threshold comes from configuration (`UnitRu
 Membership on the date comes from the member periods: probationary and official members, exempt ones included,
 counted in their home organisation only (a temporary transfer does not count in the host)."""
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Collection
@@ -23,6 +24,8 @@ from app.domain.plans.status import add_months
 from app.domain.positions import CELL_KINDS, has_cell_committee
 
 CHUNK = 500
+# Units whose membership the rules look at (a grassroots committee's members are those of its cells).
+COUNTED_KINDS: frozenset[Kind] = GRASSROOTS_KINDS | CELL_KINDS
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def violations(row: Any, rules: UnitRules) -> list[dict[str, Any]]:
     kind = Kind(row["kind"])
     official, members = row["official"], row["members"]
     found: list[dict[str, Any]] = []
+    if kind not in COUNTED_KINDS:
+        return found
     if kind in GRASSROOTS_KINDS and official < rules.min_official_members:
         found.append({"rule": "too_few_official_members", "value": official,
                       "threshold": rules.min_official_members,
@@ -102,12 +107,18 @@ def violations(row: Any, rules: UnitRules) -> list[dict[str, Any]]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _due(admitted: date, rules: UnitRules) -> date:
+    # Members admitted the same day share a due date: a unit's list is computed once per admission date.
+    return recognition_due(admitted, probation_months=rules.probation_months,
+                           working_days=rules.recognition_working_days, holidays=rules.holidays)
+
+
 def _overdue_members(row: Any, as_of: date, rules: UnitRules) -> list[dict[str, Any]]:
     found = []
     for member in orjson.loads(row["overdue"]):
         admitted = date.fromisoformat(member["admission_decision_date"])
-        due = recognition_due(admitted, probation_months=rules.probation_months,
-                              working_days=rules.recognition_working_days, holidays=rules.holidays)
+        due = _due(admitted, rules)
         if due < as_of:
             found.append({**member, "official_date": add_months(admitted, rules.probation_months),
                           "recognition_due": due, "days_late": (as_of - due).days})
@@ -132,11 +143,14 @@ async def check(conn: Querier, *, scope: Scope, within: uuid.UUID, as_of: date, 
     items: list[dict[str, Any]] = []
     examined = 0
     more = True
+    chunk = max(2 * limit, 20)  # most units break no rule: start small, then read more at a time
     while more and len(items) < limit and examined < scan_budget:
-        chunk = min(CHUNK, scan_budget - examined)
+        chunk = min(chunk, CHUNK, scan_budget - examined)
         rows = await db.unit_numbers(conn, scope=scope, within_path=within_path, day=as_of, after_path=after,
-                                     limit=chunk, overdue_admitted_by=cutoff)
+                                     limit=chunk, counted_kinds=sorted(COUNTED_KINDS),
+                                     overdue_admitted_by=cutoff)
         more = len(rows) == chunk
+        chunk *= 4
         for row in rows:
             examined += 1
             after = row["path"]
@@ -159,12 +173,13 @@ async def check(conn: Querier, *, scope: Scope, within: uuid.UUID, as_of: date, 
 
 def _item(row: Any, broken: list[dict[str, Any]], overdue: list[dict[str, Any]], rules: UnitRules) -> dict[str, Any]:
     is_cell = Kind(row["kind"]) in CELL_KINDS
+    counted = Kind(row["kind"]) in COUNTED_KINDS
     return {
         "organization": {"id": row["id"], "code": row["code"], "name": row["name"], "kind": row["kind"],
                          "parent_id": row["parent_id"]},
-        "official_members": row["official"],
-        "members": row["members"],
-        "exempt_members": row["exempt"],
+        "official_members": row["official"] if counted else None,
+        "members": row["members"] if counted else None,
+        "exempt_members": row["exempt"] if counted else None,
         "committee_seats": row["seats"],
         "has_cell_committee": has_cell_committee(seats=row["seats"], has_secretary=row["has_secretary"],
                                                  min_positions=rules.cell_committee_min_positions)

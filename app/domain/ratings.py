@@ -179,7 +179,7 @@ async def rate_member(session: AsyncSession, *, actor: Actor, scope: Scope, memb
     if state.suspended:
         holds.add(NotRatedReason.suspended)
     admitted = state.admission_decision_date
-    if admitted is not None and add_months(admitted, rules.min_months) > end:
+    if admitted is not None and add_months(admitted, rules.min_months) > end + timedelta(days=1):
         holds.add(NotRatedReason.admitted_less_than_6_months)
     subject = f"Member {state.full_name}"
     reason = assessment.not_rated_reason
@@ -208,7 +208,7 @@ async def rate_organization(session: AsyncSession, *, actor: Actor, scope: Scope
         raise RuleViolation(f"Organisation {unit.code} did not exist at the end of {period} ({end}).",
                             code="organization_not_active")
     holds = set()
-    if add_months(unit.valid_from, rules.min_months) > end:
+    if add_months(unit.valid_from, rules.min_months) > end + timedelta(days=1):
         holds.add(NotRatedReason.organization_less_than_6_months_old)
     subject = f"Organisation {unit.code}"
     reason = assessment.not_rated_reason
@@ -237,8 +237,9 @@ async def organization_ratings(conn: Querier, *, scope: Scope, organization_id: 
 
 
 async def unit_member_ratings(conn: Querier, *, scope: Scope, organization_id: uuid.UUID, period: str,
-                              after: tuple[str, uuid.UUID] | None, limit: int) -> list[Any]:
-    """Member ratings of a period in the unit's subtree (as it stood at the end of the period), by name."""
+                              after: tuple[str, str, uuid.UUID] | None, limit: int) -> list[Any]:
+    """Member ratings of a period in the unit's subtree (as it stood at the end of the period), unit by unit, by
+    name within a unit."""
     _, end = period_bounds(period)
     unit = await tree.placed(conn, organization_id, scope=scope, as_of=end)
     return await db.member_ratings_page(conn, path=unit.path, period=period, period_end=end, after=after, limit=limit)
