@@ -13,13 +13,13 @@ import docx
 import pytest
 from docx.text.paragraph import Paragraph
 
+from app.domain.demo_plan import plan_text  # seed 004, shipped with the package
 from app.domain.plans.bodies import is_collective, normalise_body_name, read_role_label, split_names
 from app.domain.plans.deadlines import parse_deadline
 from app.domain.plans.document import DeadlineKind, ParsedPlan, ParsedTask, Role
 from app.domain.plans.docx import UnreadableDocument, parse_plan_docx
 from app.domain.plans.parsing import parse_plan_text
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 D, L, A, C, IMP = Role.directing, Role.lead, Role.advisory, Role.coordinating, Role.implementing
 K = DeadlineKind
 
@@ -35,8 +35,7 @@ def _empty_tables() -> None:
 
 @pytest.fixture(scope="module")
 def seed_text() -> str:
-    (path,) = SEEDS.glob("004_*.txt")
-    return path.read_text(encoding="utf-8")
+    return plan_text()
 
 
 @pytest.fixture(scope="module")

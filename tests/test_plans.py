@@ -1,7 +1,6 @@
 """Plans and task assignments through the API: import of seed 004, deadlines waiting on events, yearly
 obligations, reports, "my tasks", summaries and scoping."""
 
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -9,11 +8,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.domain.demo_plan import plan_text
 from tests.conftest import client_with, insert_key, snapshot
 from tests.helpers import assert_problem, create_org
 
-SEED = next((Path(__file__).resolve().parents[2] / "shared" / "seeds").glob("004_*.txt"), None)
-SEED_TEXT = SEED.read_text(encoding="utf-8") if SEED else None
+SEED_TEXT: str | None = plan_text()  # seed 004 (../shared/seeds/004_*.txt), shipped with the package
 PLANS = "/api/v1/plans"
 
 
