@@ -3,7 +3,6 @@
 import uuid
 from typing import Annotated
 
-import orjson
 from fastapi import Path, Query, status
 from starlette.responses import Response
 
@@ -11,7 +10,7 @@ from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import Cursor, Limit
 from app.api.plan_models import AliasCreate, BodyCreate, BodyPage, BodyRead
 from app.api.responses import problems
-from app.api.types import json_response
+from app.api.types import dump, json_response
 from app.db import plans as db
 from app.db.organization_writes import driver_connection
 from app.domain.errors import NotFound
@@ -23,9 +22,6 @@ router = api_router("/api/v1/bodies", "bodies")
 
 BodyId = Annotated[uuid.UUID, Path(description="The body's id")]
 
-
-def _dump(value: object) -> bytes:
-    return orjson.dumps(value, default=str)
 
 
 @router.get("", response_model=BodyPage, responses=problems(400))
@@ -43,7 +39,7 @@ async def list_bodies(reader: ReaderDep, organization_id: uuid.UUID | None = Non
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor({"k": "bodies", "n": rows[-1]["name_key"], "i": str(rows[-1]["id"])}) if more else None
-    return json_response(_dump({"items": [dict(r) for r in rows], "next_cursor": next_cursor}))
+    return json_response(dump({"items": [dict(r) for r in rows], "next_cursor": next_cursor}))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BodyRead, responses=problems(404, 409))
@@ -53,7 +49,7 @@ async def create_body(body: BodyCreate, writer: EditorDep) -> Response:
                                         organization_id=body.organization_id, name=body.name, kind=body.kind,
                                         aliases=body.aliases)
     row = await db.read_body(await driver_connection(writer.session), body_id, scope=writer.scope)
-    return json_response(_dump(dict(row or {})), status_code=201, headers={"Location": f"/api/v1/bodies/{body_id}"})
+    return json_response(dump(dict(row or {})), status_code=201, headers={"Location": f"/api/v1/bodies/{body_id}"})
 
 
 @router.get("/{body_id}", response_model=BodyRead, responses=problems(404))
@@ -62,7 +58,7 @@ async def get_body(body_id: BodyId, reader: ReaderDep) -> Response:
     row = await db.read_body(reader.pool, body_id, scope=reader.scope)
     if row is None:
         raise NotFound(f"No body with id {body_id} exists.", code="body_not_found")
-    return json_response(_dump(dict(row)))
+    return json_response(dump(dict(row)))
 
 
 @router.post("/{body_id}/aliases", response_model=BodyRead, responses=problems(404, 409))
@@ -71,4 +67,4 @@ async def add_body_alias(body_id: BodyId, body: AliasCreate, writer: EditorDep) 
     await service.add_alias(writer.session, actor=writer.actor, scope=writer.scope, body_id=body_id,
                             alias=body.alias)
     row = await db.read_body(await driver_connection(writer.session), body_id, scope=writer.scope)
-    return json_response(_dump(dict(row or {})))
+    return json_response(dump(dict(row or {})))

@@ -3,7 +3,6 @@
 import uuid
 from typing import Annotated
 
-import orjson
 from fastapi import Path, status
 from starlette.responses import Response
 
@@ -11,7 +10,7 @@ from app.api.access_models import KeyCreate, KeyCreated, KeyPage, KeyRead
 from app.api.auth import AccessCacheDep, KeyAdminDep, KeyReaderDep, api_router
 from app.api.deps import Cursor, Limit
 from app.api.responses import problems
-from app.api.types import json_response
+from app.api.types import dump, json_response
 from app.db.keys import KeyRow
 from app.db.organization_writes import driver_connection
 from app.domain import keys
@@ -26,9 +25,6 @@ def _public(row: KeyRow) -> dict[str, object]:
     return {k: v for k, v in row.__dict__.items() if k != "secret_hash"}
 
 
-def _dump(value: object) -> bytes:
-    return orjson.dumps(value, default=str)  # asyncpg's own UUID type → its text
-
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyCreated, responses=problems(401, 403))
 async def create_key(body: KeyCreate, admin: KeyAdminDep) -> Response:
@@ -36,7 +32,7 @@ async def create_key(body: KeyCreate, admin: KeyAdminDep) -> Response:
     created = await keys.create_key(admin.session, actor=admin.actor, scope=admin.scope, name=body.name,
                                     role=body.role, scopes=body.scopes, pii=body.pii, expires_at=body.expires_at)
     row = await keys.visible_key(await driver_connection(admin.session), scope=admin.scope, key_uuid=created.id)
-    return json_response(_dump({**_public(row), "key": created.token}), status_code=201,
+    return json_response(dump({**_public(row), "key": created.token}), status_code=201,
                          headers={"Location": f"/api/v1/keys/{created.id}", "Cache-Control": "no-store"})
 
 
@@ -46,17 +42,17 @@ async def list_keys(admin: KeyReaderDep, limit: Limit = 50, cursor: Cursor = Non
     after = uuid.UUID(decode_cursor(cursor, kind="keys")["a"]) if cursor else None
     rows = await keys.list_keys(admin.pool, scope=admin.scope, after=after, limit=limit)
     next_cursor = encode_cursor({"k": "keys", "a": str(rows[-1].id)}) if len(rows) == limit else None
-    return json_response(_dump({"items": [_public(r) for r in rows], "next_cursor": next_cursor}))
+    return json_response(dump({"items": [_public(r) for r in rows], "next_cursor": next_cursor}))
 
 
 @router.get("/{key_id}", response_model=KeyRead, responses=problems(401, 403, 404))
 async def get_key(key_id: KeyId, admin: KeyReaderDep) -> Response:
     """One key (without its secret)."""
-    return json_response(_dump(_public(await keys.visible_key(admin.pool, scope=admin.scope, key_uuid=key_id))))
+    return json_response(dump(_public(await keys.visible_key(admin.pool, scope=admin.scope, key_uuid=key_id))))
 
 
 @router.post("/{key_id}/revoke", response_model=KeyRead, responses=problems(401, 403, 404))
 async def revoke_key(key_id: KeyId, admin: KeyAdminDep, cache: AccessCacheDep) -> Response:
     """Revoke a key: from now on it gets 401 (in every process of the service within a few seconds)."""
     row = await keys.revoke_key(admin.session, actor=admin.actor, scope=admin.scope, key_uuid=key_id, cache=cache)
-    return json_response(_dump(_public(row)))
+    return json_response(dump(_public(row)))

@@ -6,7 +6,6 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-import orjson
 from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
@@ -26,7 +25,7 @@ from app.api.plan_models import (
     TaskRead,
 )
 from app.api.responses import problems
-from app.api.types import json_response
+from app.api.types import dump, json_response
 from app.db import plans as db
 from app.db.organization_writes import driver_connection
 from app.domain.errors import RuleViolation
@@ -41,9 +40,6 @@ PlanId = Annotated[uuid.UUID, Path(description="The plan's id")]
 AsOfDay = Annotated[date | None, Query(description="Where things stand on this day (default: today)")]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-
-def _dump(value: Any) -> bytes:
-    return orjson.dumps(value, default=str)
 
 
 def _plan_doc(row: Any) -> dict[str, Any]:
@@ -60,7 +56,7 @@ async def list_plans(reader: ReaderDep, organization_id: uuid.UUID | None = None
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor({"k": "plans", "a": str(rows[-1]["id"])}) if more else None
-    return json_response(_dump({"items": [_plan_doc(r) for r in rows], "next_cursor": next_cursor}))
+    return json_response(dump({"items": [_plan_doc(r) for r in rows], "next_cursor": next_cursor}))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanRead, responses=problems(404, 409))
@@ -70,7 +66,7 @@ async def create_plan(body: PlanCreate, writer: EditorDep) -> Response:
     plan_id = await service.create_plan(writer.session, actor=writer.actor, scope=writer.scope,
                                         organization_id=body.organization_id, values=values, issuer=body.issuer)
     row = await service.read_plan(await driver_connection(writer.session), scope=writer.scope, plan_id=plan_id)
-    return json_response(_dump(_plan_doc(row)), status_code=201, headers={"Location": f"/api/v1/plans/{plan_id}"})
+    return json_response(dump(_plan_doc(row)), status_code=201, headers={"Location": f"/api/v1/plans/{plan_id}"})
 
 
 @router.post("/import", response_model=ImportPreview, responses=problems(404, 409),
@@ -106,13 +102,13 @@ async def import_plan(
         preview["plan_id"] = await service.commit_import(
             writer.session, actor=writer.actor, scope=writer.scope, organization_id=organization_id, parsed=parsed,
             code=code, status=plan_status)
-    return json_response(_dump(preview), status_code=201 if commit else 200)
+    return json_response(dump(preview), status_code=201 if commit else 200)
 
 
 @router.get("/{plan_id}", response_model=PlanRead, responses=problems(404))
 async def get_plan(plan_id: PlanId, reader: ReaderDep) -> Response:
     """One plan."""
-    return json_response(_dump(_plan_doc(await service.read_plan(reader.pool, scope=reader.scope, plan_id=plan_id))))
+    return json_response(dump(_plan_doc(await service.read_plan(reader.pool, scope=reader.scope, plan_id=plan_id))))
 
 
 @router.patch("/{plan_id}", response_model=PlanRead, responses=problems(404, 409))
@@ -121,7 +117,7 @@ async def update_plan(plan_id: PlanId, body: PlanUpdate, writer: EditorDep) -> R
     await service.update_plan(writer.session, actor=writer.actor, scope=writer.scope, plan_id=plan_id,
                               values=body.model_dump(exclude_unset=True))
     row = await service.read_plan(await driver_connection(writer.session), scope=writer.scope, plan_id=plan_id)
-    return json_response(_dump(_plan_doc(row)))
+    return json_response(dump(_plan_doc(row)))
 
 
 @router.get("/{plan_id}/tasks", response_model=TaskPage, responses=problems(404))
@@ -131,7 +127,7 @@ async def list_plan_tasks(plan_id: PlanId, reader: ReaderDep, settings: Settings
     await service.read_plan(reader.pool, scope=reader.scope, plan_id=plan_id)
     tasks = await service.plan_tasks(reader.pool, scope=reader.scope, plan_id=plan_id, as_of=as_of or today,
                                      due_soon_days=settings.due_soon_days)
-    return json_response(_dump({"items": tasks, "next_cursor": None}))
+    return json_response(dump({"items": tasks, "next_cursor": None}))
 
 
 @router.post("/{plan_id}/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskRead,
@@ -147,7 +143,7 @@ async def add_task(plan_id: PlanId, body: TaskCreate, writer: EditorDep, setting
     rows = await db.list_tasks(conn, db.TaskQuery(task_id=task_id), scope=writer.scope)
     events = await db.events_of(conn, [plan_id])
     view = service.task_view(rows[0], events, as_of=today, due_soon_days=settings.due_soon_days)
-    return json_response(_dump(view), status_code=201, headers={"Location": f"/api/v1/tasks/{task_id}"})
+    return json_response(dump(view), status_code=201, headers={"Location": f"/api/v1/tasks/{task_id}"})
 
 
 @router.get("/{plan_id}/summary", response_model=PlanSummary, responses=problems(404))
@@ -158,7 +154,7 @@ async def get_plan_summary(plan_id: PlanId, reader: ReaderDep, settings: Setting
     day = as_of or today
     tasks = await service.plan_tasks(reader.pool, scope=reader.scope, plan_id=plan_id, as_of=day,
                                      due_soon_days=settings.due_soon_days)
-    return json_response(_dump({"plan_id": plan_id, "as_of": day, **service.summarise(tasks)}))
+    return json_response(dump({"plan_id": plan_id, "as_of": day, **service.summarise(tasks)}))
 
 
 @router.get("/{plan_id}/events", response_model=EventPage, responses=problems(404))
@@ -166,7 +162,7 @@ async def list_plan_events(plan_id: PlanId, reader: ReaderDep) -> Response:
     """What the plan's deadlines wait for, whether it has happened, and which tasks wait on it."""
     await service.read_plan(reader.pool, scope=reader.scope, plan_id=plan_id)
     rows = await db.plan_events(reader.pool, [plan_id])
-    return json_response(_dump({"items": [dict(r) for r in rows], "next_cursor": None}))
+    return json_response(dump({"items": [dict(r) for r in rows], "next_cursor": None}))
 
 
 @router.put("/{plan_id}/events/{event_id}", response_model=EventPage, responses=problems(404))
@@ -175,4 +171,4 @@ async def record_plan_event(plan_id: PlanId, event_id: uuid.UUID, body: EventRec
     await service.record_event(writer.session, actor=writer.actor, scope=writer.scope, plan_id=plan_id,
                                event_id=event_id, happened_on=body.happened_on, reference=body.reference)
     rows = await db.plan_events(await driver_connection(writer.session), [plan_id])
-    return json_response(_dump({"items": [dict(r) for r in rows], "next_cursor": None}))
+    return json_response(dump({"items": [dict(r) for r in rows], "next_cursor": None}))

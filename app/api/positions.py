@@ -2,16 +2,15 @@
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
 from app.api.responses import problems
-from app.api.types import json_response
+from app.api.types import dump, json_response
 from app.api.unit_models import (
     LabelledCode,
     Leadership,
@@ -38,9 +37,6 @@ MemberId = Annotated[uuid.UUID, Path(description="The member's id")]
 AsOfDay = Annotated[date | None, Query(description="The day asked about (default: today)")]
 
 
-def _dump(value: Any) -> bytes:
-    return orjson.dumps(value, default=str)
-
 
 @reference.get("/positions", response_model=PositionReference)
 async def get_position_reference() -> PositionReference:
@@ -64,7 +60,7 @@ async def add_position(organization_id: OrgId, body: PositionCreate, writer: Edi
         member_id=body.member_id, position=body.position, valid_from=body.valid_from, valid_to=body.valid_to,
         decision_ref=body.decision_ref)
     row = await db.get_position(await driver_connection(writer.session), position_id)
-    return json_response(_dump(dict(row or {})), status_code=201)
+    return json_response(dump(dict(row or {})), status_code=201)
 
 
 @router.get("/organizations/{organization_id}/positions", response_model=PositionPage, responses=problems(404))
@@ -73,7 +69,7 @@ async def list_organization_positions(organization_id: OrgId, reader: ReaderDep,
     """The seats of the organisation's leadership held on `as_of` (default: today), secretary first."""
     rows = await service.organization_positions(reader.pool, scope=reader.scope, organization_id=organization_id,
                                                 on=as_of or today)
-    return json_response(_dump({"items": rows, "next_cursor": None}))
+    return json_response(dump({"items": rows, "next_cursor": None}))
 
 
 @router.post("/organizations/{organization_id}/positions/{position_id}/end", response_model=PositionRead,
@@ -85,7 +81,7 @@ async def end_position(organization_id: OrgId, position_id: uuid.UUID, body: Pos
                                organization_id=organization_id, position_id=position_id, valid_to=body.valid_to,
                                end_decision_ref=body.decision_ref)
     row = await db.get_position(await driver_connection(writer.session), position_id)
-    return json_response(_dump(dict(row or {})))
+    return json_response(dump(dict(row or {})))
 
 
 @router.get("/organizations/{organization_id}/leadership", response_model=Leadership, responses=problems(404))
@@ -97,13 +93,13 @@ async def get_leadership(organization_id: OrgId, reader: ReaderDep, settings: Se
     found = await service.leadership(reader.pool, scope=reader.scope, organization_id=organization_id,
                                      on=as_of or today,
                                      cell_committee_min_positions=settings.cell_committee_min_positions)
-    return json_response(_dump(found))
+    return json_response(dump(found))
 
 
 @router.get("/members/{member_id}/positions", response_model=MemberPositions, responses=problems(404))
 async def list_member_positions(member_id: MemberId, reader: ReaderDep) -> Response:
     """Every party position and public post the member held or holds, oldest first."""
-    return json_response(_dump(await service.member_positions(reader.pool, scope=reader.scope, member_id=member_id)))
+    return json_response(dump(await service.member_positions(reader.pool, scope=reader.scope, member_id=member_id)))
 
 
 @router.post("/members/{member_id}/posts", status_code=status.HTTP_201_CREATED, response_model=PostRead,
@@ -116,7 +112,7 @@ async def record_post_held(member_id: MemberId, body: PostCreate, writer: Editor
         place=body.place, organization_id=body.organization_id, valid_from=body.valid_from, valid_to=body.valid_to,
         decision_ref=body.decision_ref)
     row = await db.get_post(await driver_connection(writer.session), post_id)
-    return json_response(_dump(dict(row or {})), status_code=201)
+    return json_response(dump(dict(row or {})), status_code=201)
 
 
 @router.post("/members/{member_id}/posts/{post_id}/end", response_model=PostRead, responses=problems(404, 409))
@@ -125,4 +121,4 @@ async def end_post_held(member_id: MemberId, post_id: uuid.UUID, body: PostEnd, 
     await service.end_post(writer.session, actor=writer.actor, scope=writer.scope, member_id=member_id,
                            post_id=post_id, valid_to=body.valid_to)
     row = await db.get_post(await driver_connection(writer.session), post_id)
-    return json_response(_dump(dict(row or {})))
+    return json_response(dump(dict(row or {})))

@@ -4,14 +4,13 @@ organisations keep (working regulations, inspections, committee terms)."""
 import uuid
 from typing import Annotated, Any
 
-import orjson
 from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import Cursor, Limit, SettingsDep
 from app.api.responses import problems
-from app.api.types import json_response
+from app.api.types import dump, json_response
 from app.api.unit_models import (
     PERIOD_PATTERN,
     InspectionCreate,
@@ -44,9 +43,6 @@ PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, description="A year (20
 PeriodQuery = Annotated[str, Query(pattern=PERIOD_PATTERN, description="A year (2024) or a quarter (2024-Q2)")]
 
 
-def _dump(value: Any) -> bytes:
-    return orjson.dumps(value, default=str)
-
 
 def rating_rules(settings: Settings) -> service.RatingRules:
     return service.RatingRules(excellent_min=settings.rating_excellent_min, good_min=settings.rating_good_min,
@@ -62,7 +58,7 @@ def _assessment(body: RatingBody) -> service.Assessment:
 
 async def _written(session: Any, rating_id: uuid.UUID, *, pii: bool, status_code: int = 200) -> Response:
     row = await db.get_rating(await driver_connection(session), rating_id)
-    return json_response(_dump(service.rating_view(row, pii=pii)), status_code=status_code)
+    return json_response(dump(service.rating_view(row, pii=pii)), status_code=status_code)
 
 
 # --- members' ratings ----------------------------------------------------------------------------------------------
@@ -95,7 +91,7 @@ async def list_member_ratings(member_id: MemberId, reader: ReaderDep) -> Respons
     """The member's ratings, oldest period first (score and comment only with `pii`)."""
     items = await service.member_ratings(reader.pool, scope=reader.scope, member_id=member_id,
                                          pii=reader.caller.pii)
-    return json_response(_dump({"items": items, "next_cursor": None}))
+    return json_response(dump({"items": items, "next_cursor": None}))
 
 
 # --- organisations' ratings ----------------------------------------------------------------------------------------
@@ -127,7 +123,7 @@ async def replace_organization_rating(organization_id: OrgId, period: PeriodPath
 async def list_organization_ratings(organization_id: OrgId, reader: ReaderDep) -> Response:
     """The organisation's own ratings, oldest period first."""
     items = await service.organization_ratings(reader.pool, scope=reader.scope, organization_id=organization_id)
-    return json_response(_dump({"items": items, "next_cursor": None}))
+    return json_response(dump({"items": items, "next_cursor": None}))
 
 
 @router.get("/organizations/{organization_id}/ratings/summary", response_model=RatingSummary,
@@ -140,7 +136,7 @@ async def get_ratings_summary(organization_id: OrgId, period: PeriodQuery, reade
     is reported here, never enforced when ratings are recorded."""
     found = await service.summary(reader.pool, scope=reader.scope, organization_id=organization_id, period=period,
                                   rules=rating_rules(settings))
-    return json_response(_dump(found))
+    return json_response(dump(found))
 
 
 @router.get("/organizations/{organization_id}/member_ratings", response_model=RatingPage,
@@ -166,7 +162,7 @@ async def list_unit_member_ratings(organization_id: OrgId, period: PeriodQuery, 
                                      "i": str(last["member_id"])})
     items = [service.rating_view({k: v for k, v in r.items() if k not in ("unit_path", "sort_key")},
                                  pii=reader.caller.pii) for r in rows]
-    return json_response(_dump({"items": items, "next_cursor": next_cursor}))
+    return json_response(dump({"items": items, "next_cursor": next_cursor}))
 
 
 # --- organisation records ------------------------------------------------------------------------------------------
@@ -178,7 +174,7 @@ async def add_regulation(organization_id: OrgId, body: RegulationCreate, writer:
     found = await service.add_regulation(writer.session, actor=writer.actor, scope=writer.scope,
                                          organization_id=organization_id, issued_on=body.issued_on,
                                          reference=body.reference, title=body.title)
-    return json_response(_dump(found), status_code=201)
+    return json_response(dump(found), status_code=201)
 
 
 @records.get("/{organization_id}/regulations", response_model=RegulationPage, responses=problems(404))
@@ -186,7 +182,7 @@ async def list_regulations(organization_id: OrgId, reader: ReaderDep) -> Respons
     """The working regulations the organisation issued, oldest first."""
     items = await service.organization_records(reader.pool, scope=reader.scope, organization_id=organization_id,
                                                kind="regulations")
-    return json_response(_dump({"items": items, "next_cursor": None}))
+    return json_response(dump({"items": items, "next_cursor": None}))
 
 
 @records.post("/{organization_id}/inspections", status_code=status.HTTP_201_CREATED, response_model=InspectionRead,
@@ -197,7 +193,7 @@ async def add_inspection(organization_id: OrgId, body: InspectionCreate, writer:
                                          organization_id=organization_id, inspecting_body=body.inspecting_body,
                                          year=body.year, inspected_on=body.inspected_on, conclusion=body.conclusion,
                                          reference=body.reference)
-    return json_response(_dump(found), status_code=201)
+    return json_response(dump(found), status_code=201)
 
 
 @records.get("/{organization_id}/inspections", response_model=InspectionPage, responses=problems(404))
@@ -205,7 +201,7 @@ async def list_inspections(organization_id: OrgId, reader: ReaderDep) -> Respons
     """Inspections of the organisation, oldest first."""
     items = await service.organization_records(reader.pool, scope=reader.scope, organization_id=organization_id,
                                                kind="inspections")
-    return json_response(_dump({"items": items, "next_cursor": None}))
+    return json_response(dump({"items": items, "next_cursor": None}))
 
 
 @records.post("/{organization_id}/terms", status_code=status.HTTP_201_CREATED, response_model=TermRead,
@@ -215,7 +211,7 @@ async def add_term(organization_id: OrgId, body: TermCreate, writer: EditorDep) 
     found = await service.add_term(writer.session, actor=writer.actor, scope=writer.scope,
                                    organization_id=organization_id, label=body.label, starts_on=body.starts_on,
                                    ends_on=body.ends_on)
-    return json_response(_dump(found), status_code=201)
+    return json_response(dump(found), status_code=201)
 
 
 @records.get("/{organization_id}/terms", response_model=TermPage, responses=problems(404))
@@ -223,4 +219,4 @@ async def list_terms(organization_id: OrgId, reader: ReaderDep) -> Response:
     """The organisation's committee terms, oldest first."""
     items = await service.organization_records(reader.pool, scope=reader.scope, organization_id=organization_id,
                                                kind="terms")
-    return json_response(_dump({"items": items, "next_cursor": None}))
+    return json_response(dump({"items": items, "next_cursor": None}))

@@ -4,7 +4,6 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-import orjson
 from fastapi import Path, Query, status
 from starlette.responses import Response
 
@@ -12,7 +11,7 @@ from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
 from app.api.plan_models import ReportCreate, TaskPage, TaskRead
 from app.api.responses import problems
-from app.api.types import json_response
+from app.api.types import dump, json_response
 from app.db import plans as db
 from app.db.organization_writes import driver_connection
 from app.domain.errors import NotFound
@@ -24,9 +23,6 @@ router = api_router("/api/v1/tasks", "tasks")
 
 TaskId = Annotated[uuid.UUID, Path(description="The task's id")]
 
-
-def _dump(value: object) -> bytes:
-    return orjson.dumps(value, default=str)
 
 
 @router.get("", response_model=TaskPage, responses=problems(404))
@@ -44,7 +40,7 @@ async def list_body_tasks(
                                      roles=[r.value for r in role or ()], states=[s.value for s in state or ()],
                                      as_of=as_of or today, due_within_days=due_within_days,
                                      due_soon_days=settings.due_soon_days)
-    return json_response(_dump({"items": tasks, "next_cursor": None}))
+    return json_response(dump({"items": tasks, "next_cursor": None}))
 
 
 @router.get("/{task_id}", response_model=TaskRead, responses=problems(404))
@@ -55,7 +51,7 @@ async def get_task(task_id: TaskId, reader: ReaderDep, settings: SettingsDep, to
     if not rows:
         raise NotFound(f"No task with id {task_id} exists.", code="task_not_found")
     events = await db.events_of(reader.pool, [rows[0]["plan_id"]])
-    return json_response(_dump(service.task_view(rows[0], events, as_of=as_of or today,
+    return json_response(dump(service.task_view(rows[0], events, as_of=as_of or today,
                                                  due_soon_days=settings.due_soon_days)))
 
 
@@ -70,5 +66,5 @@ async def add_report(task_id: TaskId, body: ReportCreate, writer: EditorDep, set
     conn = await driver_connection(writer.session)
     rows = await db.list_tasks(conn, db.TaskQuery(task_id=task_id), scope=writer.scope)
     events = await db.events_of(conn, [rows[0]["plan_id"]])
-    return json_response(_dump(service.task_view(rows[0], events, as_of=max(today, body.reported_on),
+    return json_response(dump(service.task_view(rows[0], events, as_of=max(today, body.reported_on),
                                                  due_soon_days=settings.due_soon_days)), status_code=201)

@@ -23,6 +23,11 @@ ExternalId = Annotated[str, StringConstraints(min_length=3, max_length=200, patt
 DecisionRef = Annotated[str, StringConstraints(max_length=200), AfterValidator(nfc)]
 
 
+def dump(value: object) -> bytes:
+    """JSON of Python values (asyncpg's own UUID type, dates and Decimals become their text)."""
+    return orjson.dumps(value, default=str)
+
+
 def json_response(body: bytes, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
