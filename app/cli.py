@@ -14,9 +14,13 @@ log = logging.getLogger("coso")
 def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
-    from app.db.embedded import start_embedded
+    try:
+        from app.db.embedded import start_embedded
 
-    url = start_embedded(settings.data_dir)
+        url = start_embedded(settings.data_dir)
+    except ImportError as exc:
+        raise SystemExit("coso: DATABASE_URL is not set and the embedded PostgreSQL is not installed "
+                         "(pip install 'coso[embedded]', or set DATABASE_URL).") from exc
     log.warning("DATABASE_URL is unset: using the embedded PostgreSQL in %s", settings.data_dir)
     return url
 
