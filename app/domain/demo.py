@@ -17,6 +17,8 @@ from datetime import date
 import asyncpg
 
 from app.db import demo as db
+from app.db import demo_members as db_members
+from app.domain.demo_members import describe_members, load_demo_members
 from app.domain.demo_plan import PLAN_CODE, load_demo_plan
 from app.domain.errors import Conflict
 from app.domain.organizations.rules import KIND_LABELS_EN, Category, Kind, kind_may_sit_under
@@ -310,8 +312,12 @@ async def load_demo_data(database_url: str) -> str:
     async with db.structure_transaction(database_url) as conn:
         result = await load_demo_organizations(conn)
         counts = await db.count_subtree_by_kind(conn, BLOC_CODE)
+        members_created = await load_demo_members(conn, units=demo_units(), ids=result.ids, root_code=BLOC_CODE)
+        members = describe_members(await db_members.count_members_under(conn, result.ids[BLOC_CODE]))
     plan_created = await load_demo_plan(database_url, result.ids[BLOC_CODE])
-    if not result.created and not plan_created:
-        return f"Demo data already loaded: {BLOC_NAME} ({BLOC_CODE}) holds {_describe(counts)}; nothing changed."
+    if not result.created and not members_created and not plan_created:
+        return (f"Demo data already loaded: {BLOC_NAME} ({BLOC_CODE}) holds {_describe(counts)} and {members}; "
+                "nothing changed.")
     return (f"Demo data loaded in {time.perf_counter() - started:.2f} s: {BLOC_NAME} ({BLOC_CODE}) under "
-            f"{PROVINCE_NAME} ({PROVINCE_CODE}), {_describe(counts)}; plan {PLAN_CODE} with its 39 tasks.")
+            f"{PROVINCE_NAME} ({PROVINCE_CODE}), {_describe(counts)}; {members}, with their history 2020–2025; "
+            f"plan {PLAN_CODE} with its 39 tasks.")
