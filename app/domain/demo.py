@@ -20,8 +20,11 @@ from app.db import demo as db
 from app.db import demo_members as db_members
 from app.domain.demo_members import describe_members, load_demo_members
 from app.domain.demo_plan import PLAN_CODE, load_demo_plan
+from app.domain.demo_units import describe_records, load_demo_units
 from app.domain.errors import Conflict
 from app.domain.organizations.rules import KIND_LABELS_EN, Category, Kind, kind_may_sit_under
+from app.domain.ratings import RatingRules
+from app.settings import Settings
 
 SEED = 3  # seed 003
 VALID_FROM = date(2020, 1, 1)  # start of the 2020–2025 term
@@ -314,10 +317,17 @@ async def load_demo_data(database_url: str) -> str:
         counts = await db.count_subtree_by_kind(conn, BLOC_CODE)
         members_created = await load_demo_members(conn, units=demo_units(), ids=result.ids, root_code=BLOC_CODE)
         members = describe_members(await db_members.count_members_under(conn, result.ids[BLOC_CODE]))
+        settings = Settings()
+        records = await load_demo_units(
+            conn, units=demo_units(), ids=result.ids, rules=RatingRules(
+                excellent_min=settings.rating_excellent_min, good_min=settings.rating_good_min,
+                fulfilled_min=settings.rating_fulfilled_min, excellent_quota_percent=settings.excellent_quota_percent,
+                min_months=settings.rating_min_months),
+            min_positions=settings.cell_committee_min_positions, committee_threshold=settings.cell_committee_threshold)
     plan_created = await load_demo_plan(database_url, result.ids[BLOC_CODE])
-    if not result.created and not members_created and not plan_created:
+    if not result.created and not members_created and not plan_created and records is None:
         return (f"Demo data already loaded: {BLOC_NAME} ({BLOC_CODE}) holds {_describe(counts)} and {members}; "
                 "nothing changed.")
     return (f"Demo data loaded in {time.perf_counter() - started:.2f} s: {BLOC_NAME} ({BLOC_CODE}) under "
             f"{PROVINCE_NAME} ({PROVINCE_CODE}), {_describe(counts)}; {members}, with their history 2020–2025; "
-            f"plan {PLAN_CODE} with its 39 tasks.")
+            f"{describe_records(records) + '; ' if records else ''}plan {PLAN_CODE} with its 39 tasks.")
