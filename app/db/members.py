@@ -12,7 +12,7 @@ import asyncpg
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.organizations import Querier
+from app.db.organizations import Querier, escape_like
 from app.db.paths import subtree_bounds
 from app.db.scope import Scope, path_in_scope, scope_sql
 from app.db.tables import Member, MemberEvent, MemberExternalId, MemberPeriod
@@ -103,12 +103,17 @@ async def list_members(conn: Querier, query: MemberQuery, *, scope: Scope) -> li
         source = (f"members m JOIN member_periods st ON st.member_id = m.id AND st.valid_from <= {day} "
                   f"AND (st.valid_to IS NULL OR st.valid_to > {day})")
         state = "st"
-        if not scope.whole_tree:
-            where.append(_placed_on(params, query.as_of, "st.organization_id").format(cond=path_in_scope("op.path")))
         if query.within_path is not None:
+            # The units of the subtree as they stood that day, then their members: unit by unit, like today's
+            # listing (walking the members in name order and testing each would read the whole country).
             low, high = subtree_bounds(query.within_path)
-            where.append(_placed_on(params, query.as_of, "st.organization_id").format(
-                cond=f"op.path >= {params(low)} AND op.path < {params(high)}"))
+            source += (f" JOIN organization_placements op ON op.organization_id = st.organization_id "
+                       f"AND op.valid_from <= {day} AND (op.valid_to IS NULL OR op.valid_to > {day}) "
+                       f"AND op.path >= {params(low)} AND op.path < {params(high)}")
+            if not scope.whole_tree:
+                where.append(path_in_scope("op.path"))
+        elif not scope.whole_tree:
+            where.append(_placed_on(params, query.as_of, "st.organization_id").format(cond=path_in_scope("op.path")))
     if query.organization_id is not None:
         where.append(f"{state}.organization_id = {params(query.organization_id)}")
     if query.statuses:
@@ -134,16 +139,19 @@ async def list_members(conn: Querier, query: MemberQuery, *, scope: Scope) -> li
     rank = "0"
     if query.q:
         raw = params(query.q)
-        where.append(f"m.name_folded LIKE '%' || coso_fold({raw}) || '%'")
+        where.append(f"m.name_folded LIKE coso_fold({params('%' + escape_like(query.q) + '%')})")
         rank = (f"(CASE WHEN lower(m.full_name) = lower({raw}) THEN 0 WHEN m.name_folded = coso_fold({raw}) "
                 f"THEN 1 WHEN strpos(lower(m.full_name), lower({raw})) > 0 THEN 2 ELSE 3 END)")
-    by_path = query.within_path is not None and query.as_of is None and not query.q
-    order = (["m.org_path", "m.sort_key", "m.id"] if by_path else ["m.sort_key", "m.id"])
+    by_path = query.within_path is not None and not query.q
+    unit_path = "op.path" if query.as_of is not None else "m.org_path"
+    order = ([unit_path, "m.sort_key", "m.id"] if by_path else ["m.sort_key", "m.id"])
     if query.q:
         order = [rank, *order]
     if query.after is not None:
         placeholders = ", ".join(params(v) for v in query.after)
         where.append(f"({', '.join(order)}) > ({placeholders})")
+        if by_path:  # lets the index scan start at the cursor's unit
+            where.append(f"{unit_path} >= {params(query.after[0])}")
     sql = (f"{'WITH ' + cte if cte else ''} SELECT {doc} AS doc, "
            f"{', '.join(f'{c} AS k{i}' for i, c in enumerate(order))} FROM {source} "
            f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY {', '.join(order)} LIMIT {params(query.limit)}")

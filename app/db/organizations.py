@@ -126,7 +126,7 @@ async def _broad(conn: Querier, pattern: str) -> bool:
     return rows > BROAD_SEARCH_ROWS
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -165,7 +165,7 @@ async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -
     limit = params(query.limit)
     raw = params(query.q)
     folded = f"coso_fold({raw})"
-    pattern = params("%" + _escape_like(query.q) + "%")
+    pattern = params("%" + escape_like(query.q) + "%")
     exact = f"(o.code_folded = {folded} OR o.name_folded = {folded})"
     rank = f"(CASE WHEN o.code = {raw} OR lower(o.name) = lower({raw}) THEN 0 ELSE 1 END)"
     after_rank = query.after_rank if query.after_path is not None else None
@@ -177,7 +177,7 @@ async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -
     if after_rank == 2:
         first.append("FALSE")
         rest.append(f"p.path > {params(query.after_path)}")
-    if await _broad(conn, "%" + _escape_like(query.q) + "%"):
+    if await _broad(conn, "%" + escape_like(query.q) + "%"):
         # Most units match: stream the path index and stop after a page.
         rest_sql = f"SELECT {ORG_DOC} AS doc, p.path, 2 AS rank FROM {FROM} WHERE {' AND '.join([*rest, matches])}"
     else:
