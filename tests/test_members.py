@@ -252,3 +252,28 @@ async def test_moving_a_unit_moves_its_members_in_within_lists(client: httpx.Asy
     assert member["id"] in [m["id"] for m in now]
     then = (await client.get(MEMBERS, params={"within": cells["hy"]["id"], "as_of": "2025-01-01"})).json()["items"]
     assert member["id"] in [m["id"] for m in then]
+
+
+async def test_search_pages_exact_matches_first_then_the_rest(client: httpx.AsyncClient,
+                                                              cells: dict[str, dict[str, Any]]) -> None:
+    names = ["Nguyễn Văn Hùng", "nguyen van hung", "Nguyễn Văn Hưng", "Trần Nguyễn Văn Hùng Anh",
+             "Nguyễn Văn Hùng Cường", "Lê Thị 100%"]
+    ids = {}
+    for i, name in enumerate(names):
+        ids[name] = (await new_member(client, cells["c1"], name, birth_date=f"198{i}-01-01"))["id"]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = (await client.get(MEMBERS, params={"q": "Nguyễn Văn Hùng", "limit": 1,
+                                                  **({"cursor": cursor} if cursor else {})})).json()
+        seen += [m["full_name"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen[0] == "Nguyễn Văn Hùng"                      # as written
+    assert seen[1] in ("nguyen van hung", "Nguyễn Văn Hưng")  # the same without accents
+    assert set(seen[3:]) == {"Trần Nguyễn Văn Hùng Anh", "Nguyễn Văn Hùng Cường"}
+    assert len(seen) == 5
+    assert [m["full_name"] for m in (await client.get(MEMBERS, params={"q": "100%"})).json()["items"]] == [
+        "Lê Thị 100%"]
+    assert (await client.get(MEMBERS, params={"q": "_"})).json()["items"] == []  # a literal underscore, no wildcard

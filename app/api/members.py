@@ -30,6 +30,7 @@ from app.domain import audit
 from app.domain.members import service
 from app.domain.members.catalogues import CATALOGUES
 from app.domain.members.lifecycle import LABELS_VI
+from app.domain.members.names import sort_key
 from app.domain.organizations import tree
 from app.domain.pagination import decode_cursor, encode_cursor
 
@@ -80,7 +81,8 @@ async def list_members(
         admitted_to=min(filter(None, [admitted_to, _shift_years(day, min_party_age)
                                       if min_party_age is not None else None]), default=None),
         political_theory_levels=political_theory_level or (), ethnicities=ethnicity or (), religions=religion or (),
-        q=nfc(q) if q else None, citizen_id=citizen_id, card_number=card_number, pii=reader.caller.pii)
+        q=nfc(q) if q else None, q_sort_key=sort_key(nfc(q)) if q else None, citizen_id=citizen_id,
+        card_number=card_number, pii=reader.caller.pii)
     fingerprint = repr(sorted((k, str(v)) for k, v in query.__dict__.items()))
     kind = "members:" + hashlib.blake2s(fingerprint.encode(), digest_size=6).hexdigest()
     after = decode_cursor(cursor, kind=kind)["a"] if cursor else None

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +71,7 @@ class MemberQuery:
     ethnicities: Sequence[str] = ()
     religions: Sequence[str] = ()
     q: str | None = None
+    q_sort_key: str | None = None      # the sort key of `q` as a name (exact matches are found by it)
     citizen_id: str | None = None
     card_number: str | None = None
     after: Sequence[Any] | None = None
@@ -136,17 +138,11 @@ async def list_members(conn: Querier, query: MemberQuery, *, scope: Scope) -> li
         where.append(f"m.citizen_id = {params(query.citizen_id)}")
     if query.card_number:
         where.append(f"m.party_card_number = {params(query.card_number)}")
-    rank = "0"
-    if query.q:
-        raw = params(query.q)
-        where.append(f"m.name_folded LIKE coso_fold({params('%' + escape_like(query.q) + '%')})")
-        rank = (f"(CASE WHEN lower(m.full_name) = lower({raw}) THEN 0 WHEN m.name_folded = coso_fold({raw}) "
-                f"THEN 1 WHEN strpos(lower(m.full_name), lower({raw})) > 0 THEN 2 ELSE 3 END)")
     by_path = query.within_path is not None and not query.q
     unit_path = "op.path" if query.as_of is not None else "m.org_path"
-    order = ([unit_path, "m.sort_key", "m.id"] if by_path else ["m.sort_key", "m.id"])
     if query.q:
-        order = [rank, *order]
+        return await _search(conn, params, query, cte=cte, source=source, where=where, doc=doc)
+    order = [unit_path, "m.sort_key", "m.id"] if by_path else ["m.sort_key", "m.id"]
     if query.after is not None:
         placeholders = ", ".join(params(v) for v in query.after)
         where.append(f"({', '.join(order)}) > ({placeholders})")
@@ -157,6 +153,61 @@ async def list_members(conn: Querier, query: MemberQuery, *, scope: Scope) -> li
            f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY {', '.join(order)} LIMIT {params(query.limit)}")
     rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
     return rows
+
+
+BROAD_SEARCH_ROWS = 20_000
+
+
+async def _search(conn: Querier, params: _Params, query: MemberQuery, *, cte: str, source: str, where: list[str],
+                  doc: str) -> list[asyncpg.Record]:
+    """Name search in three ranked branches, each already in name order and cut at a page: the name exactly as
+    sorted (rank 0), the name without accents and case (1), then every other match (2). The third reads the
+    name-ordered index when the term is common and stops after a page, or finds the few matches by trigram."""
+    assert query.q is not None
+    raw = f"{params(query.q)}::text"
+    folded = f"coso_fold({raw})"
+    sorted_as = f"{params(query.q_sort_key or '')}::text"
+    limit = params(query.limit)
+    after = list(query.after) if query.after is not None else None
+    branches = [
+        (0, [f"m.sort_key = {sorted_as}"]),
+        (1, [f"m.name_folded = {folded}", f"m.sort_key <> {sorted_as}"]),
+        (2, [f"m.name_folded <> {folded}"]),
+    ]
+    pattern = "%" + escape_like(query.q) + "%"
+    broad = await _broad(conn, pattern)
+    hits = ""
+    parts = []
+    for rank, conditions in branches:
+        conditions = [*where, *conditions]
+        if after is not None:
+            if rank < int(after[0]):
+                conditions.append("FALSE")  # a rank already served
+            elif rank == int(after[0]):
+                conditions.append(f"(m.sort_key, m.id) > ({params(after[1])}::text, {params(after[2])}::uuid)")
+        body = source
+        if rank == 2:
+            like = f"m.name_folded LIKE coso_fold({params(pattern)})"
+            if broad:
+                conditions.append(like)
+            else:
+                hits = f"hits AS MATERIALIZED (SELECT id FROM members m WHERE {like})"
+                body = source.replace("members m", "hits JOIN members m ON m.id = hits.id", 1)
+        parts.append(f"(SELECT {doc} AS doc, {rank} AS k0, m.sort_key AS k1, m.id AS k2 FROM {body} "
+                     f"WHERE {' AND '.join(conditions)} ORDER BY m.sort_key, m.id LIMIT {limit})")
+    ctes = ", ".join(c for c in (cte, hits) if c)
+    sql = (f"{'WITH ' + ctes if ctes else ''} SELECT * FROM ({' UNION ALL '.join(parts)}) found "
+           f"ORDER BY k0, k1, k2 LIMIT {limit}")
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
+    return rows
+
+
+async def _broad(conn: Querier, pattern: str) -> bool:
+    """Whether the planner expects the term to match many members (then name order is read from the index)."""
+    plan = await conn.fetchval("EXPLAIN (FORMAT JSON) SELECT 1 FROM members WHERE name_folded LIKE coso_fold($1)",
+                               pattern)
+    rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
+    return rows > BROAD_SEARCH_ROWS
 
 
 async def read_member(conn: Querier, member_id: uuid.UUID, *, scope: Scope, as_of: date | None,

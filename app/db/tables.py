@@ -366,6 +366,7 @@ class Member(SQLModel, table=True):
         Index("ix_members_name_folded_trgm", "name_folded", postgresql_using="gin",
               postgresql_ops={"name_folded": "gin_trgm_ops"}),
         Index("ix_members_name_birth", "name_folded", "birth_date"),
+        Index("ix_members_name_sorted", "name_folded", "sort_key", "id"),
         Index("uq_members_citizen_id_living", "citizen_id", unique=True,
               postgresql_where=text("citizen_id IS NOT NULL AND status <> 'deceased'")),
         Index("ix_members_card", "party_card_number"),
