@@ -2,6 +2,7 @@
 writes (on the request's session). Current reads use the record itself (its `org_path` makes a subtree a range
 scan in name order); `as_of` reads use the member's period and the organisation's placement of that day."""
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -175,31 +176,50 @@ async def _search(conn: Querier, params: _Params, query: MemberQuery, *, cte: st
         (2, [f"m.name_folded <> {folded}"]),
     ]
     pattern = "%" + escape_like(query.q) + "%"
-    broad = await _broad(conn, pattern)
+    exact_parts = []
+    for rank, conditions in branches[:2]:
+        exact_parts.append(_branch(params, rank, [*where, *conditions], after, source, doc, limit))
+    ctes = f"WITH {cte} " if cte else ""
+    sql = (f"{ctes}SELECT * FROM ({' UNION ALL '.join(exact_parts)}) found ORDER BY k0, k1, k2 LIMIT {limit}")
+    rows: list[asyncpg.Record] = await conn.fetch(*_compact(sql, params.values))
+    if len(rows) >= query.limit or (after is not None and int(after[0]) > 2):
+        return rows
+    # The exact matches did not fill the page: the other matches follow (reading them is the costly part, so it
+    # is done only when a page reaches them).
+    rank, conditions = branches[2]
+    like = f"m.name_folded LIKE coso_fold({params(pattern)})"
+    body = source
     hits = ""
-    parts = []
-    for rank, conditions in branches:
-        conditions = [*where, *conditions]
-        if after is not None:
-            if rank < int(after[0]):
-                conditions.append("FALSE")  # a rank already served
-            elif rank == int(after[0]):
-                conditions.append(f"(m.sort_key, m.id) > ({params(after[1])}::text, {params(after[2])}::uuid)")
-        body = source
-        if rank == 2:
-            like = f"m.name_folded LIKE coso_fold({params(pattern)})"
-            if broad:
-                conditions.append(like)
-            else:
-                hits = f"hits AS MATERIALIZED (SELECT id FROM members m WHERE {like})"
-                body = source.replace("members m", "hits JOIN members m ON m.id = hits.id", 1)
-        parts.append(f"(SELECT {doc} AS doc, {rank} AS k0, m.sort_key AS k1, m.id AS k2 FROM {body} "
-                     f"WHERE {' AND '.join(conditions)} ORDER BY m.sort_key, m.id LIMIT {limit})")
+    if await _broad(conn, pattern):
+        conditions = [*conditions, like]
+    else:
+        hits = f"hits AS MATERIALIZED (SELECT id FROM members m WHERE {like})"
+        body = source.replace("members m", "hits JOIN members m ON m.id = hits.id", 1)
+    rest = params(query.limit - len(rows))
+    part = _branch(params, rank, [*where, *conditions], after, body, doc, rest)
     ctes = ", ".join(c for c in (cte, hits) if c)
-    sql = (f"{'WITH ' + ctes if ctes else ''} SELECT * FROM ({' UNION ALL '.join(parts)}) found "
-           f"ORDER BY k0, k1, k2 LIMIT {limit}")
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *params.values)
-    return rows
+    more: list[asyncpg.Record] = await conn.fetch(*_compact(f"{'WITH ' + ctes if ctes else ''} {part}",
+                                                            params.values))
+    return [*rows, *more]
+
+
+def _compact(sql: str, values: list[object]) -> list[Any]:
+    """(sql, *values) with only the parameters the statement uses, renumbered: both search queries are built from
+    one list of parameters, and PostgreSQL cannot type a parameter a statement does not mention."""
+    used = sorted({int(n) for n in re.findall(r"\$(\d+)", sql)})
+    number = {old: new for new, old in enumerate(used, start=1)}
+    return [re.sub(r"\$(\d+)", lambda m: f"${number[int(m.group(1))]}", sql), *(values[n - 1] for n in used)]
+
+
+def _branch(params: _Params, rank: int, conditions: list[str], after: list[Any] | None, source: str, doc: str,
+            limit: str) -> str:
+    if after is not None:
+        if rank < int(after[0]):
+            conditions = [*conditions, "FALSE"]  # a rank already served
+        elif rank == int(after[0]):
+            conditions = [*conditions, f"(m.sort_key, m.id) > ({params(after[1])}::text, {params(after[2])}::uuid)"]
+    return (f"(SELECT {doc} AS doc, {rank} AS k0, m.sort_key AS k1, m.id AS k2 FROM {source} "
+            f"WHERE {' AND '.join(conditions)} ORDER BY m.sort_key, m.id LIMIT {limit})")
 
 
 async def _broad(conn: Querier, pattern: str) -> bool:
