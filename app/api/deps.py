@@ -5,7 +5,6 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import asyncpg
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,10 +25,6 @@ async def get_database(request: Request) -> Database:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-
-
-async def get_pool(db: DatabaseDep) -> asyncpg.Pool:
-    return db.pool
 
 
 async def transaction(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
@@ -53,7 +48,6 @@ async def transaction(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
             await transaction.commit()
 
 
-ReadPool = Annotated[asyncpg.Pool, Depends(get_pool)]
 Transaction = Annotated[AsyncSession, Depends(transaction, scope="function")]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.organizations import Querier
 from app.db.scope import Scope, scope_sql
+from app.db.sql import Params
 from app.db.tables import AuditEntry
 
 AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -38,11 +39,7 @@ class AuditQuery:
 async def list_entries(conn: Querier, query: AuditQuery, *, scope: Scope) -> list[asyncpg.Record]:
     """Newest first. Entries of units outside the scope (at their latest place) are not shown; entries about no
     unit (e.g. API keys) only to callers covering the whole tree."""
-    values: list[object] = []
-
-    def param(value: object) -> str:
-        values.append(value)
-        return f"${len(values)}"
+    param = Params()
 
     where = []
     for column, value in (("a.entity", query.entity), ("a.entity_id", query.entity_id),
@@ -64,7 +61,7 @@ async def list_entries(conn: Querier, query: AuditQuery, *, scope: Scope) -> lis
            "'request_id', a.request_id, 'action', a.action, 'entity', a.entity, 'entity_id', a.entity_id, "
            "'organization_id', a.organization_id, 'before', a.before, 'after', a.after)::text AS doc "
            f"FROM audit_log a WHERE {' AND '.join(where) or 'TRUE'} ORDER BY a.id DESC LIMIT {param(query.limit)}")
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *values)
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *param.values)
     return rows
 
 

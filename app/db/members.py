@@ -10,13 +10,13 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-import orjson
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.organizations import Querier, escape_like
 from app.db.paths import subtree_bounds
 from app.db.scope import Scope, path_in_scope, scope_sql
+from app.db.sql import Params, planner_rows
 from app.db.tables import Member, MemberEvent, MemberExternalId, MemberPeriod
 
 MEMBERS = Member.__table__  # type: ignore[attr-defined]
@@ -27,16 +27,9 @@ EXTERNAL = MemberExternalId.__table__  # type: ignore[attr-defined]
 SENSITIVE = ("residence", "ethnicity", "religion", "citizen_id", "phone")
 
 
-class _Params:
-    def __init__(self) -> None:
-        self.values: list[object] = []
-
-    def __call__(self, value: object) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
 
 
-def _doc(params: _Params, *, pii: bool, state: str) -> str:
+def _doc(params: Params, *, pii: bool, state: str) -> str:
     """The member as JSON; `state` is the alias whose status/organisation columns to show (m or the period)."""
     p = params(pii)
     sensitive = ", ".join(f"'{c}', CASE WHEN {p}::boolean THEN m.{c} END" for c in SENSITIVE)
@@ -80,7 +73,7 @@ class MemberQuery:
     pii: bool = False
 
 
-def _placed_on(params: _Params, day: date, org: str) -> str:
+def _placed_on(params: Params, day: date, org: str) -> str:
     d = params(day)
     return (f"EXISTS (SELECT 1 FROM organization_placements op WHERE op.organization_id = {org} "
             f"AND op.valid_from <= {d} AND (op.valid_to IS NULL OR op.valid_to > {d}) AND {{cond}})")
@@ -89,7 +82,7 @@ def _placed_on(params: _Params, day: date, org: str) -> str:
 async def list_members(conn: Querier, query: MemberQuery, *, scope: Scope) -> list[asyncpg.Record]:
     """A page of (doc, sort columns…) rows in a keyset order: (org_path, sort_key, id) within a subtree,
     (sort_key, id) otherwise; by match rank first with `q`."""
-    params = _Params()
+    params = Params()
     doc = _doc(params, pii=query.pii, state="st" if query.as_of else "m")
     cte, _ = scope_sql(params, scope, query.as_of)
     where: list[str] = []
@@ -159,7 +152,7 @@ async def list_members(conn: Querier, query: MemberQuery, *, scope: Scope) -> li
 BROAD_SEARCH_ROWS = 20_000
 
 
-async def _search(conn: Querier, params: _Params, query: MemberQuery, *, cte: str, source: str, where: list[str],
+async def _search(conn: Querier, params: Params, query: MemberQuery, *, cte: str, source: str, where: list[str],
                   doc: str) -> list[asyncpg.Record]:
     """Name search in three ranked branches, each already in name order and cut at a page: the name exactly as
     sorted (rank 0), the name without accents and case (1), then every other match (2). The third reads the
@@ -211,7 +204,7 @@ def _compact(sql: str, values: list[object]) -> list[Any]:
     return [re.sub(r"\$(\d+)", lambda m: f"${number[int(m.group(1))]}", sql), *(values[n - 1] for n in used)]
 
 
-def _branch(params: _Params, rank: int, conditions: list[str], after: list[Any] | None, source: str, doc: str,
+def _branch(params: Params, rank: int, conditions: list[str], after: list[Any] | None, source: str, doc: str,
             limit: str) -> str:
     if after is not None:
         if rank < int(after[0]):
@@ -224,15 +217,13 @@ def _branch(params: _Params, rank: int, conditions: list[str], after: list[Any] 
 
 async def _broad(conn: Querier, pattern: str) -> bool:
     """Whether the planner expects the term to match many members (then name order is read from the index)."""
-    plan = await conn.fetchval("EXPLAIN (FORMAT JSON) SELECT 1 FROM members WHERE name_folded LIKE coso_fold($1)",
-                               pattern)
-    rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
+    rows = await planner_rows(conn, "SELECT 1 FROM members WHERE name_folded LIKE coso_fold($1)", pattern)
     return rows > BROAD_SEARCH_ROWS
 
 
 async def read_member(conn: Querier, member_id: uuid.UUID, *, scope: Scope, as_of: date | None,
                       pii: bool) -> asyncpg.Record | None:
-    params = _Params()
+    params = Params()
     doc = _doc(params, pii=pii, state="st" if as_of else "m")
     cte, _ = scope_sql(params, scope, as_of)
     where = [f"m.id = {params(member_id)}"]
@@ -357,14 +348,6 @@ async def start_period(session: AsyncSession, *, member_id: uuid.UUID, day: date
         UPDATE member_periods SET valid_to = :day WHERE member_id = :id AND valid_to IS NULL AND valid_from < :day"""),
         {"id": member_id, "day": day})
     await session.execute(insert(PERIODS).values(member_id=member_id, valid_from=day, valid_to=None, **state))
-
-
-async def move_members_of(session: AsyncSession, *, old_path: str, new_path: str) -> None:
-    """A unit moved: its members' (and its subtree's) denormalised paths follow."""
-    low, high = subtree_bounds(old_path)
-    await session.execute(text("""
-        UPDATE members SET org_path = :new || substr(org_path, length(:old) + 1)
-        WHERE org_path >= :low AND org_path < :high"""), {"new": new_path, "old": old_path, "low": low, "high": high})
 
 
 async def count_members_in(session: AsyncSession, organization_ids: Sequence[uuid.UUID]) -> int:

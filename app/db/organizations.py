@@ -10,10 +10,10 @@ from datetime import date
 from typing import TypeAlias
 
 import asyncpg
-import orjson
 
 from app.db.paths import nodes_of, subtree_bounds
 from app.db.scope import Scope, scope_sql
+from app.db.sql import Params, planner_rows
 
 # A pool (each call takes and returns a connection) or one connection (a transaction's own reads).
 Querier: TypeAlias = asyncpg.Pool | asyncpg.Connection
@@ -52,29 +52,20 @@ class Placed:
     parent_id: uuid.UUID | None
 
 
-class _Params:
-    """Numbered parameters for asyncpg, added as the WHERE clause grows."""
-
-    def __init__(self) -> None:
-        self.values: list[object] = []
-
-    def __call__(self, value: object) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
 
 
 def _with(cte: str) -> str:
     return f"WITH {cte}" if cte else ""
 
 
-def _structure(params: _Params, as_of: date | None) -> str:
+def _structure(params: Params, as_of: date | None) -> str:
     return _placement_on(params(as_of)) if as_of is not None else LATEST
 
 
 async def get_organization(conn: Querier, *, scope: Scope, as_of: date | None, org_id: uuid.UUID | None = None,
                            code: str | None = None, external_id: str | None = None) -> asyncpg.Record | None:
     """(doc, version) of one unit, or None."""
-    params = _Params()
+    params = Params()
     if org_id is not None:
         key = f"o.id = {params(org_id)}"
     elif code is not None:
@@ -89,7 +80,7 @@ async def get_organization(conn: Querier, *, scope: Scope, as_of: date | None, o
 
 
 async def get_placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> Placed | None:
-    params = _Params()
+    params = Params()
     cte, in_scope = scope_sql(params, scope, as_of)
     sql = (f"{_with(cte)} SELECT o.id, o.node, o.kind, p.path, p.depth, p.parent_id FROM {FROM} "
            f"WHERE o.id = {params(org_id)} AND {_structure(params, as_of)} AND {in_scope}")
@@ -102,9 +93,7 @@ class ListQuery:
     as_of: date | None = None
     active_on: date | None = None
     within_path: str | None = None
-    include_root: bool = True
     parent_id: uuid.UUID | None = None
-    roots_only: bool = False
     kinds: Sequence[str] = ()
     categories: Sequence[str] = ()
     q: str | None = None
@@ -120,9 +109,8 @@ BROAD_SEARCH_ROWS = 20_000
 async def _broad(conn: Querier, pattern: str) -> bool:
     """Whether the planner expects a search term to match many units: then the page is best read in tree order
     from the path index; otherwise the few matches are found through the trigram index and sorted."""
-    plan = await conn.fetchval("EXPLAIN (FORMAT JSON) SELECT 1 FROM organizations o WHERE o.name_folded LIKE "
-                               "coso_fold($1) OR o.code_folded LIKE coso_fold($1)", pattern)
-    rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
+    rows = await planner_rows(conn, "SELECT 1 FROM organizations o WHERE o.name_folded LIKE coso_fold($1) "
+                                    "OR o.code_folded LIKE coso_fold($1)", pattern)
     return rows > BROAD_SEARCH_ROWS
 
 
@@ -132,7 +120,7 @@ def escape_like(text: str) -> str:
 
 async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -> list[asyncpg.Record]:
     """A page of units as (doc, path, rank) rows, in (rank, path) order: rank is 0 without `q`."""
-    params = _Params()
+    params = Params()
     cte, in_scope = scope_sql(params, scope, query.as_of)
     where = [_structure(params, query.as_of), in_scope]
     if query.active_on is not None:
@@ -140,12 +128,8 @@ async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -
     if query.within_path is not None:
         low, high = subtree_bounds(query.within_path)
         where.append(f"p.path >= {params(low)} AND p.path < {params(high)}")
-        if not query.include_root:
-            where.append(f"p.path <> {params(low)}")
     if query.parent_id is not None:
         where.append(f"p.parent_id = {params(query.parent_id)}")
-    if query.roots_only:
-        where.append("p.parent_id IS NULL")
     if query.kinds:
         where.append(f"o.kind = ANY({params(list(query.kinds))}::text[])")
     if query.categories:
@@ -200,7 +184,7 @@ async def ancestors(conn: Querier, path: str, *, scope: Scope, as_of: date | Non
     nodes = nodes_of(path)[:-1]
     if not nodes:
         return []
-    params = _Params()
+    params = Params()
     cte, in_scope = scope_sql(params, scope, as_of)
     sql = (f"{_with(cte)} SELECT {ORG_DOC} FROM {FROM} WHERE o.node = ANY({params(nodes)}::bigint[]) "
            f"AND {_structure(params, as_of)} AND {in_scope} ORDER BY p.depth")

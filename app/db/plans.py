@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.organizations import Querier
 from app.db.scope import Scope, org_covers_scope, org_in_scope, scope_sql
+from app.db.sql import Params
 from app.db.tables import Body, BodyAlias, Plan, PlanEvent, ProgressReport, Task, TaskAssignment
 
 BODIES = Body.__table__  # type: ignore[attr-defined]
@@ -26,16 +27,9 @@ ASSIGNMENTS = TaskAssignment.__table__  # type: ignore[attr-defined]
 REPORTS = ProgressReport.__table__  # type: ignore[attr-defined]
 
 
-class _Params:
-    def __init__(self) -> None:
-        self.values: list[object] = []
-
-    def __call__(self, value: object) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
 
 
-def _visibility(params: _Params, scope: Scope) -> tuple[str, str, str]:
+def _visibility(params: Params, scope: Scope) -> tuple[str, str, str]:
     """(WITH clause, plan condition on `pl`, task condition on `t`/`pl`)."""
     if scope.whole_tree:
         return "", "TRUE", "TRUE"
@@ -100,7 +94,7 @@ async def get_body(session: AsyncSession, body_id: uuid.UUID) -> BodyRow | None:
 
 async def list_bodies(conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, q_key: str | None,
                       after: tuple[str, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
-    params = _Params()
+    params = Params()
     where = []
     cte = ""
     if not scope.whole_tree:
@@ -123,7 +117,7 @@ async def list_bodies(conn: Querier, *, scope: Scope, organization_id: uuid.UUID
 
 
 async def read_body(conn: Querier, body_id: uuid.UUID, *, scope: Scope) -> asyncpg.Record | None:
-    params = _Params()
+    params = Params()
     cte, condition = "", "TRUE"
     if not scope.whole_tree:
         cte, _ = scope_sql(params, scope, None)
@@ -193,7 +187,7 @@ async def insert_report(session: AsyncSession, **values: Any) -> uuid.UUID:
 
 
 async def read_plan(conn: Querier, plan_id: uuid.UUID, *, scope: Scope) -> asyncpg.Record | None:
-    params = _Params()
+    params = Params()
     cte, plan_ok, _ = _visibility(params, scope)
     row: asyncpg.Record | None = await conn.fetchrow(
         f"{cte} SELECT pl.*, (SELECT name FROM bodies WHERE id = pl.issuer_body_id) AS issuer "
@@ -203,7 +197,7 @@ async def read_plan(conn: Querier, plan_id: uuid.UUID, *, scope: Scope) -> async
 
 async def list_plans(conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None,
                      after: uuid.UUID | None, limit: int) -> list[asyncpg.Record]:
-    params = _Params()
+    params = Params()
     cte, plan_ok, _ = _visibility(params, scope)
     where = [plan_ok]
     if organization_id is not None:
@@ -248,7 +242,7 @@ class TaskQuery:
 
 async def list_tasks(conn: Querier, query: TaskQuery, *, scope: Scope) -> list[asyncpg.Record]:
     """All matching tasks (plans hold tens of tasks; a body's own list a few hundred), in plan order."""
-    params = _Params()
+    params = Params()
     cte, _, task_ok = _visibility(params, scope)
     where = [task_ok]
     if query.plan_id is not None:

@@ -12,6 +12,8 @@ from datetime import date
 
 import asyncpg
 
+from app.db.sql import Params
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -86,14 +88,10 @@ async def outside_scope(conn: asyncpg.Pool | asyncpg.Connection, scope: Scope,
     """Those of `org_ids` that lie outside the scope (at their latest place), or do not exist."""
     if scope.roots is None or not org_ids:
         return set()
-    values: list[object] = []
-
-    def param(value: object) -> str:
-        values.append(value)
-        return f"${len(values)}"
+    param = Params()
 
     cte, condition = scope_sql(param, scope, None)
     rows = await conn.fetch(
         f"WITH {cte} SELECT p.organization_id FROM organization_placements p "
-        f"WHERE p.organization_id = ANY({param(list(org_ids))}::uuid[]) AND p.latest AND {condition}", *values)
+        f"WHERE p.organization_id = ANY({param(list(org_ids))}::uuid[]) AND p.latest AND {condition}", *param.values)
     return set(org_ids) - {r[0] for r in rows}

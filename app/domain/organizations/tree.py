@@ -40,7 +40,7 @@ async def placed(conn: db.Querier, org_id: uuid.UUID, *, scope: Scope, as_of: da
 def _query_fingerprint(query: db.ListQuery) -> str:
     """Ties a cursor to the filters it was issued for, so it cannot silently page another query."""
     key = repr((query.as_of, query.active_on, query.within_path, query.parent_id, query.kinds, query.categories,
-                query.q, query.max_depth, query.include_root, query.roots_only))
+                query.q, query.max_depth))
     return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
 
 
