@@ -104,6 +104,32 @@ def _demo_data(args: argparse.Namespace, settings: Settings) -> None:
     print(summary)
 
 
+def _indicators(args: argparse.Namespace, settings: Settings) -> None:
+    """Recompute every indicator figure from the raw tables (after a bulk load with the triggers off)."""
+    import time
+
+    import asyncpg
+
+    from app.db.migrations import upgrade
+    from app.db.urls import asyncpg_dsn
+
+    url = database_url(settings)
+    upgrade(url)
+
+    async def rebuild() -> None:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            await conn.execute("SET statement_timeout = 0")
+            await conn.execute("SELECT coso_indicators_rebuild()")
+            rows = await conn.fetchval("SELECT count(*) FROM indicator_own")
+            print(f"indicator figures rebuilt: {rows} unit-quarters in {time.perf_counter() - start:.1f} s")
+        finally:
+            await conn.close()
+
+    start = time.perf_counter()
+    asyncio.run(rebuild())
+
+
 def _openapi(args: argparse.Namespace, settings: Settings) -> None:
     from app.openapi import render
 
@@ -120,6 +146,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply pending migrations and exit").set_defaults(run=_migrate)
     commands.add_parser("demo-data", help="load the sample bloc committee (idempotent)").set_defaults(run=_demo_data)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(run=_openapi)
+    indicators = commands.add_parser("indicators", help="indicator upkeep").add_subparsers(dest="action",
+                                                                                            required=True)
+    indicators.add_parser("rebuild", help="recompute every indicator figure from the raw tables (after a bulk "
+                                          "load with COSO_INDICATOR_UPKEEP=false or coso.indicators=off)"
+                          ).set_defaults(run=_indicators)
     from app.keys_cli import add_commands
 
     add_commands(commands)

@@ -14,6 +14,7 @@ from app.api import (
     compliance,
     fast_lane,
     health,
+    indicators,
     keys,
     members,
     organizations,
@@ -22,6 +23,7 @@ from app.api import (
     problems,
     ratings,
     reference,
+    statistics,
     tasks,
 )
 from app.api.auth import BEARER_SCHEME, AuthenticatedRoute
@@ -54,7 +56,8 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = await open_database(database_url, statement_timeout_ms=settings.statement_timeout_ms,
-                                           pool_size=settings.pool_size)
+                                           pool_size=settings.pool_size,
+                                           indicator_upkeep=settings.indicator_upkeep)
         app.state.access = AccessCache(app.state.db.pool, ttl=settings.access_cache_seconds)
         try:
             yield
@@ -80,7 +83,8 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     # that walks the routes).
     for router in (organizations.router, members.router, reference.router, members.reference, bodies.router,
                    plans.router, tasks.router, keys.router, audit.router, positions.router, positions.reference,
-                   ratings.router, ratings.records, compliance.router):
+                   ratings.router, ratings.records, compliance.router,
+                   statistics.router, indicators.router):
         unguarded = [str(r) for r in router.routes if not isinstance(r, AuthenticatedRoute)]
         assert not unguarded, f"routes without authentication: {unguarded}"
         app.include_router(router, responses=problem_docs(401, 403))

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     cell_committee_min_positions: int = Field(default=3, description="A cell has a cell committee when this many "
                                                                      "committee seats are filled, the secretary's "
                                                                      "included")
+    indicator_upkeep: bool = Field(default=True, description="Keep indicator figures up to date in every write's "
+                                                             "transaction. false is for benchmarks only: figures "
+                                                             "go stale until `coso indicators rebuild`")
     cell_max_members: int = Field(default=30, description="A grassroots cell with this many members or more should "
                                                           "become a grassroots committee")
     subordinate_cell_max_members: int = Field(default=30, description="A subordinate cell should have at most this "

@@ -267,7 +267,26 @@ ROUTE_CALLS.update({
     ("GET", "/api/v1/compliance"): {"params": {"within": "{B}"}, "status": 422},
 })
 
-B_UNIT_DATA = ["07-QC/CBB", "Ủy ban Kiểm tra xã B", "Kết luận về xã B"]
+# Statistics (tests/test_statistics.py).
+ROUTE_CALLS.update({
+    ("GET", "/api/v1/statistics/members"): {"params": {"organization_id": "{B}"}},
+    ("GET", "/api/v1/statistics/organizations"): {"params": {"organization_id": "{B}"}},
+})
+
+# Indicators (tests/test_indicators.py).
+ROUTE_CALLS.update({
+    ("GET", "/api/v1/indicators"): {"status": 200, "public_data": True},
+    ("GET", "/api/v1/indicators/{code}"): {"path": {"code": "members"}, "status": 200, "public_data": True},
+    ("GET", "/api/v1/indicators/analytics"): {"params": {"indicator": "members", "period": "2024",
+                                                         "organization_id": "{B}"}},
+    ("GET", "/api/v1/indicators/{code}/targets"): {"path": {"code": "admission_rate"}, "status": 200},
+    ("POST", "/api/v1/indicators/{code}/targets"): {"path": {"code": "admission_rate"}, "json": {
+        "organization_id": "{B}", "year_from": 2030, "comparator": "gte", "value": 5}},
+    ("DELETE", "/api/v1/indicators/{code}/targets/{target_id}"): {"path": {"code": "admission_rate",
+                                                                           "target_id": "{B_TARGET}"}},
+})
+
+B_UNIT_DATA = ["07-QC/CBB", "Mục tiêu của xã B", "Ủy ban Kiểm tra xã B", "Kết luận về xã B"]
 
 
 async def _b_unit_records(client: httpx.AsyncClient, communes: dict[str, dict[str, Any]],
@@ -288,7 +307,11 @@ async def _b_unit_records(client: httpx.AsyncClient, communes: dict[str, dict[st
         response = await client.post(url, json=body)
         assert response.status_code == 201, response.text
         created.append(response.json()["id"])
-    return {"B_POSITION": created[0], "B_POST": created[1]}
+    target = await client.post("/api/v1/indicators/admission_rate/targets", json={
+        "organization_id": commune, "year_from": 2025, "comparator": "between", "value": 3, "value_high": 4,
+        "note": "Mục tiêu của xã B"})
+    assert target.status_code == 201, target.text
+    return {"B_POSITION": created[0], "B_POST": created[1], "B_TARGET": target.json()["id"]}
 
 
 def _api_routes(app: FastAPI) -> list[tuple[str, str, Any]]:
@@ -309,7 +332,8 @@ async def test_every_api_route_requires_credentials(app: FastAPI, anonymous: htt
         assert "401" in operation["responses"] and "403" in operation["responses"], operation["operationId"]
         assert operation.get("security") == [{"bearer": []}], operation["operationId"]
         url = path
-        for name in ("organization_id", "key_id", "plan_id", "task_id", "body_id", "event_id", "member_id"):
+        for name in ("organization_id", "key_id", "plan_id", "task_id", "body_id", "event_id", "member_id",
+                     "target_id"):
             url = url.replace("{" + name + "}", "0b8f7a6e-0000-4000-8000-000000000000")
         url = url.replace("{code}", "X").replace("{external_id}", "a:b")
         response = await anonymous.request(method, url, json={} if method in ("POST", "PATCH") else None)

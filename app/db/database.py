@@ -18,10 +18,15 @@ class Database:
     sessionmaker: async_sessionmaker[AsyncSession]
 
 
-async def open_database(url: str, *, statement_timeout_ms: int, pool_size: int) -> Database:
+async def open_database(url: str, *, statement_timeout_ms: int, pool_size: int,
+                        indicator_upkeep: bool = True) -> Database:
     # jit off: the service's queries are short, and JIT compilation costs more than it saves on them.
     server_settings = {"application_name": "coso", "statement_timeout": str(statement_timeout_ms),
                        "timezone": "UTC", "jit": "off"}
+    if not indicator_upkeep:
+        # Benchmarks only: the indicator triggers (migration 0009) do nothing; figures go stale until
+        # `SELECT coso_indicators_rebuild()`.
+        server_settings["coso.indicators"] = "off"
     # min_size=0: the service starts (and answers 503) while the database is down, and connects when it is back.
     pool = await asyncpg.create_pool(
         asyncpg_dsn(url), min_size=0, max_size=pool_size, server_settings=server_settings, reset=_light_reset,

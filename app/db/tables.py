@@ -19,7 +19,10 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -653,3 +656,62 @@ class CommitteeTerm(SQLModel, table=True):
     starts_on: date = Field(sa_column=Column(Date, nullable=False))
     ends_on: date | None = Field(sa_column=Column(Date, nullable=True))
     created_at: datetime = Field(sa_column=_now())
+
+
+# --- indicators (migration 0009; kept by triggers, read by app/db/indicators.py) ----------------------------------
+
+INDICATOR_MEASURES = (
+    "members", "admissions", "exits", "members_rated", "members_rated_good",
+    "grassroots", "grassroots_rated", "grassroots_rated_good", "inspected_quarter", "inspected_year",
+    "subordinate_cells", "subordinate_cells_regulated", "village_cells", "village_cells_committee",
+    "village_cells_head_member", "village_cells_secretary_head",
+)
+
+
+def _measures() -> list[Column[Any]]:
+    return [Column(m, Integer, server_default=text("0"), nullable=False) for m in INDICATOR_MEASURES]
+
+
+INDICATOR_QUARTERS = Table(
+    "indicator_quarters", metadata,
+    Column("quarter", Integer, primary_key=True),
+    Column("starts", Date, nullable=False),
+    Column("ends", Date, nullable=False),
+)
+INDICATOR_OWN = Table(
+    "indicator_own", metadata,
+    Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("quarter", Integer, primary_key=True),
+    Column("period_nodes", ARRAY(BigInteger), nullable=False),
+    Column("current_nodes", ARRAY(BigInteger), nullable=True),
+    *_measures(),
+    Index("ix_indicator_own_current_nodes", "current_nodes", postgresql_using="gin"),
+)
+INDICATOR_ROLLUP = Table(
+    "indicator_rollup", metadata,
+    Column("structure", SmallInteger, primary_key=True),
+    Column("node", BigInteger, primary_key=True),
+    Column("quarter", Integer, primary_key=True),
+    *_measures(),
+    CheckConstraint("structure IN (0, 1)", name="structure"),
+)
+INDICATOR_DIRTY = Table(
+    "indicator_dirty", metadata,
+    Column("txid", Text, primary_key=True, server_default=text("pg_current_xact_id()::text")),
+    Column("organization_id", UUID(as_uuid=True), primary_key=True),
+)
+INDICATOR_TARGETS = Table(
+    "indicator_targets", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
+    Column("indicator", Text, nullable=False),
+    Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False),
+    Column("year_from", Integer, nullable=False),
+    Column("year_to", Integer, nullable=True),
+    Column("comparator", Text, nullable=False),
+    Column("value", Numeric, nullable=False),
+    Column("value_high", Numeric, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), server_default=text("now()"), nullable=False),
+    UniqueConstraint("indicator", "organization_id", "year_from"),
+)

@@ -313,6 +313,8 @@ async def load_demo_data(database_url: str) -> str:
     """Load the demo bloc committee (idempotent); answer a one-line summary."""
     started = time.perf_counter()
     async with db.structure_transaction(database_url) as conn:
+        # Row-by-row indicator upkeep would cost more than the load: the demo's units are refreshed once, at the end.
+        await conn.execute("SET LOCAL coso.indicators = 'off'")
         result = await load_demo_organizations(conn)
         counts = await db.count_subtree_by_kind(conn, BLOC_CODE)
         members_created = await load_demo_members(conn, units=demo_units(), ids=result.ids, root_code=BLOC_CODE)
@@ -324,6 +326,7 @@ async def load_demo_data(database_url: str) -> str:
                 fulfilled_min=settings.rating_fulfilled_min, excellent_quota_percent=settings.excellent_quota_percent,
                 min_months=settings.rating_min_months),
             min_positions=settings.cell_committee_min_positions, committee_threshold=settings.cell_committee_threshold)
+        await conn.execute("SELECT coso_indicators_refresh($1::uuid[])", list(result.ids.values()))
     plan_created = await load_demo_plan(database_url, result.ids[BLOC_CODE])
     if not result.created and not members_created and not plan_created and records is None:
         return (f"Demo data already loaded: {BLOC_NAME} ({BLOC_CODE}) holds {_describe(counts)} and {members}; "
