@@ -103,13 +103,39 @@ _SOURCES = [
         WHERE o.id = ANY(@IDS@) AND (o.kind IN {_GRASSROOTS} OR o.kind = 'subordinate_cell' OR v.village)"""),
 ]
 
+
+def _quarter_of(day: str) -> str:
+    return f"(date_part('year', {day})::int * 4 + (date_part('month', {day})::int - 1) / 3)"
+
+
+# The member stock of every unit at once (the rebuild): +1 in the quarter a period starts, -1 in the quarter it
+# ends, summed along the quarters — instead of matching every period with every quarter end it spans.
+_MEMBERS_BY_DELTAS = _source("g.organization_id", "g.quarter", {"members": "g.members"}, f"""
+    FROM (
+        WITH w AS (SELECT min(quarter) AS lo, max(quarter) AS hi FROM indicator_quarters),
+        p AS (SELECT mp.organization_id, {_quarter_of('mp.valid_from')} AS qf,
+                     {_quarter_of('mp.valid_to')} AS qt
+              FROM member_periods mp WHERE mp.status IN {_IN_MEMBERSHIP}),
+        d AS (SELECT p.organization_id, greatest(p.qf, w.lo) AS quarter, 1 AS delta FROM p, w
+              WHERE p.qf <= w.hi AND (p.qt IS NULL OR p.qt > w.lo)
+              UNION ALL
+              SELECT p.organization_id, p.qt, -1 FROM p, w
+              WHERE p.qf <= w.hi AND p.qt > w.lo AND p.qt <= w.hi),
+        s AS (SELECT organization_id, quarter, sum(delta) AS delta FROM d GROUP BY organization_id, quarter)
+        SELECT u.organization_id, q.quarter,
+               sum(coalesce(s.delta, 0)) OVER (PARTITION BY u.organization_id ORDER BY q.quarter)::int AS members
+        FROM (SELECT DISTINCT organization_id FROM s) u CROSS JOIN indicator_quarters q
+        LEFT JOIN s ON s.organization_id = u.organization_id AND s.quarter = q.quarter
+    ) g"""
+)
+
 _SUMS = ", ".join(f"sum({m})::int AS {m}" for m in MEASURES)
 _NONZERO = " OR ".join(f"{m} <> 0" for m in MEASURES)
 
 def _own_facts(ids: str | None) -> str:
     """The own facts of the units in `ids` (an SQL uuid[] expression; None: every unit), one row per unit and
     quarter of the window with a fact, with where they count (docs/indicators.md)."""
-    sources = " UNION ALL ".join(_SOURCES)
+    sources = " UNION ALL ".join(_SOURCES if ids else [_MEMBERS_BY_DELTAS, *_SOURCES[1:]])
     sources = sources.replace("= ANY(@IDS@)", f"= ANY({ids})" if ids else "IS NOT NULL")
     return f"""
     WITH facts AS (
@@ -382,6 +408,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("indicator", "organization_id", "year_from",
                             name=op.f("uq_indicator_targets_indicator")),
     )
+    # A unit's member ratings (its indicator facts are recomputed from them at every write touching the unit).
+    op.create_index("ix_ratings_member_organization", "ratings", ["organization_id", "period"],
+                    postgresql_where=sa.text("member_id IS NOT NULL"))
     op.execute(PATH_NODES)
     op.execute(ANCHOR)
     op.execute(OWN_FACTS)
@@ -409,3 +438,4 @@ def downgrade() -> None:
     for table in ("indicator_targets", "indicator_dirty", "indicator_rollup", "indicator_own",
                   "indicator_quarters"):
         op.drop_table(table)
+    op.drop_index("ix_ratings_member_organization", table_name="ratings")

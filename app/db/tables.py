@@ -574,6 +574,9 @@ class Rating(SQLModel, table=True):
         Index("uq_ratings_organization_period", "organization_id", "period", unique=True,
               postgresql_where=text("member_id IS NULL")),
         Index("ix_ratings_period_organization", "period", "organization_id"),
+        # A unit's member ratings, for its indicator facts (migration 0009).
+        Index("ix_ratings_member_organization", "organization_id", "period",
+              postgresql_where=text("member_id IS NOT NULL")),
     )
 
     id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True,
