@@ -192,13 +192,10 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
         roots: dict[int, list[db.Unit]] = {}
     else:
         # The scope's total is summed over its roots (disjoint subtrees), listed only when asked for.
-        depths = sorted({1, *below})
-        found = await db.units(conn, scope=scope, days=days, unit_id=None, depths=depths)
         roots = {}
-        for u in found:
-            if u.depth == min(x.depth for x in found if x.slot == u.slot):
-                roots.setdefault(u.slot, []).append(u)
-        found = [u for u in found if below and _relative_depth(u, roots) in below]
+        for u in await db.units(conn, scope=scope, days=days, unit_id=None, depths=[1]):
+            roots.setdefault(u.slot, []).append(u)
+        found = await db.units(conn, scope=scope, days=days, unit_id=None, depths=below) if below else []
     slot_units: dict[int, list[db.Unit]] = {}
     for u in found:
         for slot in (range(len(periods)) if current else [u.slot]):
@@ -252,12 +249,6 @@ def _number(value: Decimal | None) -> int | float | None:
     if value is None:
         return None
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _relative_depth(u: db.Unit, roots: dict[int, list[db.Unit]]) -> int:
-    """Steps below the scope's virtual top (1 = a root of the scope)."""
-    top = next((r for r in roots.get(u.slot, []) if u.path.startswith(r.path)), None)
-    return u.depth - top.depth + 1 if top is not None else -1
 
 
 CSV_COLUMNS = ("indicator", "period", "organization_id", "organization_code", "organization_name", "parent_id",
