@@ -1,10 +1,12 @@
 """The application factory. Nothing connects at import time: the lifespan owns the database handles."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -29,6 +31,7 @@ from app.api import (
 from app.api.auth import BEARER_SCHEME, AuthenticatedRoute
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
+from app.db import indicators as indicators_db
 from app.db.database import close_database, open_database
 from app.db.migrations import head_revision
 from app.domain.keys import AccessCache
@@ -52,6 +55,19 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+async def _advance_indicators(pool: asyncpg.Pool, every_seconds: float = 300) -> None:
+    """Today's tree changes when a change recorded ahead of its date takes effect: re-place the figures of the
+    units concerned (a no-op most of the time). Failures (the database down) are retried on the next round."""
+    while True:
+        try:
+            touched = await indicators_db.advance(pool)
+            if touched:
+                log.info("indicator figures re-placed for %d units whose recorded changes took effect", touched)
+        except Exception as exc:  # the loop must outlive any failure: it retries on the next round
+            log.warning("indicator clock not advanced: %s", exc.__class__.__name__)
+        await asyncio.sleep(every_seconds)
+
+
 def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,9 +75,11 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
                                            pool_size=settings.pool_size,
                                            indicator_upkeep=settings.indicator_upkeep)
         app.state.access = AccessCache(app.state.db.pool, ttl=settings.access_cache_seconds)
+        clock = asyncio.create_task(_advance_indicators(app.state.db.pool))
         try:
             yield
         finally:
+            clock.cancel()
             await close_database(app.state.db)
 
     telemetry = settings.opentelemetry

@@ -45,7 +45,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from national_tree import CODE_PREFIX, PROVINCES, START
+from national_tree import CODE_PREFIX, PROVINCES, START, rebuild_indicators
 
 from app.domain.members.names import sort_key
 
@@ -287,14 +287,14 @@ async def _definitions(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
 
 
 async def load_members(dsn: str, *, total: int = MEMBERS, seed: int = 2025,
-                       progress: bool = True) -> dict[str, Any]:
+                       progress: bool = True, rebuild: bool = True) -> dict[str, Any]:
     """Replace the members (and their periods) of the database at `dsn` by `total` generated ones."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; "
-                           "SET max_parallel_maintenance_workers = 2")
+                           "SET max_parallel_maintenance_workers = 2; SET coso.indicators = 'off'")
         rng = random.Random(seed)
         cells, communes = await read_cells(conn)
         spread_members(cells, total, rng)
@@ -334,6 +334,10 @@ async def load_members(dsn: str, *, total: int = MEMBERS, seed: int = 2025,
         mark = time.perf_counter()
         await conn.execute("VACUUM (ANALYZE) members, member_periods")
         timings["vacuum_analyze_s"] = time.perf_counter() - mark
+        if rebuild:
+            rebuilt = await rebuild_indicators(conn)
+            if rebuilt is not None:
+                timings["indicators_rebuild_s"] = rebuilt
         sizes = await conn.fetchrow("""
             SELECT pg_table_size('members') AS members_heap, pg_indexes_size('members') AS members_indexes,
                    pg_table_size('member_periods') AS periods_heap,

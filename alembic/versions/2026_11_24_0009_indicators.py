@@ -146,7 +146,10 @@ def _own_facts(ids: str | None) -> str:
     ), anchors AS (
         SELECT u.id, coso_path_nodes(lp.path) AS nodes
         FROM (SELECT DISTINCT organization_id AS id FROM facts) u
-        JOIN organization_placements lp ON lp.organization_id = coso_indicator_anchor(u.id) AND lp.latest
+        CROSS JOIN LATERAL (SELECT coso_indicator_anchor(u.id) AS id) a
+        JOIN LATERAL (SELECT cp.path FROM organization_placements cp WHERE cp.organization_id = a.id
+                      ORDER BY (cp.valid_from <= CURRENT_DATE AND (cp.valid_to IS NULL OR cp.valid_to > CURRENT_DATE))
+                               DESC, cp.latest DESC LIMIT 1) lp ON true
     )
     SELECT f.organization_id, f.quarter, coso_path_nodes(p.path), a.nodes, {", ".join("f." + m for m in MEASURES)}
     FROM facts f
@@ -175,18 +178,19 @@ DECLARE
     next_unit uuid;
 BEGIN
     FOR step IN 1..64 LOOP
-        SELECT o.valid_to IS NULL INTO alive FROM organizations o WHERE o.id = unit;
+        SELECT o.valid_from <= CURRENT_DATE AND (o.valid_to IS NULL OR o.valid_to > CURRENT_DATE) INTO alive
+        FROM organizations o WHERE o.id = unit;
         IF alive IS NULL OR alive THEN
             RETURN unit;
         END IF;
         SELECT t.organization_id INTO next_unit
         FROM lineage_links s JOIN lineage_events e ON e.id = s.event_id AND e.action = 'merge'
         JOIN lineage_links t ON t.event_id = s.event_id AND t.role = 'target'
-        WHERE s.organization_id = unit AND s.role = 'source'
+        WHERE s.organization_id = unit AND s.role = 'source' AND e.effective_date <= CURRENT_DATE
         ORDER BY e.effective_date DESC LIMIT 1;
         IF next_unit IS NULL THEN
             SELECT p.parent_id INTO next_unit FROM organization_placements p
-            WHERE p.organization_id = unit AND p.latest;
+            WHERE p.organization_id = unit AND p.valid_from <= CURRENT_DATE ORDER BY p.valid_from DESC LIMIT 1;
         END IF;
         IF next_unit IS NULL OR next_unit = unit THEN
             RETURN unit;
@@ -194,6 +198,40 @@ BEGIN
         unit := next_unit;
     END LOOP;
     RETURN unit;
+END
+$$
+"""
+
+# Today's tree changes without a write when a change recorded ahead of its date takes effect: the service calls
+# this (at start and every few minutes); it refreshes the units whose structure changed since the last call.
+ADVANCE = """
+CREATE FUNCTION coso_indicators_advance() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    since date;
+    touched uuid[];
+BEGIN
+    SELECT day INTO since FROM indicator_clock FOR UPDATE;
+    IF since IS NULL THEN
+        INSERT INTO indicator_clock (day) VALUES (CURRENT_DATE);
+        RETURN 0;
+    END IF;
+    IF since >= CURRENT_DATE THEN
+        RETURN 0;
+    END IF;
+    touched := ARRAY(
+        SELECT id FROM organizations WHERE valid_from > since AND valid_from <= CURRENT_DATE
+           OR valid_to > since AND valid_to <= CURRENT_DATE
+        UNION SELECT organization_id FROM organization_placements
+        WHERE valid_from > since AND valid_from <= CURRENT_DATE OR valid_to > since AND valid_to <= CURRENT_DATE
+        UNION SELECT l.organization_id FROM lineage_links l JOIN lineage_events e ON e.id = l.event_id
+        WHERE e.effective_date > since AND e.effective_date <= CURRENT_DATE);
+    PERFORM coso_indicator_mark(t, true) FROM unnest(touched) t;
+    PERFORM coso_indicators_refresh(ARRAY(
+        SELECT organization_id FROM indicator_dirty WHERE txid = pg_current_xact_id()::text));
+    DELETE FROM indicator_dirty WHERE txid = pg_current_xact_id()::text;
+    UPDATE indicator_clock SET day = CURRENT_DATE;
+    RETURN cardinality(touched);
 END
 $$
 """
@@ -257,7 +295,8 @@ REBUILD = f"""
 CREATE FUNCTION coso_indicators_rebuild() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE indicator_own, indicator_rollup;
+    TRUNCATE indicator_own, indicator_rollup, indicator_clock;
+    INSERT INTO indicator_clock (day) VALUES (CURRENT_DATE);
     DELETE FROM indicator_dirty;
     INSERT INTO indicator_own {_own_facts(None)};
     INSERT INTO indicator_rollup (structure, node, quarter, {_COLUMNS})
@@ -386,6 +425,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("txid", "organization_id", name=op.f("pk_indicator_dirty")),
     )
     op.create_table(
+        "indicator_clock",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_indicator_clock")),
+    )
+    op.create_table(
         "indicator_targets",
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("indicator", sa.Text(), nullable=False),
@@ -418,6 +462,8 @@ def upgrade() -> None:
     op.execute(REBUILD)
     op.execute(MARK)
     op.execute(FLUSH)
+    op.execute(ADVANCE)
+    op.execute("INSERT INTO indicator_clock (day) VALUES (CURRENT_DATE)")
     for table, columns, anchored in WATCHED:
         op.execute(_mark_function(table, columns, anchored))
         op.execute(f"""CREATE TRIGGER indicators_mark AFTER INSERT OR UPDATE OR DELETE ON {table}
@@ -431,11 +477,11 @@ def downgrade() -> None:
     for table, _, _ in WATCHED:
         op.execute(f"DROP TRIGGER indicators_mark ON {table}")
         op.execute(f"DROP FUNCTION coso_indicator_mark_{table}()")
-    for function in ("coso_indicators_flush()", "coso_indicator_mark(uuid, boolean)", "coso_indicators_rebuild()",
+    for function in ("coso_indicators_advance()", "coso_indicators_flush()", "coso_indicator_mark(uuid, boolean)", "coso_indicators_rebuild()",
                      "coso_indicators_refresh(uuid[])", "coso_indicator_own_facts(uuid[])",
                      "coso_indicator_anchor(uuid)", "coso_path_nodes(text)"):
         op.execute(f"DROP FUNCTION {function}")
-    for table in ("indicator_targets", "indicator_dirty", "indicator_rollup", "indicator_own",
+    for table in ("indicator_targets", "indicator_clock", "indicator_dirty", "indicator_rollup", "indicator_own",
                   "indicator_quarters"):
         op.drop_table(table)
     op.drop_index("ix_ratings_member_organization", table_name="ratings")

@@ -51,35 +51,34 @@ async def find_unit_id(conn: Querier, code: str) -> uuid.UUID | None:
     return found
 
 
-async def units(conn: Querier, *, scope: Scope, days: Sequence[date] | None, unit_id: uuid.UUID | None,
+async def units(conn: Querier, *, scope: Scope, periods: Sequence[tuple[date, date]], unit_id: uuid.UUID | None,
                 depths: Sequence[int]) -> list[Unit]:
-    """For each day (the tree of that day; None: today's tree, living units only), the units `depths` steps
-    below `unit_id` (0 = itself) — or, without `unit_id`, below the roots of the scope (1 = the roots) — inside
-    the scope, in tree order. A unit dissolved before a day is read in the tree of its last day."""
+    """For each period (start, end), the units `depths` steps below `unit_id` (0 = itself) — or, without
+    `unit_id`, below the roots of the scope (1 = the roots) — in the tree of the period's end, inside the scope,
+    in tree order. A unit dissolved during a period is read in the tree of its last day; one that did not exist
+    in a period has no row for it. Today's tree is the period (today, today)."""
     params = Params()
-    day_list = params(list(days) if days is not None else [date.today()])
-    if days is not None:
-        placed = "{p}.valid_from <= {day} AND ({p}.valid_to IS NULL OR {p}.valid_to > {day})"
-    else:
-        placed = "{p}.latest AND {p}.valid_to IS NULL AND {day} IS NOT NULL"
+    starts, ends = params([p[0] for p in periods]), params([p[1] for p in periods])
+    placed = "{p}.valid_from <= {day} AND ({p}.valid_to IS NULL OR {p}.valid_to > {day})"
     # Keys are granted on today's tree: the scope is checked at each unit's latest place, like every read.
     cte, in_scope = scope_sql(params, scope, None, path="lp.path")
     if unit_id is not None:
         base = f"""SELECT d.i, r.ref, bp.path, bp.depth FROM days d
             JOIN organizations bo ON bo.id = {params(unit_id)}
-            CROSS JOIN LATERAL (SELECT CASE WHEN bo.valid_to IS NOT NULL AND bo.valid_to <= d.day
-                                            THEN bo.valid_to - 1 ELSE d.day END AS ref) r
-            JOIN organization_placements bp ON bp.organization_id = bo.id
-             AND {placed.format(p='bp', day='r.ref')}"""
+             AND (bo.valid_to IS NULL OR bo.valid_to > d.starts)
+            CROSS JOIN LATERAL (SELECT CASE WHEN bo.valid_to IS NOT NULL AND bo.valid_to <= d.ends
+                                            THEN bo.valid_to - 1 ELSE d.ends END AS ref) r
+            JOIN organization_placements bp ON bp.organization_id = bo.id AND {placed.format(p='bp', day='r.ref')}"""
         relative = "p.depth - b.depth"
     else:
         roots = ("rp.parent_id IS NULL" if scope.roots is None
                  else f"rp.organization_id = ANY({params(list(scope.roots))}::uuid[])")
-        base = f"""SELECT d.i, d.day AS ref, rp.path, rp.depth FROM days d
-            JOIN organization_placements rp ON {placed.format(p='rp', day='d.day')} AND {roots}"""
+        base = f"""SELECT d.i, d.ends AS ref, rp.path, rp.depth FROM days d
+            JOIN organization_placements rp ON {placed.format(p='rp', day='d.ends')} AND {roots}"""
         relative = "p.depth - b.depth + 1"
     sql = f"""WITH {cte + ',' if cte else ''}
-        days AS (SELECT day, i FROM unnest({day_list}::date[]) WITH ORDINALITY AS t(day, i)),
+        days AS (SELECT starts, ends, i FROM unnest({starts}::date[], {ends}::date[]) WITH ORDINALITY
+                 AS t(starts, ends, i)),
         base AS ({base})
         SELECT b.i AS slot, o.id, o.code, o.name, o.node, p.parent_id, p.depth, p.path
         FROM base b
@@ -93,6 +92,13 @@ async def units(conn: Querier, *, scope: Scope, days: Sequence[date] | None, uni
     rows = await conn.fetch(sql, *params.values)
     return [Unit(slot=r["slot"] - 1, id=r["id"], code=r["code"], name=r["name"], node=r["node"],
                  parent_id=r["parent_id"], depth=r["depth"], path=r["path"]) for r in rows]
+
+
+async def advance(conn: Querier) -> int:
+    """Refresh the figures of units whose structure changed since the last call because a change recorded ahead
+    of its date took effect (today's tree changes without a write). Cheap when nothing did."""
+    touched: int = await conn.fetchval("SELECT coso_indicators_advance()")
+    return touched
 
 
 async def sums(conn: Querier, *, structure: str, nodes: Sequence[int], quarters: Sequence[int],

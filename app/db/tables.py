@@ -704,6 +704,10 @@ INDICATOR_DIRTY = Table(
     Column("txid", Text, primary_key=True, server_default=text("pg_current_xact_id()::text")),
     Column("organization_id", UUID(as_uuid=True), primary_key=True),
 )
+INDICATOR_CLOCK = Table(
+    "indicator_clock", metadata,
+    Column("day", Date, primary_key=True),
+)
 INDICATOR_TARGETS = Table(
     "indicator_targets", metadata,
     Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),

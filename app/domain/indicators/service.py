@@ -180,9 +180,10 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
         below = [query.level]
     with_self = query.include_self or query.breakdown == "self"
     current = query.structure == "current"
-    days = None if current else [p.end for p in periods]
+    spans = [(today, today)] if current else [(p.start, p.end) for p in periods]
     if query.unit_id is not None:
-        found = await db.units(conn, scope=scope, days=days, unit_id=query.unit_id, depths=sorted({0, *below}))
+        found = await db.units(conn, scope=scope, periods=spans, unit_id=query.unit_id,
+                                depths=sorted({0, *below}))
         if current and not any(str(u.id) == str(query.unit_id) for u in found):
             raise RuleViolation(f"Organisation {query.unit_id} is not in today's tree (dissolved or merged); its "
                                 "history counts under the unit it went to: ask with structure=period, or for that "
@@ -193,9 +194,9 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
     else:
         # The scope's total is summed over its roots (disjoint subtrees), listed only when asked for.
         roots = {}
-        for u in await db.units(conn, scope=scope, days=days, unit_id=None, depths=[1]):
+        for u in await db.units(conn, scope=scope, periods=spans, unit_id=None, depths=[1]):
             roots.setdefault(u.slot, []).append(u)
-        found = await db.units(conn, scope=scope, days=days, unit_id=None, depths=below) if below else []
+        found = await db.units(conn, scope=scope, periods=spans, unit_id=None, depths=below) if below else []
     slot_units: dict[int, list[db.Unit]] = {}
     for u in found:
         for slot in (range(len(periods)) if current else [u.slot]):
@@ -226,7 +227,7 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
                               "parent_id": u.parent_id, "depth": u.depth}, [u.node], [u.path], u.path))
             for head, unit_nodes, paths, path in rows:
                 if indicator.numerator.read == TASKS or indicator.numerator.read == "plans":
-                    numerator, denominator = await tasks.count(paths, period, None if current else period.end)
+                    numerator, denominator = await tasks.count(paths, period, today if current else period.end)
                 else:
                     numerator = figures.read(indicator.numerator, period, unit_nodes)
                     denominator = (figures.read(indicator.denominator, period, unit_nodes)
