@@ -306,3 +306,16 @@ async def test_a_scoped_key_sees_only_its_subtree(app: FastAPI, client: httpx.As
         assert_problem(response, 404, "organization_not_found")
         assert_problem(await scoped.get(f"{API}/analytics", params={
             "indicator": "members", "period": "2024", "organization_id": "P"}), 404, "organization_not_found")
+
+
+async def test_members_older_than_their_cell_count_only_in_todays_tree(client: httpx.AsyncClient,
+                                                                     tree: dict[str, dict[str, Any]]) -> None:
+    """A cell founded in 2023 registers a member admitted in 2015: in 2022 there was no place for the member in
+    the tree (structure=period leaves them out), but today's tree regroups that history under the cell."""
+    late = await create_org(client, "LATE", "grassroots_cell", tree["X1"], valid_from="2023-01-01")
+    await member(client, late, "Đỗ Văn Cũ", admitted="2015-05-05")
+    assert await figure(client, "members", "2022", tree["X1"]) == (3, None)
+    assert await figures(client, indicator="members", period="2022", organization_id=late["id"]) == []
+    assert await figure(client, "members", "2022", late, structure="current") == (1, None)
+    assert await figure(client, "members", "2022", tree["X1"], structure="current") == (4, None)
+    assert await figure(client, "members", "2023", tree["X1"]) == (4, None)

@@ -157,9 +157,12 @@ def _own_facts(ids: str | None) -> str:
     JOIN indicator_quarters q ON q.quarter = f.quarter
     CROSS JOIN LATERAL (SELECT CASE WHEN o.valid_to IS NOT NULL AND o.valid_to <= q.ends
                                     THEN o.valid_to - 1 ELSE q.ends END AS ref) r
-    JOIN organization_placements p ON p.organization_id = o.id AND p.valid_from <= r.ref
+    -- Facts dated before the unit was placed (members registered with an older admission date) count nowhere
+    -- in the tree of their period, and under the unit's anchor today.
+    LEFT JOIN organization_placements p ON p.organization_id = o.id AND p.valid_from <= r.ref
          AND (p.valid_to IS NULL OR p.valid_to > r.ref)
-    LEFT JOIN anchors a ON a.id = f.organization_id"""
+    LEFT JOIN anchors a ON a.id = f.organization_id
+    WHERE p.path IS NOT NULL OR a.nodes IS NOT NULL"""
 
 
 OWN_FACTS = f"""
@@ -400,7 +403,7 @@ def upgrade() -> None:
         "indicator_own",
         sa.Column("organization_id", sa.UUID(), nullable=False),
         sa.Column("quarter", sa.Integer(), nullable=False),
-        sa.Column("period_nodes", sa.ARRAY(sa.BigInteger()), nullable=False),
+        sa.Column("period_nodes", sa.ARRAY(sa.BigInteger()), nullable=True),
         sa.Column("current_nodes", sa.ARRAY(sa.BigInteger()), nullable=True),
         *_measure_columns(),
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE",

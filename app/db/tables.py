@@ -686,7 +686,7 @@ INDICATOR_OWN = Table(
     Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"),
            primary_key=True),
     Column("quarter", Integer, primary_key=True),
-    Column("period_nodes", ARRAY(BigInteger), nullable=False),
+    Column("period_nodes", ARRAY(BigInteger), nullable=True),
     Column("current_nodes", ARRAY(BigInteger), nullable=True),
     *_measures(),
     Index("ix_indicator_own_current_nodes", "current_nodes", postgresql_using="gin"),
