@@ -290,29 +290,50 @@ BEGIN
         WHERE NOT EXISTS (SELECT 1 FROM indicator_own o WHERE o.organization_id = f.organization_id
                           AND o.quarter = f.quarter);
     DELETE FROM coso_indicator_fresh;
+    DELETE FROM indicator_anchors WHERE organization_id = ANY(ids);
+    INSERT INTO indicator_anchors (organization_id, anchor_id)
+    SELECT u, a FROM unnest(ids) u, coso_indicator_anchor(u) a WHERE a <> u;
 END
 $$
 """
+
+
+def _rollup_from_own(structure: int, nodes: str) -> str:
+    """The sums of every unit's own rows over the nodes they count for: each row for its last node, and the rows
+    sharing a chain above it summed first (cells far outnumber the units above them)."""
+    return f"""
+        SELECT {structure}::smallint AS structure, {nodes}[cardinality({nodes})] AS node, quarter, {_COLUMNS}
+        FROM indicator_own WHERE {nodes} IS NOT NULL
+        UNION ALL
+        SELECT {structure}::smallint, n, quarter, {_COLUMNS}
+        FROM (SELECT {nodes}[1:cardinality({nodes}) - 1] AS chain, quarter, {_SUMS} FROM indicator_own
+              WHERE cardinality({nodes}) > 1 GROUP BY 1, 2) g, unnest(g.chain) n"""
+
 
 REBUILD = f"""
 CREATE FUNCTION coso_indicators_rebuild() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE indicator_own, indicator_rollup, indicator_clock;
+    SET LOCAL work_mem = '512MB';
+    TRUNCATE indicator_own, indicator_rollup, indicator_anchors, indicator_clock;
     INSERT INTO indicator_clock (day) VALUES (CURRENT_DATE);
     DELETE FROM indicator_dirty;
     INSERT INTO indicator_own {_own_facts(None)};
+    INSERT INTO indicator_anchors (organization_id, anchor_id)
+    SELECT id, a FROM organizations, coso_indicator_anchor(id) a
+    WHERE NOT (valid_from <= CURRENT_DATE AND (valid_to IS NULL OR valid_to > CURRENT_DATE)) AND a <> id;
     INSERT INTO indicator_rollup (structure, node, quarter, {_COLUMNS})
     SELECT structure, node, quarter, {_SUMS} FROM (
-        SELECT 0::smallint AS structure, n AS node, quarter, {_COLUMNS} FROM indicator_own, unnest(period_nodes) n
+        {_rollup_from_own(0, "period_nodes")}
         UNION ALL
-        SELECT 1::smallint, n, quarter, {_COLUMNS} FROM indicator_own, unnest(current_nodes) n
+        {_rollup_from_own(1, "current_nodes")}
     ) s GROUP BY structure, node, quarter;
 END
 $$
 """
 
-# Units whose figures a change of `unit` can touch: itself, and the dissolved units counting under it today.
+# Units whose figures a change of `unit` can touch: itself, and the dissolved units counting under it today
+# (`indicator_anchors`: each one's anchor; a living unit's chain changes with its own placements).
 MARK = """
 CREATE FUNCTION coso_indicator_mark(unit uuid, anchored boolean) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -323,9 +344,7 @@ BEGIN
     INSERT INTO indicator_dirty (organization_id) VALUES (unit) ON CONFLICT DO NOTHING;
     IF anchored THEN
         INSERT INTO indicator_dirty (organization_id)
-        SELECT DISTINCT o.organization_id FROM indicator_own o
-        WHERE o.current_nodes @> ARRAY[(SELECT node FROM organizations WHERE id = unit)]
-          AND o.organization_id <> unit
+        SELECT a.organization_id FROM indicator_anchors a WHERE a.anchor_id = unit
         ON CONFLICT DO NOTHING;
     END IF;
 END
@@ -410,8 +429,13 @@ def upgrade() -> None:
                                 name=op.f("fk_indicator_own_organization_id_organizations")),
         sa.PrimaryKeyConstraint("organization_id", "quarter", name=op.f("pk_indicator_own")),
     )
-    op.create_index("ix_indicator_own_current_nodes", "indicator_own", ["current_nodes"],
-                    postgresql_using="gin")
+    op.create_table(
+        "indicator_anchors",
+        sa.Column("organization_id", sa.UUID(), nullable=False),
+        sa.Column("anchor_id", sa.UUID(), nullable=False),
+        sa.PrimaryKeyConstraint("organization_id", name=op.f("pk_indicator_anchors")),
+    )
+    op.create_index("ix_indicator_anchors_anchor_id", "indicator_anchors", ["anchor_id"])
     op.create_table(
         "indicator_rollup",
         sa.Column("structure", sa.SmallInteger(), nullable=False),
@@ -484,7 +508,7 @@ def downgrade() -> None:
                      "coso_indicators_refresh(uuid[])", "coso_indicator_own_facts(uuid[])",
                      "coso_indicator_anchor(uuid)", "coso_path_nodes(text)"):
         op.execute(f"DROP FUNCTION {function}")
-    for table in ("indicator_targets", "indicator_clock", "indicator_dirty", "indicator_rollup", "indicator_own",
+    for table in ("indicator_targets", "indicator_clock", "indicator_anchors", "indicator_dirty", "indicator_rollup", "indicator_own",
                   "indicator_quarters"):
         op.drop_table(table)
     op.drop_index("ix_ratings_member_organization", table_name="ratings")

@@ -689,7 +689,11 @@ INDICATOR_OWN = Table(
     Column("period_nodes", ARRAY(BigInteger), nullable=True),
     Column("current_nodes", ARRAY(BigInteger), nullable=True),
     *_measures(),
-    Index("ix_indicator_own_current_nodes", "current_nodes", postgresql_using="gin"),
+)
+INDICATOR_ANCHORS = Table(
+    "indicator_anchors", metadata,
+    Column("organization_id", UUID(as_uuid=True), primary_key=True),
+    Column("anchor_id", UUID(as_uuid=True), nullable=False, index=True),
 )
 INDICATOR_ROLLUP = Table(
     "indicator_rollup", metadata,
