@@ -683,8 +683,7 @@ INDICATOR_QUARTERS = Table(
 )
 INDICATOR_OWN = Table(
     "indicator_own", metadata,
-    Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column("organization_id", UUID(as_uuid=True), primary_key=True),
     Column("quarter", Integer, primary_key=True),
     Column("period_nodes", ARRAY(BigInteger), nullable=True),
     Column("current_nodes", ARRAY(BigInteger), nullable=True),
