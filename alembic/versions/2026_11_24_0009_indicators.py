@@ -254,7 +254,9 @@ def _signed(sign: str) -> str:
 # The difference between the stored own facts of `ids` and their facts now, added to the sums above them.
 REFRESH = f"""
 CREATE FUNCTION coso_indicators_refresh(ids uuid[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- A write touches a unit or two: one plan for any of them, not one planned afresh at each of its first writes.
+SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     CREATE TEMP TABLE IF NOT EXISTS coso_indicator_fresh
         (LIKE indicator_own, PRIMARY KEY (organization_id, quarter));
@@ -266,7 +268,8 @@ BEGIN
                         AND f.quarter = o.quarter AND (f.*)::text = (o.*)::text)
     ), came AS (
         SELECT f.* FROM coso_indicator_fresh f
-        WHERE NOT EXISTS (SELECT 1 FROM indicator_own o WHERE o.organization_id = f.organization_id
+        WHERE NOT EXISTS (SELECT 1 FROM indicator_own o WHERE o.organization_id = ANY(ids)
+                          AND o.organization_id = f.organization_id
                           AND o.quarter = f.quarter AND (f.*)::text = (o.*)::text)
     ), delta AS (
         SELECT period_nodes, current_nodes, quarter, {_signed('-')} FROM gone
@@ -287,8 +290,8 @@ BEGIN
         AND NOT EXISTS (SELECT 1 FROM coso_indicator_fresh f WHERE f.organization_id = o.organization_id
                         AND f.quarter = o.quarter AND (f.*)::text = (o.*)::text);
     INSERT INTO indicator_own SELECT f.* FROM coso_indicator_fresh f
-        WHERE NOT EXISTS (SELECT 1 FROM indicator_own o WHERE o.organization_id = f.organization_id
-                          AND o.quarter = f.quarter);
+        WHERE NOT EXISTS (SELECT 1 FROM indicator_own o WHERE o.organization_id = ANY(ids)
+                          AND o.organization_id = f.organization_id AND o.quarter = f.quarter);
     DELETE FROM coso_indicator_fresh;
     DELETE FROM indicator_anchors WHERE organization_id = ANY(ids);
     INSERT INTO indicator_anchors (organization_id, anchor_id)
