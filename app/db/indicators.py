@@ -63,32 +63,42 @@ async def units(conn: Querier, *, scope: Scope, periods: Sequence[tuple[date, da
     # Keys are granted on today's tree: the scope is checked at each unit's latest place, like every read.
     cte, in_scope = scope_sql(params, scope, None, path="lp.path")
     if unit_id is not None:
-        base = f"""SELECT d.i, r.ref, bp.path, bp.depth FROM days d
+        base = f"""SELECT d.i, r.ref, bo.id, bp.path, bp.depth FROM days d
             JOIN organizations bo ON bo.id = {params(unit_id)}
              AND (bo.valid_to IS NULL OR bo.valid_to > d.starts)
             CROSS JOIN LATERAL (SELECT CASE WHEN bo.valid_to IS NOT NULL AND bo.valid_to <= d.ends
                                             THEN bo.valid_to - 1 ELSE d.ends END AS ref) r
             JOIN organization_placements bp ON bp.organization_id = bo.id AND {placed.format(p='bp', day='r.ref')}"""
-        relative = "p.depth - b.depth"
+        offset = 0
     else:
         roots = ("rp.parent_id IS NULL" if scope.roots is None
                  else f"rp.organization_id = ANY({params(list(scope.roots))}::uuid[])")
-        base = f"""SELECT d.i, d.ends AS ref, rp.path, rp.depth FROM days d
+        base = f"""SELECT d.i, d.ends AS ref, rp.organization_id AS id, rp.path, rp.depth FROM days d
             JOIN organization_placements rp ON {placed.format(p='rp', day='d.ends')} AND {roots}"""
-        relative = "p.depth - b.depth + 1"
+        offset = 1
+    # Each depth by its own index: the unit itself, its children by parent, deeper levels by path range.
+    parts = []
+    for steps in sorted({d - offset for d in depths if d - offset >= 0}):
+        if steps == 0:
+            join = "p.organization_id = b.id"
+        elif steps == 1:
+            join = "p.parent_id = b.id"
+        else:
+            join = f"p.path >= b.path AND p.path < left(b.path, -1) || '0' AND p.depth = b.depth + {steps}"
+        parts.append(f"""SELECT b.i, p.organization_id, p.parent_id, p.depth, p.path FROM base b
+            JOIN organization_placements p ON {join} AND {placed.format(p='p', day='b.ref')}""")
+    if not parts:
+        return []
     sql = f"""WITH {cte + ',' if cte else ''}
         days AS (SELECT starts, ends, i FROM unnest({starts}::date[], {ends}::date[]) WITH ORDINALITY
                  AS t(starts, ends, i)),
         base AS ({base})
-        SELECT b.i AS slot, o.id, o.code, o.name, o.node, p.parent_id, p.depth, p.path
-        FROM base b
-        JOIN organization_placements p ON p.path >= b.path AND p.path < left(b.path, -1) || '0'
-             AND {placed.format(p='p', day='b.ref')}
-             AND ({relative}) = ANY({params(list(depths))}::int[])
+        SELECT p.i AS slot, o.id, o.code, o.name, o.node, p.parent_id, p.depth, p.path
+        FROM ({" UNION ALL ".join(parts)}) p
         JOIN organizations o ON o.id = p.organization_id
         JOIN organization_placements lp ON lp.organization_id = o.id AND lp.latest
         WHERE {in_scope}
-        ORDER BY b.i, p.path"""
+        ORDER BY p.i, p.path"""
     rows = await conn.fetch(sql, *params.values)
     return [Unit(slot=r["slot"] - 1, id=r["id"], code=r["code"], name=r["name"], node=r["node"],
                  parent_id=r["parent_id"], depth=r["depth"], path=r["path"]) for r in rows]
