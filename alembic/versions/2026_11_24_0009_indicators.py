@@ -258,8 +258,9 @@ LANGUAGE plpgsql
 -- A write touches a unit or two: one plan for any of them, not one planned afresh at each of its first writes.
 SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS coso_indicator_fresh
-        (LIKE indicator_own, PRIMARY KEY (organization_id, quarter));
+    IF to_regclass('pg_temp.coso_indicator_fresh') IS NULL THEN
+        CREATE TEMP TABLE coso_indicator_fresh (LIKE indicator_own, PRIMARY KEY (organization_id, quarter));
+    END IF;
     DELETE FROM coso_indicator_fresh;
     INSERT INTO coso_indicator_fresh SELECT * FROM coso_indicator_own_facts(ids);
     WITH gone AS (
