@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint openapi bench demo install clean
+.PHONY: run test lint openapi bench bench-indicators demo install clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ demo: install
 
 bench: install ## national-scale organisation tree benchmark
 	$(BIN)/python bench/org_tree.py --client raw
+
+bench-indicators: install ## indicator analytics and upkeep cost over five years of history of 5.6 M members
+	$(BIN)/python bench/indicators.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
