@@ -132,6 +132,11 @@ _MEMBERS_BY_DELTAS = _source("g.organization_id", "g.quarter", {"members": "g.me
 _SUMS = ", ".join(f"sum({m})::int AS {m}" for m in MEASURES)
 _NONZERO = " OR ".join(f"{m} <> 0" for m in MEASURES)
 
+# A write's few units: each looked up by its key (OFFSET 0 keeps the planner from hashing every organisation).
+_ORG_JOIN = """CROSS JOIN LATERAL (SELECT o.id, o.valid_to FROM organizations o WHERE o.id = f.organization_id
+                                   OFFSET 0) o"""
+
+
 def _own_facts(ids: str | None) -> str:
     """The own facts of the units in `ids` (an SQL uuid[] expression; None: every unit), one row per unit and
     quarter of the window with a fact, with where they count (docs/indicators.md)."""
@@ -153,7 +158,7 @@ def _own_facts(ids: str | None) -> str:
     )
     SELECT f.organization_id, f.quarter, coso_path_nodes(p.path), a.nodes, {", ".join("f." + m for m in MEASURES)}
     FROM facts f
-    JOIN organizations o ON o.id = f.organization_id{f" AND o.id = ANY({ids})" if ids else ""}
+    {_ORG_JOIN if ids else "JOIN organizations o ON o.id = f.organization_id"}
     JOIN indicator_quarters q ON q.quarter = f.quarter
     CROSS JOIN LATERAL (SELECT CASE WHEN o.valid_to IS NOT NULL AND o.valid_to <= q.ends
                                     THEN o.valid_to - 1 ELSE q.ends END AS ref) r
