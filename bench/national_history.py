@@ -482,7 +482,7 @@ def regulation_rows(units: Units, rng: random.Random) -> list[tuple[Any, ...]]:
 
 async def definitions(conn: asyncpg.Connection, tables: Sequence[str]) -> tuple[list[str], list[str]]:
     """(DROP statements, CREATE/ADD statements in the order to run them) for every index and non-CHECK constraint
-    of `tables`, and every foreign key pointing at them (as bench/national_members.py does)."""
+    of `tables`, and every foreign key pointing at them (bench/national_members.py uses it too)."""
     constraints = await conn.fetch("""
         SELECT c.conrelid::regclass::text AS tbl, c.conname, c.contype::text AS contype,
                pg_get_constraintdef(c.oid) AS def

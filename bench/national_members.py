@@ -45,6 +45,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+from national_history import definitions
 from national_tree import CODE_PREFIX, PROVINCES, START, rebuild_indicators
 
 from app.domain.members.names import sort_key
@@ -261,31 +262,6 @@ def generate(cells: list[Cell], communes: list[str], rng: random.Random) -> Iter
 
 # --- loading ------------------------------------------------------------------------------------------------------
 
-async def _definitions(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
-    """(DROP statements, CREATE/ADD statements in the order to run them) for every index and non-CHECK constraint
-    of the members tables, and every foreign key pointing at them."""
-    tables = list(TABLES)
-    constraints = await conn.fetch("""
-        SELECT c.conrelid::regclass::text AS tbl, c.conname, c.contype::text AS contype,
-               pg_get_constraintdef(c.oid) AS def
-        FROM pg_constraint c
-        WHERE c.contype IN ('p', 'u', 'x', 'f')
-          AND (c.conrelid = ANY($1::regclass[]) OR c.confrelid = ANY($1::regclass[]))""", tables)
-    indexes = await conn.fetch("""
-        SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
-        FROM pg_index i
-        WHERE i.indrelid = ANY($1::regclass[])
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""", tables)
-    foreign = [c for c in constraints if c["contype"] == "f"]
-    own = [c for c in constraints if c["contype"] != "f"]
-    drops = ([f'ALTER TABLE {c["tbl"]} DROP CONSTRAINT "{c["conname"]}"' for c in foreign + own]
-             + [f"DROP INDEX {i['name']}" for i in indexes])
-    creates = ([f'ALTER TABLE {c["tbl"]} ADD CONSTRAINT "{c["conname"]}" {c["def"]}' for c in own]
-               + [i["def"] for i in indexes]
-               + [f'ALTER TABLE {c["tbl"]} ADD CONSTRAINT "{c["conname"]}" {c["def"]}' for c in foreign])
-    return drops, creates
-
-
 async def load_members(dsn: str, *, total: int = MEMBERS, seed: int = 2025,
                        progress: bool = True, rebuild: bool = True) -> dict[str, Any]:
     """Replace the members (and their periods) of the database at `dsn` by `total` generated ones."""
@@ -299,7 +275,7 @@ async def load_members(dsn: str, *, total: int = MEMBERS, seed: int = 2025,
         cells, communes = await read_cells(conn)
         spread_members(cells, total, rng)
         async with conn.transaction():
-            drops, creates = await _definitions(conn)
+            drops, creates = await definitions(conn, TABLES)
             await conn.execute("TRUNCATE members CASCADE")
             for statement in drops:
                 await conn.execute(statement)
