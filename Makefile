@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint openapi bench bench-indicators demo install clean
+.PHONY: run test lint openapi bench bench-indicators demo install clean fuzz
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: install ## the whole test suite, lint and type checks
 
 openapi: install ## regenerate openapi.yaml from the app
 	$(BIN)/coso openapi > openapi.yaml
+
+fuzz: install ## schemathesis on every operation, 100 examples each, stateful links: 0 server errors, 0 violations
+	$(BIN)/python fuzz/run.py --max-examples 100
 
 demo: install
 	$(BIN)/coso demo-data

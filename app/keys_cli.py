@@ -79,7 +79,7 @@ async def _run(args: argparse.Namespace, url: str) -> None:
         print(token)
     elif args.verb == "list":
         async def listing(session: AsyncSession) -> None:
-            for row in await list_keys(await driver_connection(session), after=None, limit=10_000):
+            for row in await list_keys(await driver_connection(session), scope=WHOLE_TREE, after=None, limit=10_000):
                 public = {k: v for k, v in row.__dict__.items() if k != "secret_hash"}
                 print(orjson.dumps(public, default=str).decode())
 

@@ -4,7 +4,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
@@ -25,16 +24,18 @@ from app.api import (
     problems,
     ratings,
     reference,
+    spec,
     statistics,
     tasks,
 )
-from app.api.auth import BEARER_SCHEME, AuthenticatedRoute
+from app.api.auth import AuthenticatedRoute
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
 from app.db import indicators as indicators_db
 from app.db.database import close_database, open_database
 from app.db.migrations import head_revision
 from app.domain.keys import AccessCache
+from app.domain.secrets import ServiceSecrets
 from app.domain.tokens import JwtConfig
 from app.settings import Settings
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
                                            pool_size=settings.pool_size,
                                            indicator_upkeep=settings.indicator_upkeep)
         app.state.access = AccessCache(app.state.db.pool, ttl=settings.access_cache_seconds)
+        app.state.secrets = ServiceSecrets(app.state.db.pool)
         clock = asyncio.create_task(_advance_indicators(app.state.db.pool))
         try:
             yield
@@ -94,7 +96,8 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
                               jwks_url=settings.jwt_jwks_url, issuer=settings.jwt_issuer,
                               audience=settings.jwt_audience, role_claim=settings.jwt_role_claim,
                               scopes_claim=settings.jwt_scopes_claim, pii_claim=settings.jwt_pii_claim)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes,
+                       date_range=(settings.earliest_date, settings.latest_date))
     problems.install(app)
     app.include_router(health.router)
     # Every /api/v1 route requires credentials: its route class establishes the caller first (checked by a test
@@ -106,29 +109,6 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
         unguarded = [str(r) for r in router.routes if not isinstance(r, AuthenticatedRoute)]
         assert not unguarded, f"routes without authentication: {unguarded}"
         app.include_router(router, responses=problem_docs(401, 403))
-    _document_problems(app)
+    spec.install(app)
     fast_lane.install(app, names={"get_organization", "list_ancestors"})
     return app
-
-
-def _document_problems(app: FastAPI) -> None:
-    """Error responses are application/problem+json, not the application/json FastAPI assumes; /api/v1 operations
-    need a bearer token (the "Authorize" button of Swagger UI)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = BEARER_SCHEME
-            for route, path in schema["paths"].items():
-                for operation in path.values():
-                    if route.startswith("/api/v1/"):
-                        operation["security"] = [{"bearer": []}]
-                    for code, response in operation.get("responses", {}).items():
-                        content = response.get("content", {})
-                        if code[0] in "45" and "application/json" in content:
-                            content[problems.PROBLEM_JSON] = content.pop("application/json")
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

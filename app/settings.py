@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     admission_min_age: int = Field(default=18, description="Youngest age at admission (Điều lệ Đảng)")
     admission_max_age: int = Field(default=60, description="Oldest age at admission, unless an exception is recorded")
     due_soon_days: int = Field(default=14, description="An obligation is 'due soon' this many days before it is due")
+    earliest_date: date = Field(default=date(1900, 1, 1), description="Dates before this day are refused (422)")
+    latest_date: date = Field(default=date(2100, 12, 31), description="Dates after this day are refused (422)")
     access_cache_seconds: float = Field(default=5.0, description="How long a key check or a scope is reused")
     jwt_secret: str | None = Field(default=None, description="Shared secret for HS256 tokens")
     jwt_jwks_file: Path | None = Field(default=None, description="A JWKS file with the identity provider's keys")

@@ -114,12 +114,14 @@ def client_with(app: FastAPI, token: str) -> httpx.AsyncClient:
                              headers={"Authorization": f"Bearer {token}"})
 
 
-@pytest.fixture(autouse=True)
-async def _empty_tables(db_pool: asyncpg.Pool, app: FastAPI) -> AsyncIterator[None]:
-    yield
-    pool = db_pool
+# Tables the migrations fill, kept between tests.
+KEPT_TABLES = ("alembic_version", "indicator_quarters", "service_secrets")
+
+
+async def empty_database(pool: asyncpg.Pool, app: FastAPI) -> None:
+    """Every table emptied (but those the migrations fill), and the app's caches forgotten."""
     tables = await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                              "AND tablename NOT IN ('alembic_version', 'indicator_quarters')")
+                              "AND tablename <> ALL($1::text[])", list(KEPT_TABLES))
     if tables:
         # The audit log refuses TRUNCATE (append-only); the test database's owner lifts that for the cleanup.
         async with pool.acquire() as conn, conn.transaction():
@@ -127,6 +129,12 @@ async def _empty_tables(db_pool: asyncpg.Pool, app: FastAPI) -> AsyncIterator[No
             await conn.execute("TRUNCATE " + ", ".join(f'"{t[0]}"' for t in tables) + " RESTART IDENTITY CASCADE")
             await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate")
     app.state.access.forget()
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(db_pool: asyncpg.Pool, app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await empty_database(db_pool, app)
 
 
 async def count_rows(pool: asyncpg.Pool, table: str) -> int:

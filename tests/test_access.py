@@ -1,12 +1,14 @@
 """Who may call, what they see, and what is recorded: keys, JWTs, roles, scopes, the audit log."""
 
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import jwt
+import orjson
 import pytest
 from fastapi import FastAPI
 
@@ -104,8 +106,14 @@ async def test_scoped_admin_cannot_hand_out_more_than_it_has(app: FastAPI, db_po
     admin_a = await insert_key(db_pool, role="admin", scopes=[communes["A"]["id"]], pii=False)
     async with client_with(app, admin_a) as c:
         assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer"}), 403)
-        assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer",
-                                                          "scopes": [communes["B"]["id"]]}), 403)
+        # A unit outside its scope is answered like one that does not exist.
+        outside = assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer",
+                                                                    "scopes": [communes["B"]["id"]]}), 422,
+                                 "unknown_scope")
+        random_id = "0b8f7a6e-0000-4000-8000-000000000000"
+        missing = assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer",
+                                                                    "scopes": [random_id]}), 422, "unknown_scope")
+        assert outside["detail"].replace(communes["B"]["id"], random_id) == missing["detail"]
         assert_problem(await c.post("/api/v1/keys", json={"name": "k", "role": "viewer", "pii": True,
                                                           "scopes": [communes["A-DU"]["id"]]}), 403)
         ok = await c.post("/api/v1/keys", json={"name": "k", "role": "viewer", "scopes": [communes["A-DU"]["id"]]})
@@ -150,8 +158,9 @@ async def test_commune_key_sees_nothing_of_another_commune(app: FastAPI, db_pool
         assert_problem(await c.post(API, json={"code": "N", "name": "N", "kind": "grassroots_cell",
                                                "parent_id": communes["B"]["id"]}), 422, "parent_not_found")
         assert_problem(await c.post(API, json={"code": "N", "name": "N", "kind": "provincial_committee"}), 403)
+        # A parent outside the scope is answered like one that does not exist, as on creation.
         assert_problem(await c.post(f"{API}/{communes['A-DU']['id']}/move",
-                                    json={"parent_id": communes["B"]["id"]}), 404)
+                                    json={"parent_id": communes["B"]["id"]}), 422, "parent_not_found")
         assert_problem(await c.post(f"{API}/{communes['B-DU']['id']}/move",
                                     json={"parent_id": communes["A"]["id"]}), 404)
         assert_problem(await c.post(f"{API}/merge", json={"source_ids": [communes["A-DU"]["id"]],
@@ -202,7 +211,7 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/organizations/{organization_id}/split"): {"json": {"parts": [
         {"code": "S1", "name": "S1", "children": ["{B-DU}"]}, {"code": "S2", "name": "S2"}]}},
     ("GET", "/api/v1/reference/organizations"): {"status": 200, "public_data": True},
-    ("POST", "/api/v1/keys"): {"json": {"name": "k", "role": "viewer", "scopes": ["{B}"]}, "status": 403},
+    ("POST", "/api/v1/keys"): {"json": {"name": "k", "role": "viewer", "scopes": ["{B}"]}, "status": 422},
     ("GET", "/api/v1/keys"): {"status": 200, "empty": True},
     ("GET", "/api/v1/keys/{key_id}"): {"path": {"key_id": "{B_KEY}"}},
     ("POST", "/api/v1/keys/{key_id}/revoke"): {"path": {"key_id": "{B_KEY}"}},
@@ -287,6 +296,9 @@ ROUTE_CALLS.update({
 })
 
 B_UNIT_DATA = ["07-QC/CBB", "Mục tiêu của xã B", "Ủy ban Kiểm tra xã B", "Kết luận về xã B"]
+# Commune B's member's sensitive values: never in an answer to a caller without pii (nor to one outside B).
+B_SENSITIVE = {"citizen_id": "001080012345", "phone": "0912 345 678", "residence": "Thôn Bến Đò, xã B",
+               "ethnicity": "Tày-Bê-ẩn", "religion": "Đạo-Bê-ẩn"}
 
 
 async def _b_unit_records(client: httpx.AsyncClient, communes: dict[str, dict[str, Any]],
@@ -340,10 +352,9 @@ async def test_every_api_route_requires_credentials(app: FastAPI, anonymous: htt
         assert_problem(response, 401, "unauthenticated")
 
 
-async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient, db_pool: asyncpg.Pool,
-                                        communes: dict[str, dict[str, Any]]) -> None:
-    """A commune-A admin key, against each endpoint, aimed at commune B: never anything of B. An endpoint
-    missing from ROUTE_CALLS fails this test, so a new endpoint cannot land unscoped."""
+@pytest.fixture
+async def b_names(client: httpx.AsyncClient, communes: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Commune B's key, plan, task, body, event, member (every sensitive field filled) and records, by name."""
     b_key = (await client.post("/api/v1/keys", json={"name": "B app", "role": "viewer",
                                                      "scopes": [communes["B"]["id"]]})).json()["id"]
     await client.patch(f"{API}/{communes['B']['id']}", json={"name": "Đảng bộ xã B (sửa)"})
@@ -357,45 +368,105 @@ async def test_every_endpoint_is_scoped(app: FastAPI, client: httpx.AsyncClient,
     b_body = b_task["assignments"][0]["body_id"]
     b_member = (await client.post("/api/v1/members", json={
         "full_name": "Trần Văn Bê", "gender": "male", "birth_date": "1980-05-05", "status": "official",
-        "organization_id": communes["B-DU-CB"]["id"], "admission_decision_date": "2010-01-01"})).json()["id"]
+        "organization_id": communes["B-DU-CB"]["id"], "admission_decision_date": "2010-01-01",
+        **B_SENSITIVE})).json()["id"]
     names = {**{k: v["id"] for k, v in communes.items()}, "B_KEY": b_key, "B_PLAN": b_plan, "B_TASK": b_task["id"],
              "B_BODY": b_body, "B_EVENT": b_event, "B_MEMBER": b_member}
     names |= await _b_unit_records(client, communes, b_member)
+    return names
 
+
+async def test_every_endpoint_is_scoped(app: FastAPI, db_pool: asyncpg.Pool, b_names: dict[str, str]) -> None:
+    """A commune-A admin key, against each endpoint, aimed at commune B: never anything of B, and the very answer a
+    random id gets. An endpoint missing from ROUTE_CALLS fails this test, so a new endpoint cannot land unscoped."""
+    names = b_names
+    # The same calls aimed at nothing: every id random, every code and external id unknown.
+    ghosts = {k: str(uuid.uuid4()) if not k.startswith("A") else v for k, v in names.items()}
+
+    routes = {(m, p) for m, p, _ in _api_routes(app)}
+    assert routes == set(ROUTE_CALLS), f"add new endpoints to ROUTE_CALLS: {routes ^ set(ROUTE_CALLS)}"
+    token = await insert_key(db_pool, role="admin", scopes=[names["A"]], pii=False)
+    # What must never come back: B's data (the ids the caller sent may be echoed in an error, its data not).
+    b_data = ["Đảng bộ xã B", "Đảng bộ Trường B", "Chi bộ Tổ B", "Đảng bộ tỉnh", "B app", "csdl:B-DU",
+              "Kế hoạch của xã B", "Việc của xã B", "Văn phòng Đảng ủy xã B", "Ban Thường vụ B", "Trần Văn Bê"]
+    b_data += B_UNIT_DATA + list(B_SENSITIVE.values())
+    before = await snapshot(db_pool)
+    async with client_with(app, token) as c:
+        for (method, path), call in ROUTE_CALLS.items():
+            answers = []
+            for values, code in ((names, "B"), (ghosts, "KHONG-CO")):
+                sent = _call(call, values, code=code, external_id=f"csdl:{code}")
+                url = path.replace("{organization_id}", values["B"])
+                for name, value in sent["path"].items():
+                    url = url.replace("{" + name + "}", value)
+                if "content" in call:
+                    response = await c.request(method, url, params=sent["params"], content=call["content"].encode(),
+                                               headers={"Content-Type": "text/plain"})
+                else:
+                    response = await c.request(method, url, params=sent["params"], json=sent["json"])
+                expected = call.get("status", 404)
+                assert response.status_code == expected, (method, path, response.text)
+                answers.append(_normalised(response, values, code))
+            if not call.get("public_data"):
+                for leaked in b_data:
+                    assert leaked not in answers[0], (method, path, leaked)
+                # Out of scope is indistinguishable from missing: the same answer, word for word.
+                assert answers[0] == answers[1], (method, path, answers)
+    assert await snapshot(db_pool) == before
+
+
+@pytest.mark.parametrize("role", ["admin", "auditor", "viewer"])
+async def test_no_answer_carries_a_sensitive_value_to_a_caller_without_pii(app: FastAPI, db_pool: asyncpg.Pool,
+                                                                          b_names: dict[str, str],
+                                                                          role: str) -> None:
+    """Every read, the audit log included, by a caller covering the whole tree without pii: B's member's citizen ID,
+    phone, residence, ethnicity and religion appear in no answer."""
+    token = await insert_key(db_pool, role=role, pii=False)
+    async with client_with(app, token) as c:
+        for (method, path), call in ROUTE_CALLS.items():
+            if method != "GET":
+                continue
+            sent = _call(call, b_names, code="B", external_id="csdl:B")
+            url = path.replace("{organization_id}", b_names["B"])
+            for name, value in sent["path"].items():
+                url = url.replace("{" + name + "}", value)
+            response = await c.get(url, params=sent["params"])
+            assert response.status_code < 500, (path, response.text)
+            for value in B_SENSITIVE.values():
+                assert value not in response.text, (role, path, value)
+        members = await c.get("/api/v1/members", params={"organization_id": b_names["B-DU-CB"]})
+        assert members.json()["items"][0]["pii_hidden"] is True
+
+
+def _call(call: dict[str, Any], values: dict[str, str], *, code: str, external_id: str) -> dict[str, Any]:
+    """The call's path values, query parameters and body, with `{NAME}` replaced from `values`."""
     def fill(value: Any) -> Any:
         if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-            return names[value[1:-1]]
+            return values[value[1:-1]]
         if isinstance(value, dict):
             return {k: fill(v) for k, v in value.items()}
         if isinstance(value, list):
             return [fill(v) for v in value]
         return value
 
-    routes = {(m, p) for m, p, _ in _api_routes(app)}
-    assert routes == set(ROUTE_CALLS), f"add new endpoints to ROUTE_CALLS: {routes ^ set(ROUTE_CALLS)}"
-    token = await insert_key(db_pool, role="admin", scopes=[communes["A"]["id"]], pii=False)
-    # What must never come back: B's data (the ids the caller sent may be echoed in an error, its data not).
-    b_data = ["Đảng bộ xã B", "Đảng bộ Trường B", "Chi bộ Tổ B", "Đảng bộ tỉnh", "B app", "csdl:B-DU",
-              "Kế hoạch của xã B", "Việc của xã B", "Văn phòng Đảng ủy xã B", "Ban Thường vụ B", "Trần Văn Bê"]
-    b_data += B_UNIT_DATA
-    before = await snapshot(db_pool)
-    async with client_with(app, token) as c:
-        for (method, path), call in ROUTE_CALLS.items():
-            url = path.replace("{organization_id}", communes["B"]["id"])
-            for name, value in fill(call.get("path", {})).items():
-                url = url.replace("{" + name + "}", value)
-            if "content" in call:
-                response = await c.request(method, url, params=fill(call.get("params")),
-                                           content=call["content"].encode(), headers={"Content-Type": "text/plain"})
-            else:
-                response = await c.request(method, url, params=fill(call.get("params")),
-                                           json=fill(call.get("json")))
-            expected = call.get("status", 404)
-            assert response.status_code == expected, (method, path, response.text)
-            if not call.get("public_data"):
-                for leaked in b_data:
-                    assert leaked not in response.text, (method, path, leaked)
-    assert await snapshot(db_pool) == before
+    path = fill(call.get("path", {}))
+    path = {k: code if k == "code" and v == "B" else external_id if k == "external_id" else v
+            for k, v in path.items()}
+    return {"path": path, "params": fill(call.get("params")), "json": fill(call.get("json"))}
+
+
+def _normalised(response: httpx.Response, values: dict[str, str], code: str) -> str:
+    """The answer with the ids and codes that were sent replaced by their names, and without the request id."""
+    text = response.text
+    for name, value in values.items():
+        if not name.startswith("A"):  # the caller's own units are what they are
+            text = text.replace(value, f"<{name}>")
+    text = text.replace(f"'{code}'", "'<code>'").replace(f"csdl:{code}", "<external_id>")
+    body = orjson.loads(text) if text else None
+    if isinstance(body, dict):
+        body.pop("request_id", None)
+        body.pop("instance", None)  # the path asked for
+    return f"{response.status_code} {orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()}"
 
 
 async def test_each_write_leaves_one_audit_row(client: httpx.AsyncClient, db_pool: asyncpg.Pool,

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import client_with, insert_key
+from tests.conftest import client_with, empty_database, insert_key
 from tests.indicator_oracle import (
     INDICATORS,
     YEAR_ONLY,
@@ -87,16 +87,6 @@ SCENARIO = st.builds(Scenario, SHAPE, st.lists(st.integers(2, 6), min_size=1, ma
 
 # --- a clean database per example ----------------------------------------------------------------------------------
 
-async def empty_database(pool: asyncpg.Pool, app: FastAPI) -> None:
-    """What tests/conftest.py does after each test, done before each example (the tables the migrations fill are
-    kept)."""
-    tables = await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                              "AND tablename NOT IN ('alembic_version', 'indicator_quarters')")
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate")
-        await conn.execute("TRUNCATE " + ", ".join(f'"{t[0]}"' for t in tables) + " RESTART IDENTITY CASCADE")
-        await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate")
-    app.state.access.forget()
 
 
 async def fresh_client(pool: asyncpg.Pool, app: FastAPI) -> httpx.AsyncClient:

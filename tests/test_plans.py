@@ -212,4 +212,4 @@ async def test_docx_import(client: httpx.AsyncClient, town: dict[str, Any]) -> N
     assert response.json()["tasks_with_deadline"] == 39
     bad = await client.post(f"{PLANS}/import", params={"organization_id": town["id"]}, content=b"\x00\x01",
                             headers={"Content-Type": "application/pdf"})
-    assert_problem(bad, 422, "bad_document")
+    assert_problem(bad, 415, "unsupported_media_type")

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.types import Name
+from app.api.types import Bool, Moment, Name
 from app.domain.access import Role
 
 
@@ -18,8 +18,8 @@ class KeyCreate(BaseModel):
     scopes: list[uuid.UUID] = Field(default_factory=list, max_length=100,
                                     description="Organisations whose subtrees the key covers; empty = whole tree "
                                                 "(only a whole-tree admin may create such a key)")
-    pii: bool = Field(default=False, description="May read sensitive personal data (citizen ID, phone, …)")
-    expires_at: datetime | None = None
+    pii: Bool = Field(default=False, description="May read sensitive personal data (citizen ID, phone, …)")
+    expires_at: Moment | None = None
 
 
 class KeyRead(BaseModel):
@@ -55,9 +55,15 @@ class AuditEntryRead(BaseModel):
     action: str
     entity: str
     entity_id: uuid.UUID | None
-    organization_id: uuid.UUID | None
+    organization_id: uuid.UUID | None = Field(description="The unit the entry was recorded against (null: outside "
+                                                          "the caller's scope, or about no unit)")
+    related_organization_id: uuid.UUID | None = Field(description="The other end of a change that crosses units: "
+                                                                  "where a member went, the parent a unit left")
     before: dict[str, Any] | None = Field(description="Changed fields before (null on creation)")
     after: dict[str, Any] | None = Field(description="Changed fields after")
+    redacted: list[str] = Field(description="What was hidden from this caller: sensitive values without pii "
+                                            "(`redacted`, or null for a rating's score and comment), ids of units "
+                                            "outside its scope (null)")
 
 
 class AuditPage(BaseModel):

@@ -1,7 +1,6 @@
 """The audit log, for auditors and administrators."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
@@ -9,31 +8,28 @@ from starlette.responses import Response
 
 from app.api.access_models import AuditPage
 from app.api.auth import AuditorDep, api_router
-from app.api.deps import Cursor, Limit
+from app.api.deps import PagingDep
+from app.api.request_context import current_request_id
 from app.api.responses import problems
-from app.api.types import page_response
-from app.db.audit import AuditQuery, list_entries
-from app.domain.pagination import Page, decode_cursor, encode_cursor
+from app.api.types import Moment, page_response
+from app.db.audit import AuditQuery
+from app.domain import audit
 
 router = api_router("/api/v1/audit", "audit")
 
 
 @router.get("", response_model=AuditPage, responses=problems(400, 401, 403))
 async def list_audit_entries(
-    auditor: AuditorDep,
-    entity: Annotated[str | None, Query(description="e.g. organization, api_key")] = None,
+    auditor: AuditorDep, paging: PagingDep,
+    entity: Annotated[str | None, Query(max_length=100, description="e.g. organization, member, api_key")] = None,
     entity_id: uuid.UUID | None = None,
-    actor_id: Annotated[str | None, Query(description="A key's key_id or a token's subject")] = None,
-    since: Annotated[datetime | None, Query(description="From this time (inclusive)")] = None,
-    until: Annotated[datetime | None, Query(description="Until this time (exclusive)")] = None,
-    limit: Limit = 50, cursor: Cursor = None,
+    actor_id: Annotated[str | None, Query(max_length=200, description="A key's key_id or a token's subject")] = None,
+    since: Annotated[Moment | None, Query(description="From this time (inclusive), ISO 8601")] = None,
+    until: Annotated[Moment | None, Query(description="Until this time (exclusive), ISO 8601")] = None,
 ) -> Response:
-    """Who changed what and when, newest first, limited to the caller's scope."""
-    before_id = int(decode_cursor(cursor, kind="audit")["b"]) if cursor else None
-    query = AuditQuery(entity=entity, entity_id=entity_id, actor_id=actor_id, since=since, until=until,
-                       before_id=before_id, limit=limit + 1)
-    rows = await list_entries(auditor.pool, query, scope=auditor.scope)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor({"k": "audit", "b": rows[-1]["id"]}) if more else None
-    return page_response(Page(items=[r["doc"] for r in rows], next_cursor=next_cursor))
+    """Who changed what and when, newest first, limited to the caller's scope. Sensitive personal values are
+    never stored (a keyed digest stands in their place, shown only with `pii`); a member's rating score and
+    comment need `pii`; units outside the caller's scope are null. `redacted` lists what was hidden."""
+    query = AuditQuery(entity=entity, entity_id=entity_id, actor_id=actor_id, since=since, until=until)
+    return page_response(await audit.read_entries(auditor.pool, caller=auditor.caller, scope=auditor.scope,
+                                                  request_id=current_request_id(), query=query, paging=paging))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.api.deps import Transaction
+from app.api.hygiene import Screen
 from app.api.request_context import current_request_id
 from app.db.scope import Scope
 from app.domain.access import Actor, Caller, Permission, Unauthenticated
@@ -44,9 +45,11 @@ class AuthenticatedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        screen = Screen(self)
 
         async def authenticated(request: Request) -> Response:
             request.state.caller = await authenticate(request)
+            await screen(request)
             return await handler(request)
 
         return authenticated

@@ -7,14 +7,13 @@ from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import Cursor, Limit
+from app.api.deps import PagingDep
 from app.api.plan_models import AliasCreate, BodyCreate, BodyPage, BodyRead
 from app.api.responses import problems
-from app.api.types import dump, json_response
+from app.api.types import SearchText, dump, json_response
 from app.db import plans as db
 from app.db.organization_writes import driver_connection
 from app.domain.errors import NotFound
-from app.domain.pagination import decode_cursor, encode_cursor
 from app.domain.plans import service
 from app.domain.plans.bodies import normalise_body_name
 
@@ -25,21 +24,18 @@ BodyId = Annotated[uuid.UUID, Path(description="The body's id")]
 
 
 @router.get("", response_model=BodyPage, responses=problems(400))
-async def list_bodies(reader: ReaderDep, organization_id: uuid.UUID | None = None,
-                      q: Annotated[str | None, Query(max_length=200, description="Forgiving name search "
-                                                                                 "(accents, case, abbreviations)")]
-                      = None, limit: Limit = 50, cursor: Cursor = None) -> Response:
+async def list_bodies(reader: ReaderDep, paging: PagingDep, organization_id: uuid.UUID | None = None,
+                      q: Annotated[SearchText | None, Query(description="Forgiving name search "
+                                                                        "(accents, case, abbreviations)")]
+                      = None) -> Response:
     """Bodies the caller may see, by name."""
-    after = None
-    if cursor:
-        key = decode_cursor(cursor, kind="bodies")
-        after = (str(key["n"]), uuid.UUID(key["i"]))
+    position = paging.after("bodies")
     rows = await db.list_bodies(reader.pool, scope=reader.scope, organization_id=organization_id,
-                                q_key=normalise_body_name(q) if q else None, after=after, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor({"k": "bodies", "n": rows[-1]["name_key"], "i": str(rows[-1]["id"])}) if more else None
-    return json_response(dump({"items": [dict(r) for r in rows], "next_cursor": next_cursor}))
+                                q_key=normalise_body_name(q) if q else None,
+                                after=(str(position["n"]), uuid.UUID(position["i"])) if position else None,
+                                limit=paging.fetch)
+    page = paging.page(rows, kind="bodies", position=lambda r: {"n": r["name_key"], "i": str(r["id"])})
+    return json_response(dump({"items": [dict(r) for r in page.items], "next_cursor": page.next_cursor}))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BodyRead, responses=problems(404, 409))

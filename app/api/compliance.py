@@ -1,7 +1,6 @@
 """Compliance checks: the units of a subtree that break a rule of the organisation on a date."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 import orjson
@@ -9,9 +8,9 @@ from fastapi import Query
 from starlette.responses import Response
 
 from app.api.auth import ReaderDep, api_router
-from app.api.deps import Cursor, Limit, SettingsDep, Today
+from app.api.deps import PagingDep, SettingsDep, Today
 from app.api.responses import problems
-from app.api.types import json_response
+from app.api.types import Day, json_response
 from app.api.unit_models import CompliancePage
 from app.domain import compliance as service
 from app.settings import Settings
@@ -34,11 +33,10 @@ def unit_rules(settings: Settings) -> service.UnitRules:
 
 @router.get("", response_model=CompliancePage, responses=problems(400))
 async def list_compliance_issues(
-    reader: ReaderDep, settings: SettingsDep, today: Today,
+    reader: ReaderDep, settings: SettingsDep, today: Today, paging: PagingDep,
     within: Annotated[uuid.UUID, Query(description="The unit whose subtree is checked")],
-    as_of: Annotated[date | None, Query(description="The day checked, in the tree as it stood then "
+    as_of: Annotated[Day | None, Query(description="The day checked, in the tree as it stood then "
                                                     "(default: today)")] = None,
-    limit: Limit = 50, cursor: Cursor = None,
 ) -> Response:
     """Units of the subtree that break a rule on `as_of`, in tree order, each with the rule, the numbers and the
     threshold (all configured, `COSO_…`):
@@ -58,6 +56,6 @@ async def list_compliance_issues(
     too (a grassroots committee's members are its cells'). A page examines at most COSO_COMPLIANCE_SCAN_UNITS
     units; follow `next_cursor` until it is null (a page may be short, even empty, and still have a next one)."""
     found = await service.check(reader.pool, scope=reader.scope, within=within, as_of=as_of or today,
-                                rules=unit_rules(settings), limit=limit, cursor=cursor,
+                                rules=unit_rules(settings), paging=paging,
                                 scan_budget=settings.compliance_scan_units)
     return json_response(orjson.dumps(found, default=str))

@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.types import Day
 from app.db.database import Database
 from app.domain.audit import AUDITED, READ_ONLY
+from app.domain.pagination import Paging
+from app.domain.secrets import ServiceSecrets
 from app.settings import Settings
 
 
@@ -57,10 +60,19 @@ async def today(settings: SettingsDep) -> date:
 
 Today = Annotated[date, Depends(today)]
 
-AsOf = Annotated[date | None, Query(
+AsOf = Annotated[Day | None, Query(
     description="Structure date: answer with the tree as it was on this day. Default: each unit at its latest "
                 "placement (dissolved units included, at their last place).")]
-ActiveOn = Annotated[date | None, Query(description="Only units that existed on this day")]
+ActiveOn = Annotated[Day | None, Query(description="Only units that existed on this day")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")]
 # Every dependency is `async def`: a plain `def` would run in the thread pool, which costs more than the work.
 Cursor = Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")]
+
+
+async def paging(request: Request, limit: Limit = 50, cursor: Cursor = None) -> Paging:
+    """`limit` and `cursor`, with the signer that checks the cursor and issues the next one."""
+    secrets: ServiceSecrets = request.app.state.secrets
+    return Paging(limit=limit, cursor=cursor, cursors=await secrets.cursors())
+
+
+PagingDep = Annotated[Paging, Depends(paging)]

@@ -6,10 +6,10 @@ those two parameters and calls the very same endpoint function; any other shape 
 parameter) falls through to the FastAPI route, which validates and answers as usual. The lane adds no behaviour:
 the endpoint, the scope and the errors are the route's own."""
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -19,14 +19,24 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from app.api.auth import Reader, authenticate
+from app.api.routing import flat_routes
+from app.api.types import DATE_RANGE
 from app.domain.access import Permission
 from app.domain.keys import AccessCache
 
 _ALLOWED_QUERY = frozenset({"as_of"})
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class _FallThrough(Exception):
     pass
+
+
+def _day(text: str) -> date:
+    earliest, latest = DATE_RANGE.get()
+    if not _ISO_DATE.match(text) or not earliest <= (day := date.fromisoformat(text)) <= latest:
+        raise ValueError(text)
+    return day
 
 
 def _lane(route: APIRoute) -> Callable[[Request], Awaitable[Response]]:
@@ -38,9 +48,9 @@ def _lane(route: APIRoute) -> Callable[[Request], Awaitable[Response]]:
             raise _FallThrough
         try:
             org_id = uuid.UUID(request.path_params["organization_id"])
-            as_of = date.fromisoformat(query["as_of"]) if "as_of" in query else None
+            as_of = _day(query["as_of"]) if "as_of" in query else None
         except ValueError:
-            raise _FallThrough from None
+            raise _FallThrough from None  # the route answers with the validation error
         caller = await authenticate(request)
         caller.require(Permission.read)
         cache: AccessCache = request.app.state.access
@@ -66,10 +76,6 @@ class FastLaneRoute(Route):
 
 def install(app: FastAPI, *, names: set[str]) -> None:
     """Put a fast lane in front of the named GET routes (they keep their place in the OpenAPI document)."""
-    routes: list[Any] = []
-    for candidate in app.routes:
-        inner = getattr(candidate, "original_router", None)
-        routes += list(inner.routes) if inner is not None else [candidate]
-    for route in routes:
+    for route in flat_routes(app.routes):
         if isinstance(route, APIRoute) and route.name in names:
             app.router.routes.insert(0, FastLaneRoute(route))

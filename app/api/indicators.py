@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
 from app.api.responses import problems
-from app.api.types import DecisionRef, dump, json_response
+from app.api.types import DecisionRef, Int, dump, json_response
 from app.domain.errors import NotFound
 from app.domain.indicators import service
 from app.domain.indicators.catalogue import BY_CODE, INDICATORS, Comparator, catalogue_entry
@@ -77,12 +77,14 @@ class TargetCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     organization_id: uuid.UUID
-    year_from: int = Field(ge=1930, le=2100, examples=[2025])
-    year_to: int | None = Field(default=None, ge=1930, le=2100, examples=[2030],
+    year_from: Int = Field(ge=1930, le=2100, examples=[2025])
+    year_to: Int | None = Field(default=None, ge=1930, le=2100, examples=[2030],
                                 description="Last year it applies to (null: open-ended)")
     comparator: Comparator
-    value: Decimal = Field(examples=[3])
-    value_high: Decimal | None = Field(default=None, examples=[4], description="Upper bound, with `between` only")
+    value: Decimal = Field(ge=0, le=10**9, max_digits=14, decimal_places=4, examples=[3],
+                           description="A percentage (3 = 3 %) or a count, as the indicator's unit says")
+    value_high: Decimal | None = Field(default=None, ge=0, le=10**9, max_digits=14, decimal_places=4, examples=[4],
+                                       description="Upper bound, with `between` only")
     note: DecisionRef | None = Field(default=None, examples=["Kế hoạch 01-KH/TU, mục 3.d"])
 
 

@@ -8,13 +8,12 @@ from starlette.responses import Response
 
 from app.api.access_models import KeyCreate, KeyCreated, KeyPage, KeyRead
 from app.api.auth import AccessCacheDep, KeyAdminDep, KeyReaderDep, api_router
-from app.api.deps import Cursor, Limit
+from app.api.deps import PagingDep
 from app.api.responses import problems
 from app.api.types import dump, json_response
 from app.db.keys import KeyRow
 from app.db.organization_writes import driver_connection
 from app.domain import keys
-from app.domain.pagination import decode_cursor, encode_cursor
 
 router = api_router("/api/v1/keys", "keys")
 
@@ -37,12 +36,11 @@ async def create_key(body: KeyCreate, admin: KeyAdminDep) -> Response:
 
 
 @router.get("", response_model=KeyPage, responses=problems(400, 401, 403))
-async def list_keys(admin: KeyReaderDep, limit: Limit = 50, cursor: Cursor = None) -> Response:
-    """Keys the caller administers (all of them for a whole-tree admin), oldest id first. Secrets never appear."""
-    after = uuid.UUID(decode_cursor(cursor, kind="keys")["a"]) if cursor else None
-    rows = await keys.list_keys(admin.pool, scope=admin.scope, after=after, limit=limit)
-    next_cursor = encode_cursor({"k": "keys", "a": str(rows[-1].id)}) if len(rows) == limit else None
-    return json_response(dump({"items": [_public(r) for r in rows], "next_cursor": next_cursor}))
+async def list_keys(admin: KeyReaderDep, paging: PagingDep) -> Response:
+    """Keys the caller administers (all of them for a whole-tree admin; for a scoped admin, the keys whose every
+    scope lies inside its own), in id order. Secrets never appear."""
+    page = await keys.list_keys(admin.pool, scope=admin.scope, paging=paging)
+    return json_response(dump({"items": [_public(r) for r in page.items], "next_cursor": page.next_cursor}))
 
 
 @router.get("/{key_id}", response_model=KeyRead, responses=problems(401, 403, 404))

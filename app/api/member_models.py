@@ -1,19 +1,20 @@
 """Bodies of the member endpoints. Sensitive fields (residence, ethnicity, religion, citizen_id, phone) are
 null in answers to callers without the `pii` permission, and `pii_hidden` is then true."""
 
-import datetime as dt
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.api.types import DecisionRef, ExternalId, Name, NfcStr
+from app.api.types import Day, DecisionRef, ExternalId, Name, NfcStr, PatchBody
 from app.domain.members.lifecycle import EventKind
 
 CitizenId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 .-]{8,20}$")]
 Text = Annotated[NfcStr, StringConstraints(max_length=500)]
+# A code of GET /reference/members, or a value another system registered (counted as `unlisted`).
+CatalogueCode = Annotated[NfcStr, StringConstraints(min_length=1, max_length=100)]
 
 
 class MemberFields(BaseModel):
@@ -21,21 +22,22 @@ class MemberFields(BaseModel):
 
     full_name: Name | None = Field(default=None, examples=["Nguyễn Thị Hồng Đào"])
     gender: Literal["male", "female"] | None = None
-    birth_date: date | None = None
+    birth_date: Day | None = None
     birth_place: Text | None = None
     hometown: Text | None = None
     residence: Text | None = Field(default=None, description="Sensitive (pii)")
-    ethnicity: str | None = Field(default=None, description="Catalogue code (GET /reference/members); sensitive")
-    religion: str | None = Field(default=None, description="Catalogue code; sensitive")
+    ethnicity: CatalogueCode | None = Field(default=None, description="Catalogue code (GET /reference/members); "
+                                                                      "sensitive")
+    religion: CatalogueCode | None = Field(default=None, description="Catalogue code; sensitive")
     citizen_id: CitizenId | None = Field(default=None, description="CCCD, 12 digits; sensitive")
     phone: Phone | None = Field(default=None, description="Sensitive (pii)")
-    education: str | None = None
-    professional_level: str | None = None
-    political_theory_level: str | None = None
-    admission_ceremony_date: date | None = None
+    education: CatalogueCode | None = None
+    professional_level: CatalogueCode | None = None
+    political_theory_level: CatalogueCode | None = None
+    admission_ceremony_date: Day | None = None
     party_card_number: Annotated[str, StringConstraints(max_length=40)] | None = None
     record_number: Annotated[str, StringConstraints(max_length=40)] | None = None
-    training_certificate_date: date | None = None
+    training_certificate_date: Day | None = None
     sponsor_ids: list[uuid.UUID] | None = Field(default=None, max_length=2,
                                                 description="The two official members who sponsor a candidate")
     external_ids: list[ExternalId] | None = Field(default=None, max_length=50)
@@ -44,19 +46,22 @@ class MemberFields(BaseModel):
 class MemberCreate(MemberFields):
     full_name: Name
     gender: Literal["male", "female"]
-    birth_date: date
+    birth_date: Day
     status: Literal["candidate", "probationary", "official"] = Field(
         description="candidate: in the admission pipeline; probationary/official: a member registered from "
                     "another system, with `admission_decision_date`")
     organization_id: uuid.UUID = Field(description="The cell: where a candidate is proposed, or the member's home")
-    admission_decision_date: date | None = None
-    official_date: date | None = Field(default=None, description="Default: admission + 12 months")
-    since: date | None = Field(default=None, description="A candidate's pipeline start (default: today)")
+    admission_decision_date: Day | None = None
+    official_date: Day | None = Field(default=None, description="Default: admission + 12 months")
+    since: Day | None = Field(default=None, description="A candidate's pipeline start (default: today)")
     decision_ref: DecisionRef | None = None
 
 
-class MemberUpdate(MemberFields):
-    """Corrections. Status, organisation and dates of the lifecycle change only through events."""
+class MemberUpdate(MemberFields, PatchBody):
+    """Corrections. Status, organisation and dates of the lifecycle change only through events. A field left out
+    is kept; null clears an optional field."""
+
+    not_null = frozenset({"full_name", "gender", "birth_date", "external_ids"})
 
 
 class MemberRead(BaseModel):
@@ -103,14 +108,14 @@ class MemberEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: EventKind
-    date: dt.date = Field(description="The day it takes effect (the decision's date)")
+    date: Day = Field(description="The day it takes effect (the decision's date)")
     decision_ref: DecisionRef | None = Field(default=None, examples=["125-QĐ/ĐU"])
     note: Annotated[NfcStr, StringConstraints(max_length=2000)] | None = None
     to_organization_id: uuid.UUID | None = Field(default=None, description="transfer / temporary_transfer: the "
                                                                             "cell in this service's tree")
     destination: Text | None = Field(default=None, description="transfer / temporary_transfer out of the tree")
     age_exception: Text | None = Field(default=None, description="admit: why the age rule does not apply")
-    ceremony_date: dt.date | None = Field(default=None, description="admit: the admission ceremony")
+    ceremony_date: Day | None = Field(default=None, description="admit: the admission ceremony")
 
 
 class MemberEventRead(BaseModel):
@@ -122,6 +127,7 @@ class MemberEventRead(BaseModel):
     from_organization_id: uuid.UUID | None
     to_organization_id: uuid.UUID | None
     details: dict[str, object] | None
+    details_hidden: bool = Field(description="A disciplinary event's decision, note and details need pii")
     recorded_by: str
     recorded_at: datetime
 

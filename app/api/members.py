@@ -3,14 +3,14 @@
 import hashlib
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Header, Path, Query, Request, status
+from fastapi import Header, Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import Cursor, Limit, SettingsDep, Today
+from app.api.deps import PagingDep, SettingsDep, Today
 from app.api.member_models import (
     Labelled,
     MemberCreate,
@@ -23,21 +23,21 @@ from app.api.member_models import (
 )
 from app.api.request_context import current_request_id
 from app.api.responses import problems
-from app.api.types import items_response, json_response, nfc
+from app.api.types import Day, SearchText, items_response, json_response, nfc, page_response
 from app.db import members as db
 from app.db.organization_writes import driver_connection
 from app.domain import audit
 from app.domain.members import service
 from app.domain.members.catalogues import CATALOGUES
-from app.domain.members.lifecycle import LABELS_VI
+from app.domain.members.lifecycle import DISCIPLINE, LABELS_VI
 from app.domain.members.names import sort_key
 from app.domain.organizations import tree
-from app.domain.pagination import decode_cursor, encode_cursor
+from app.domain.pagination import Page
 
 router = api_router("/api/v1/members", "members")
 
 MemberId = Annotated[uuid.UUID, Path(description="The member's id")]
-AsOf = Annotated[date | None, Query(description="Where this member was, in what status, on that day")]
+AsOf = Annotated[Day | None, Query(description="Where this member was, in what status, on that day")]
 
 
 def _shift_years(day: date, years: int) -> date:
@@ -49,7 +49,7 @@ def _shift_years(day: date, years: int) -> date:
 
 @router.get("", response_model=MemberPage, responses=problems(400, 403))
 async def list_members(
-    request: Request, reader: ReaderDep, today: Today, as_of: AsOf = None,
+    reader: ReaderDep, paging: PagingDep, today: Today, as_of: AsOf = None,
     within: Annotated[uuid.UUID | None, Query(description="Members of this unit and everything under it")] = None,
     organization_id: Annotated[uuid.UUID | None, Query(description="Members of this cell")] = None,
     member_status: Annotated[list[str] | None, Query(alias="status")] = None,
@@ -58,15 +58,13 @@ async def list_members(
     max_age: Annotated[int | None, Query(ge=0, le=130)] = None,
     min_party_age: Annotated[int | None, Query(ge=0, le=100, description="Years since admission")] = None,
     max_party_age: Annotated[int | None, Query(ge=0, le=100)] = None,
-    admitted_from: date | None = None, admitted_to: date | None = None,
+    admitted_from: Day | None = None, admitted_to: Day | None = None,
     political_theory_level: Annotated[list[str] | None, Query()] = None,
     ethnicity: Annotated[list[str] | None, Query(description="Needs pii")] = None,
     religion: Annotated[list[str] | None, Query(description="Needs pii")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Name, with or without accents")]
-    = None,
+    q: Annotated[SearchText | None, Query(description="Name, with or without accents")] = None,
     citizen_id: Annotated[str | None, Query(pattern="^[0-9]{12}$", description="Exact; needs pii")] = None,
     card_number: Annotated[str | None, Query(max_length=40, description="Exact party card number")] = None,
-    limit: Limit = 50, cursor: Cursor = None,
 ) -> Response:
     """Members in Vietnamese name order (within a subtree: unit by unit), filtered, keyset-paged."""
     service.require_pii_for(reader.caller, ethnicity=ethnicity, religion=religion, citizen_id=citizen_id)
@@ -85,22 +83,21 @@ async def list_members(
         card_number=card_number, pii=reader.caller.pii)
     fingerprint = repr(sorted((k, str(v)) for k, v in query.__dict__.items()))
     kind = "members:" + hashlib.blake2s(fingerprint.encode(), digest_size=6).hexdigest()
-    after = decode_cursor(cursor, kind=kind)["a"] if cursor else None
-    rows = await db.list_members(reader.pool, db.MemberQuery(**{**query.__dict__, "after": after,
-                                                                 "limit": limit + 1}), scope=reader.scope)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        keys = [last[k] for k in last.keys() if k.startswith("k")]
-        next_cursor = encode_cursor({"k": kind, "a": [v if isinstance(v, int | str) else str(v) for v in keys]})
-    docs = [r["doc"] for r in rows]
+    position = paging.after(kind)
+    rows = await db.list_members(reader.pool, db.MemberQuery(**{**query.__dict__,
+                                                                 "after": position["a"] if position else None,
+                                                                 "limit": paging.fetch}), scope=reader.scope)
+
+    def key(row: Any) -> dict[str, Any]:
+        values = [row[k] for k in row.keys() if k.startswith("k")]
+        return {"a": [v if isinstance(v, int | str) else str(v) for v in values]}
+
+    page = paging.page(rows, kind=kind, position=key)
+    docs = [r["doc"] for r in page.items]
     await audit.record_sensitive_read(reader.pool, reader.caller, request_id=current_request_id(), entity="member",
                                       ids=[uuid.UUID(orjson.loads(d)["id"]) for d in docs] if reader.caller.pii
                                       and reader.caller.kind == "jwt" else [])
-    return json_response(b'{"items":[' + ",".join(docs).encode() + b'],"next_cursor":'
-                         + orjson.dumps(next_cursor) + b"}")
+    return page_response(Page(items=docs, next_cursor=page.next_cursor))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MemberRead, responses=problems(404, 409))
@@ -169,7 +166,8 @@ async def get_member_history(member_id: MemberId, reader: ReaderDep) -> Response
     """Every recorded step, oldest first."""
     await service.read_member(reader.pool, caller=reader.caller, scope=reader.scope, member_id=member_id,
                               as_of=None)
-    return items_response(await db.history(reader.pool, member_id))
+    return items_response(await db.history(reader.pool, member_id, pii=reader.caller.pii,
+                                           discipline=[k.value for k in DISCIPLINE]))
 
 
 reference = api_router("/api/v1/reference", "reference")

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.types import Code, DecisionRef, ExternalId, Name
+from app.api.types import Code, Day, DecisionRef, ExternalId, Name, Note, PatchBody
 from app.domain.organizations.rules import Category, Kind
 
 
@@ -40,16 +40,16 @@ class OrganizationCreate(BaseModel):
     kind: Kind
     category: Category | None = None
     parent_id: uuid.UUID | None = Field(default=None, description="Omit for a root (provincial committee)")
-    valid_from: date | None = Field(default=None, description="Founded on (default: today)")
+    valid_from: Day | None = Field(default=None, description="Founded on (default: today)")
     external_ids: list[ExternalId] = Field(default_factory=list, max_length=50)
     decision_ref: DecisionRef | None = Field(default=None, description="Founding decision, e.g. 123-QĐ/TU")
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = Field(default=None)
 
 
-class OrganizationUpdate(BaseModel):
+class OrganizationUpdate(PatchBody):
     """Corrections of a unit's attributes. Fields left out are kept; where it sits changes by reorganisation."""
 
-    model_config = ConfigDict(extra="forbid")
+    not_null = frozenset({"code", "name", "kind", "external_ids"})
 
     code: Code | None = None
     name: Name | None = None
@@ -62,9 +62,9 @@ class OrganizationUpdate(BaseModel):
 class ReorganizationBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    effective_date: date | None = Field(default=None, description="From this date on (default: today)")
+    effective_date: Day | None = Field(default=None, description="From this date on (default: today)")
     decision_ref: DecisionRef | None = Field(default=None, examples=["1234-QĐ/TU"])
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = Field(default=None)
 
 
 class MoveRequest(ReorganizationBase):

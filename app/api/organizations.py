@@ -8,7 +8,7 @@ from fastapi import Header, Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, Writer, api_router
-from app.api.deps import ActiveOn, AsOf, Cursor, Limit, Today
+from app.api.deps import ActiveOn, AsOf, PagingDep, Today
 from app.api.organization_models import (
     DissolveRequest,
     LineagePage,
@@ -22,7 +22,7 @@ from app.api.organization_models import (
     SplitResult,
 )
 from app.api.responses import problems
-from app.api.types import items_response, json_response, nfc, page_response
+from app.api.types import NfcStr, SearchText, items_response, json_response, page_response
 from app.db import organizations as queries
 from app.db.organization_writes import driver_connection
 from app.db.scope import WHOLE_TREE
@@ -32,6 +32,7 @@ from app.domain.organizations.rules import Category, Kind
 router = api_router("/api/v1/organizations", "organizations")
 
 OrgId = Annotated[uuid.UUID, Path(description="The organisation's id")]
+CodePath = Annotated[NfcStr, Path(max_length=64, description="The organisation's code")]
 IfMatch = Annotated[str | None, Header(description='The version you read, e.g. "3": refuses the change (412) if '
                                                    "someone changed the unit since")]
 
@@ -51,22 +52,20 @@ def _one(row: Record, *, status_code: int = 200, created: uuid.UUID | None = Non
 
 @router.get("", response_model=OrganizationPage, responses=problems(400))
 async def list_organizations(
-    reader: ReaderDep, as_of: AsOf = None, active_on: ActiveOn = None,
+    reader: ReaderDep, paging: PagingDep, as_of: AsOf = None, active_on: ActiveOn = None,
     kind: Annotated[list[Kind] | None, Query(description="One or more kinds")] = None,
     category: Annotated[list[Category] | None, Query(description="One or more categories")] = None,
     parent_id: Annotated[uuid.UUID | None, Query(description="Direct children of this unit")] = None,
     within: Annotated[uuid.UUID | None, Query(description="This unit and everything under it")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200,
-                                   description="Search names and codes, with or without accents; exact matches "
-                                               "first")] = None,
-    limit: Limit = 50, cursor: Cursor = None,
+    q: Annotated[SearchText | None, Query(description="Search names and codes, with or without accents; exact "
+                                                      "matches first")] = None,
 ) -> Response:
     """List organisations in tree order (or by relevance with `q`), filtered, keyset-paged."""
     within_path = await tree.resolve_within(reader.pool, within, scope=reader.scope, as_of=as_of) if within else None
     query = queries.ListQuery(as_of=as_of, active_on=active_on, within_path=within_path, parent_id=parent_id,
                               kinds=[k.value for k in kind or ()], categories=[c.value for c in category or ()],
-                              q=nfc(q) if q else None, limit=limit)
-    return page_response(await tree.page_organizations(reader.pool, query, cursor, scope=reader.scope))
+                              q=q)
+    return page_response(await tree.page_organizations(reader.pool, query, paging, scope=reader.scope))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OrganizationRead, responses=problems(409))
@@ -80,9 +79,9 @@ async def create_organization(body: OrganizationCreate, writer: EditorDep, today
 
 
 @router.get("/by_code/{code}", response_model=OrganizationRead, responses=problems(404))
-async def get_organization_by_code(code: str, reader: ReaderDep, as_of: AsOf = None) -> Response:
+async def get_organization_by_code(code: CodePath, reader: ReaderDep, as_of: AsOf = None) -> Response:
     """Read one organisation by its code."""
-    return _one(await tree.read_organization(reader.pool, scope=reader.scope, as_of=as_of, code=nfc(code)))
+    return _one(await tree.read_organization(reader.pool, scope=reader.scope, as_of=as_of, code=code))
 
 
 @router.get("/by_external_id/{external_id}", response_model=OrganizationRead, responses=problems(404))
@@ -122,12 +121,12 @@ async def update_organization(organization_id: OrgId, body: OrganizationUpdate, 
 
 
 @router.get("/{organization_id}/children", response_model=OrganizationPage, responses=problems(400, 404))
-async def list_children(organization_id: OrgId, reader: ReaderDep, as_of: AsOf = None, active_on: ActiveOn = None,
-                        limit: Limit = 50, cursor: Cursor = None) -> Response:
+async def list_children(organization_id: OrgId, reader: ReaderDep, paging: PagingDep, as_of: AsOf = None,
+                        active_on: ActiveOn = None) -> Response:
     """The units directly under this one."""
     await tree.placed(reader.pool, organization_id, scope=reader.scope, as_of=as_of)
-    query = queries.ListQuery(as_of=as_of, active_on=active_on, parent_id=organization_id, limit=limit)
-    return page_response(await tree.page_organizations(reader.pool, query, cursor, scope=reader.scope))
+    query = queries.ListQuery(as_of=as_of, active_on=active_on, parent_id=organization_id)
+    return page_response(await tree.page_organizations(reader.pool, query, paging, scope=reader.scope))
 
 
 @router.get("/{organization_id}/ancestors", response_model=OrganizationPage, responses=problems(404))
@@ -138,15 +137,15 @@ async def list_ancestors(organization_id: OrgId, reader: ReaderDep, as_of: AsOf 
 
 
 @router.get("/{organization_id}/subtree", response_model=OrganizationPage, responses=problems(400, 404))
-async def list_subtree(organization_id: OrgId, reader: ReaderDep, as_of: AsOf = None, active_on: ActiveOn = None,
+async def list_subtree(organization_id: OrgId, reader: ReaderDep, paging: PagingDep, as_of: AsOf = None,
+                       active_on: ActiveOn = None,
                        max_depth: Annotated[int | None, Query(ge=0, le=20, description="Levels below the unit "
-                                                              "(0 = the unit alone)")] = None,
-                       limit: Limit = 50, cursor: Cursor = None) -> Response:
+                                                              "(0 = the unit alone)")] = None) -> Response:
     """This unit and everything under it, depth-first in tree order, keyset-paged."""
     root = await tree.placed(reader.pool, organization_id, scope=reader.scope, as_of=as_of)
-    query = queries.ListQuery(as_of=as_of, active_on=active_on, within_path=root.path, limit=limit,
+    query = queries.ListQuery(as_of=as_of, active_on=active_on, within_path=root.path,
                               max_depth=root.depth + max_depth if max_depth is not None else None)
-    return page_response(await tree.page_organizations(reader.pool, query, cursor, scope=reader.scope))
+    return page_response(await tree.page_organizations(reader.pool, query, paging, scope=reader.scope))
 
 
 @router.get("/{organization_id}/lineage", response_model=LineagePage, responses=problems(404))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.types import DecisionRef, Name
+from app.api.types import Bool, Day, DecisionRef, Int, Name, PatchBody
 from app.domain.plans.document import Role
 
 
@@ -50,23 +50,23 @@ class PlanCreate(BaseModel):
     title: Name
     issuer: Name | None = Field(default=None, description="The issuing body, matched or created by name",
                                 examples=["Ban Thường vụ Thị ủy"])
-    issued_on: date | None = None
+    issued_on: Day | None = None
     implements: list[DecisionRef] = Field(default_factory=list, examples=[["Nghị quyết số 21-NQ/TW"]])
     status: Literal["draft", "issued"] = "draft"
-    period_from: date | None = None
-    period_to: date | None = None
+    period_from: Day | None = None
+    period_to: Day | None = None
 
 
-class PlanUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlanUpdate(PatchBody):
+    not_null = frozenset({"title", "status", "implements"})
 
     code: DecisionRef | None = None
     title: Name | None = None
-    issued_on: date | None = None
+    issued_on: Day | None = None
     implements: list[DecisionRef] | None = None
     status: Literal["draft", "issued"] | None = None
-    period_from: date | None = None
-    period_to: date | None = None
+    period_from: Day | None = None
+    period_to: Day | None = None
 
 
 class PlanRead(BaseModel):
@@ -96,7 +96,7 @@ class AssignmentSpec(BaseModel):
 
     body: Name = Field(description="The body's name; matched forgivingly, created when unknown")
     roles: list[Role] = Field(min_length=1)
-    collective: bool = Field(default=False, description="Stands for every organisation of the plan's subtree")
+    collective: Bool = Field(default=False, description="Stands for every organisation of the plan's subtree")
 
 
 class TaskCreate(BaseModel):
@@ -143,8 +143,8 @@ class ReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body_id: uuid.UUID = Field(description="The reporting body (one of the task's)")
-    reported_on: date
-    period_year: int | None = Field(default=None, ge=2000, le=2100,
+    reported_on: Day
+    period_year: Int | None = Field(default=None, ge=2000, le=2100,
                                     description="For recurring tasks: the year reported on (default: the report's)")
     status: Literal["not_started", "in_progress", "done", "blocked"]
     text: str | None = Field(default=None, max_length=10_000)
@@ -168,7 +168,7 @@ class EventPage(BaseModel):
 class EventRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    happened_on: date | None = Field(description="The day it happened (null: not yet, after all)")
+    happened_on: Day | None = Field(description="The day it happened (null: not yet, after all)")
     reference: DecisionRef | None = Field(default=None, examples=["Hướng dẫn số 12-HD/TU"])
 
 

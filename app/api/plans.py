@@ -3,14 +3,14 @@ summaries, and the events deadlines wait for."""
 
 import asyncio
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import Cursor, Limit, SettingsDep, Today
+from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.hygiene import UnsupportedMediaType
 from app.api.plan_models import (
     EventPage,
     EventRecord,
@@ -25,11 +25,10 @@ from app.api.plan_models import (
     TaskRead,
 )
 from app.api.responses import problems
-from app.api.types import dump, json_response
+from app.api.types import Day, dump, json_response
 from app.db import plans as db
 from app.db.organization_writes import driver_connection
 from app.domain.errors import RuleViolation
-from app.domain.pagination import decode_cursor, encode_cursor
 from app.domain.plans import service
 from app.domain.plans.docx import parse_plan_docx
 from app.domain.plans.parsing import parse_plan_text
@@ -37,7 +36,7 @@ from app.domain.plans.parsing import parse_plan_text
 router = api_router("/api/v1/plans", "plans")
 
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id")]
-AsOfDay = Annotated[date | None, Query(description="Where things stand on this day (default: today)")]
+AsOfDay = Annotated[Day | None, Query(description="Where things stand on this day (default: today)")]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -47,16 +46,13 @@ def _plan_doc(row: Any) -> dict[str, Any]:
 
 
 @router.get("", response_model=PlanPage, responses=problems(400))
-async def list_plans(reader: ReaderDep, organization_id: uuid.UUID | None = None, limit: Limit = 50,
-                     cursor: Cursor = None) -> Response:
+async def list_plans(reader: ReaderDep, paging: PagingDep, organization_id: uuid.UUID | None = None) -> Response:
     """Plans the caller may see (of its organisations, or naming one of its bodies)."""
-    after = uuid.UUID(decode_cursor(cursor, kind="plans")["a"]) if cursor else None
-    rows = await db.list_plans(reader.pool, scope=reader.scope, organization_id=organization_id, after=after,
-                               limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor({"k": "plans", "a": str(rows[-1]["id"])}) if more else None
-    return json_response(dump({"items": [_plan_doc(r) for r in rows], "next_cursor": next_cursor}))
+    position = paging.after("plans")
+    rows = await db.list_plans(reader.pool, scope=reader.scope, organization_id=organization_id,
+                               after=uuid.UUID(position["a"]) if position else None, limit=paging.fetch)
+    page = paging.page(rows, kind="plans", position=lambda r: {"a": str(r["id"])})
+    return json_response(dump({"items": [_plan_doc(r) for r in page.items], "next_cursor": page.next_cursor}))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanRead, responses=problems(404, 409))
@@ -69,7 +65,9 @@ async def create_plan(body: PlanCreate, writer: EditorDep) -> Response:
     return json_response(dump(_plan_doc(row)), status_code=201, headers={"Location": f"/api/v1/plans/{plan_id}"})
 
 
-@router.post("/import", response_model=ImportPreview, responses=problems(404, 409),
+@router.post("/import", response_model=ImportPreview, responses={
+    **problems(404, 409), 201: {"model": ImportPreview, "description": "With `commit=true`: the plan was created "
+                                                                        "(`plan_id`)"}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "text/plain": {"schema": {"type": "string"}},
                  DOCX: {"schema": {"type": "string", "format": "binary"}}}}})
@@ -93,9 +91,13 @@ async def import_plan(
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise RuleViolation("The document must be UTF-8 text (or a .docx file).", code="bad_document") from exc
+        if "\x00" in text:
+            raise RuleViolation("The document holds a NUL character, which no text can store; send the text as "
+                                "it reads (or the .docx file).", code="bad_document")
         parsed = await asyncio.to_thread(parse_plan_text, text)
     else:
-        raise RuleViolation(f"Send the plan as text/plain or as {DOCX}, not {content_type}.", code="bad_document")
+        raise UnsupportedMediaType(f"Send the plan as text/plain (UTF-8) or as a Word file ({DOCX}), not "
+                                   f"{content_type or 'a body without Content-Type'}.")
     preview = await service.preview_import(writer.session, scope=writer.scope, organization_id=organization_id,
                                            parsed=parsed)
     if commit:

@@ -1,7 +1,6 @@
 """Party positions of an organisation, public posts of a member, and who leads a unit on a date."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Path, Query, status
@@ -10,7 +9,7 @@ from starlette.responses import Response
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
 from app.api.responses import problems
-from app.api.types import dump, json_response
+from app.api.types import Day, dump, json_response
 from app.api.unit_models import (
     LabelledCode,
     Leadership,
@@ -34,7 +33,7 @@ reference = api_router("/api/v1/reference", "reference")
 
 OrgId = Annotated[uuid.UUID, Path(description="The organisation's id")]
 MemberId = Annotated[uuid.UUID, Path(description="The member's id")]
-AsOfDay = Annotated[date | None, Query(description="The day asked about (default: today)")]
+AsOfDay = Annotated[Day | None, Query(description="The day asked about (default: today)")]
 
 
 

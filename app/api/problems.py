@@ -15,7 +15,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.api.hygiene import MalformedBody, UnsupportedMediaType
 from app.api.request_context import current_request_id
+from app.api.routing import allowed_methods, flat_routes
 from app.domain.access import Forbidden, Unauthenticated
 from app.domain.errors import Conflict, DomainError, InvalidCursor, NotFound, PreconditionFailed, RuleViolation
 from app.domain.plans.docx import UnreadableDocument
@@ -31,6 +33,8 @@ _STATUS: dict[type[DomainError], int] = {
     RuleViolation: 422,
     PreconditionFailed: 412,
     InvalidCursor: 400,
+    MalformedBody: 400,
+    UnsupportedMediaType: 415,
     UnreadableDocument: 422,
     Unauthenticated: 401,
     Forbidden: 403,
@@ -43,6 +47,12 @@ CONSTRAINT_DETAILS: dict[str, tuple[str, str]] = {
                                      "This external identifier already belongs to another organisation."),
     "ex_organization_placements_no_overlap": ("overlapping_placement",
                                               "Two placements of the same organisation would overlap in time."),
+    # Written at the same moment by two requests (the domain checks saw neither): said without naming the holder.
+    "uq_members_citizen_id_living": ("duplicate_citizen_id", "This citizen ID is already recorded for another "
+                                                             "living member; a citizen ID belongs to one record."),
+    "pk_member_external_ids": ("duplicate_external_id", "This external identifier already belongs to another "
+                                                        "member."),
+    "uq_plans_code": ("duplicate_plan_code", "The plan code is already taken."),
 }
 
 
@@ -161,8 +171,12 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no resource at {request.url.path}. The API lives under /api/v1 (see /docs)."
         code, title = _HTTP_PROBLEMS.get(exc.status_code, (None, None))
-        return problem(exc.status_code, detail, code=code, title=title, instance=request.url.path,
-                       headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            allowed = allowed_methods(flat_routes(request.app.router.routes), request.url.path)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"{request.method} is not allowed on {request.url.path}; it allows {', '.join(allowed)}."
+        return problem(exc.status_code, detail, code=code, title=title, instance=request.url.path, headers=headers)
 
     async def database_error(request: Request, exc: Exception) -> Response:
         return _unexpected(request, exc)

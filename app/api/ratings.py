@@ -8,11 +8,10 @@ from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import Cursor, Limit, SettingsDep
+from app.api.deps import PagingDep, SettingsDep
 from app.api.responses import problems
-from app.api.types import dump, json_response
+from app.api.types import Period, dump, json_response
 from app.api.unit_models import (
-    PERIOD_PATTERN,
     InspectionCreate,
     InspectionPage,
     InspectionRead,
@@ -31,7 +30,6 @@ from app.api.unit_models import (
 from app.db import ratings as db
 from app.db.organization_writes import driver_connection
 from app.domain import ratings as service
-from app.domain.pagination import decode_cursor, encode_cursor
 from app.settings import Settings
 
 router = api_router("/api/v1", "ratings")
@@ -39,8 +37,8 @@ records = api_router("/api/v1/organizations", "records")
 
 OrgId = Annotated[uuid.UUID, Path(description="The organisation's id")]
 MemberId = Annotated[uuid.UUID, Path(description="The member's id")]
-PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, description="A year (2024) or a quarter (2024-Q2)")]
-PeriodQuery = Annotated[str, Query(pattern=PERIOD_PATTERN, description="A year (2024) or a quarter (2024-Q2)")]
+PeriodPath = Annotated[Period, Path(description="A year (2024) or a quarter (2024-Q2)")]
+PeriodQuery = Annotated[Period, Query(description="A year (2024) or a quarter (2024-Q2)")]
 
 
 
@@ -142,27 +140,20 @@ async def get_ratings_summary(organization_id: OrgId, period: PeriodQuery, reade
 @router.get("/organizations/{organization_id}/member_ratings", response_model=RatingPage,
             responses=problems(400, 404))
 async def list_unit_member_ratings(organization_id: OrgId, period: PeriodQuery, reader: ReaderDep,
-                                   limit: Limit = 50, cursor: Cursor = None) -> Response:
+                                   paging: PagingDep) -> Response:
     """Member ratings of a period in the unit and the units under it (the tree as it stood at the end of the
     period), unit by unit in tree order and by name within a unit, keyset-paged (score and comment only with
     `pii`)."""
     kind = f"member_ratings:{organization_id}:{period}"
-    after = None
-    if cursor:
-        key = decode_cursor(cursor, kind=kind)
-        after = (str(key["p"]), str(key["s"]), uuid.UUID(key["i"]))
+    position = paging.after(kind)
+    after = (str(position["p"]), str(position["s"]), uuid.UUID(position["i"])) if position else None
     rows = await service.unit_member_ratings(reader.pool, scope=reader.scope, organization_id=organization_id,
-                                             period=period, after=after, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        next_cursor = encode_cursor({"k": kind, "p": last["unit_path"], "s": last["sort_key"],
-                                     "i": str(last["member_id"])})
+                                             period=period, after=after, limit=paging.fetch)
+    page = paging.page(rows, kind=kind, position=lambda r: {"p": r["unit_path"], "s": r["sort_key"],
+                                                            "i": str(r["member_id"])})
     items = [service.rating_view({k: v for k, v in r.items() if k not in ("unit_path", "sort_key")},
-                                 pii=reader.caller.pii) for r in rows]
-    return json_response(dump({"items": items, "next_cursor": next_cursor}))
+                                 pii=reader.caller.pii) for r in page.items]
+    return json_response(dump({"items": items, "next_cursor": page.next_cursor}))
 
 
 # --- organisation records ------------------------------------------------------------------------------------------

@@ -5,10 +5,13 @@ import logging
 import re
 import secrets
 from contextvars import ContextVar
+from datetime import date
 
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.types import DATE_RANGE
 
 log = logging.getLogger("coso.errors")
 
@@ -32,9 +35,10 @@ def current_request_id() -> str | None:
 class RequestContextMiddleware:
     """Pure ASGI middleware (no BaseHTTPMiddleware overhead): request id in and out, request body size cap."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, date_range: tuple[date, date]) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.date_range = date_range
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,6 +47,7 @@ class RequestContextMiddleware:
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = given if given and _SANE_ID.match(given) else _new_id()
         token = _request_id.set(request_id)
+        range_token = DATE_RANGE.set(self.date_range)
         header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
@@ -86,6 +91,7 @@ class RequestContextMiddleware:
                                      "An unexpected error occurred; nothing was saved. Quote the request_id "
                                      "when reporting it.")
         finally:
+            DATE_RANGE.reset(range_token)
             _request_id.reset(token)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:

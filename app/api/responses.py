@@ -4,18 +4,20 @@ from typing import Any
 
 from app.api.problems import Problem
 
+DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request: a body that is not valid JSON, or a cursor this service did not issue",
+    401: "Missing or invalid credentials",
+    403: "Not allowed for this caller",
+    404: "Not found (or outside the caller's scope)",
+    409: "Conflicts with the current state (duplicate code or external id, later change recorded, …)",
+    412: "If-Match does not match the current version",
+    413: "Request body too large",
+    415: "The body is not JSON (send Content-Type: application/json)",
+    422: "Invalid input or a broken rule; `errors` lists each invalid field",
+    503: "Database unavailable or query too slow; retry later",
+}
+
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    descriptions = {
-        400: "Malformed request (e.g. a cursor this service did not issue)",
-        401: "Missing or invalid credentials",
-        403: "Not allowed for this caller",
-        404: "Not found (or outside the caller's scope)",
-        409: "Conflicts with the current state (duplicate code or external id, later change recorded, …)",
-        412: "If-Match does not match the current version",
-        413: "Request body too large",
-        422: "Invalid input or a broken rule of the tree; `errors` lists each invalid field",
-        503: "Database unavailable or query too slow; retry later",
-    }
     chosen = sorted({*statuses, 422, 503})
-    return {s: {"model": Problem, "description": descriptions[s]} for s in chosen}
+    return {s: {"model": Problem, "description": DESCRIPTIONS[s]} for s in chosen}

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app.api.auth import ReaderDep, api_router
 from app.api.deps import Today
 from app.api.responses import problems
-from app.api.types import dump, json_response
+from app.api.types import Day, dump, json_response
 from app.domain import statistics as service
 from app.domain.statistics import AGE_BANDS, PARTY_AGE_BANDS, MemberDimension, OrganizationDimension
 
@@ -57,7 +57,7 @@ def _bands(bands: tuple[service.Band, ...]) -> str:
 Organization = Annotated[str | None, Query(
     min_length=1, max_length=200, description="The unit (id or code) whose subtree, as it stood on `as_of`, is "
                                               "counted. Default: everything the caller's scope covers.")]
-AsOf = Annotated[date | None, Query(description="The day counted, in the tree of that day (default: today)")]
+AsOf = Annotated[Day | None, Query(description="The day counted, in the tree of that day (default: today)")]
 
 
 MEMBERS_DESCRIPTION = f"""How many Party members the unit's subtree had on `as_of`, row by row: every row of the

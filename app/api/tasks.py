@@ -1,7 +1,6 @@
 """Tasks: one task with its state, progress reports, and "my tasks" (a body's tasks by role and state)."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Path, Query, status
@@ -11,7 +10,7 @@ from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
 from app.api.plan_models import ReportCreate, TaskPage, TaskRead
 from app.api.responses import problems
-from app.api.types import dump, json_response
+from app.api.types import Day, dump, json_response
 from app.db import plans as db
 from app.db.organization_writes import driver_connection
 from app.domain.errors import NotFound
@@ -33,7 +32,7 @@ async def list_body_tasks(
     state: Annotated[list[State] | None, Query(description="Only obligations in these states")] = None,
     due_within_days: Annotated[int | None, Query(ge=0, le=366, description="Only obligations falling due in the "
                                                                          "next N days (for reminders)")] = None,
-    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+    as_of: Annotated[Day | None, Query(description="Default: today")] = None,
 ) -> Response:
     """A body's tasks across plans ("my tasks"), with their obligations on `as_of`."""
     tasks = await service.body_tasks(reader.pool, scope=reader.scope, body_id=body_id,
@@ -45,7 +44,7 @@ async def list_body_tasks(
 
 @router.get("/{task_id}", response_model=TaskRead, responses=problems(404))
 async def get_task(task_id: TaskId, reader: ReaderDep, settings: SettingsDep, today: Today,
-                   as_of: Annotated[date | None, Query(description="Default: today")] = None) -> Response:
+                   as_of: Annotated[Day | None, Query(description="Default: today")] = None) -> Response:
     """One task, with its obligations and their state on `as_of`."""
     rows = await db.list_tasks(reader.pool, db.TaskQuery(task_id=task_id), scope=reader.scope)
     if not rows:

@@ -1,14 +1,32 @@
-"""Shared request/response building blocks: NFC-normalised text, pages, raw JSON responses."""
+"""Shared request/response building blocks: NFC-normalised text, dates within the configured range, raw JSON
+responses."""
 
+import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Annotated
+from contextvars import ContextVar
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar
 
 import orjson
-from pydantic import AfterValidator, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from starlette.responses import Response
 
 from app.domain.pagination import Page
+
+# The dates a request may name (COSO_EARLIEST_DATE, COSO_LATEST_DATE), set for each request by the request-context
+# middleware from the app's settings; the defaults hold outside a request (a test building a model).
+DATE_RANGE: ContextVar[tuple[date, date]] = ContextVar("date_range", default=(date(1900, 1, 1), date(2100, 12, 31)))
 
 
 def nfc(value: str) -> str:
@@ -16,11 +34,108 @@ def nfc(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty or only spaces")
+    return value
+
+
 NfcStr = Annotated[str, AfterValidator(nfc)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(nfc)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(nfc), AfterValidator(_not_blank)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$"), AfterValidator(nfc)]
 ExternalId = Annotated[str, StringConstraints(min_length=3, max_length=200, pattern=r"^[^:\s]+:\S+$")]
 DecisionRef = Annotated[str, StringConstraints(max_length=200), AfterValidator(nfc)]
+# Numbers and booleans in a JSON body are what they say: `false` is not 0, "5" is not 5 (query parameters, which
+# arrive as text, are converted as usual).
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+
+
+def _nfc_only(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+# Free text (notes, comments, conclusions): one Unicode form, line breaks kept.
+Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_nfc_only)]
+LongText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_nfc_only)]
+SearchText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(nfc),
+                       AfterValidator(_not_blank)]
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                           r"(Z|[+-][0-9]{2}:?[0-9]{2})?$")
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD: a number (read as seconds since 1970 by the parser) or any other shape is
+    refused rather than guessed."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("a date is written YYYY-MM-DD, e.g. 2025-07-01")
+    if not isinstance(value, str | date) or isinstance(value, datetime):
+        raise ValueError("a date is written YYYY-MM-DD, e.g. 2025-07-01")
+    return value
+
+
+def _iso_datetime(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATETIME.match(value):
+        raise ValueError("a time is written in ISO 8601, e.g. 2025-07-01T08:00:00+07:00")
+    if not isinstance(value, str | datetime):
+        raise ValueError("a time is written in ISO 8601, e.g. 2025-07-01T08:00:00+07:00")
+    return value
+
+
+def _in_range(value: date) -> date:
+    earliest, latest = DATE_RANGE.get()
+    if not earliest <= value <= latest:
+        raise ValueError(f"must lie between {earliest.isoformat()} and {latest.isoformat()}")
+    return value
+
+
+def _moment_in_range(value: datetime) -> datetime:
+    _in_range(value.date())
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_in_range)]
+Moment = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_moment_in_range)]
+
+
+def _year_in_range(value: str) -> str:
+    earliest, latest = DATE_RANGE.get()
+    if not earliest.year <= int(value[:4]) <= latest.year:
+        raise ValueError(f"the year must lie between {earliest.year} and {latest.year}")
+    return value
+
+
+PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4])?$"
+Period = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN), AfterValidator(_year_in_range),
+                   WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN, "examples": ["2024", "2024-Q2"]})]
+
+
+def _no_null_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    for name in getattr(model, "not_null", ()):
+        prop = schema.get("properties", {}).get(name, {})
+        options = [o for o in prop.get("anyOf", ()) if o != {"type": "null"}]
+        if "anyOf" in prop and len(options) == 1:
+            del prop["anyOf"]
+            prop.update(options[0])
+        elif "anyOf" in prop:
+            prop["anyOf"] = options
+
+
+class PatchBody(BaseModel):
+    """A PATCH body: a field left out keeps its value; `null` clears a field that may be empty and is refused
+    (422 naming the field) for one that may not, listed in `not_null`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_in_schema)
+    not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError("may not be null: leave the field out to keep its value")
+        return value
 
 
 def dump(value: object) -> bytes:
@@ -32,11 +147,15 @@ def json_response(body: bytes, *, status_code: int = 200, headers: dict[str, str
     return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
-def page_response(page: Page) -> Response:
-    """`{"items": [...], "next_cursor": ...}` from items PostgreSQL already rendered: no re-encoding."""
-    body = b'{"items":[' + ",".join(page.items).encode() + b'],"next_cursor":' + orjson.dumps(page.next_cursor) + b"}"
+def _joined(items: Sequence[str | bytes]) -> bytes:
+    return b",".join(i.encode() if isinstance(i, str) else i for i in items)
+
+
+def page_response(page: Page[str] | Page[bytes]) -> Response:
+    """`{"items": [...], "next_cursor": ...}` from items already rendered as JSON: no re-encoding."""
+    body = b'{"items":[' + _joined(page.items) + b'],"next_cursor":' + orjson.dumps(page.next_cursor) + b"}"
     return json_response(body)
 
 
 def items_response(items: Sequence[str]) -> Response:
-    return json_response(b'{"items":[' + ",".join(items).encode() + b'],"next_cursor":null}')
+    return json_response(b'{"items":[' + _joined(items) + b'],"next_cursor":null}')

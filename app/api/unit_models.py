@@ -1,26 +1,14 @@
 """Bodies of the endpoints about what a unit is made of and how it does: positions and public posts, leadership,
 ratings, organisation records (regulations, inspections, committee terms) and compliance checks."""
 
-import unicodedata
 import uuid
 from datetime import date, datetime
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.api.types import DecisionRef, Name
+from app.api.types import Day, DecisionRef, Int, LongText, Name, Period
 from app.domain.positions import Position, Post
 from app.domain.ratings import Band, NotRatedReason
-
-PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4])?$"
-
-
-def _nfc_only(value: str) -> str:
-    return unicodedata.normalize("NFC", value)
-
-
-# Free text (comments, conclusions): one Unicode form, line breaks kept.
-LongText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_nfc_only)]
 
 
 class LabelledCode(BaseModel):
@@ -44,15 +32,15 @@ class PositionCreate(BaseModel):
 
     member_id: uuid.UUID = Field(description="A member of the organisation (or of a unit under it) on valid_from")
     position: Position
-    valid_from: date
-    valid_to: date | None = Field(default=None, description="Exclusive; null while held")
+    valid_from: Day
+    valid_to: Day | None = Field(default=None, description="Exclusive; null while held")
     decision_ref: DecisionRef | None = Field(default=None, examples=["15-QĐ/ĐU"])
 
 
 class PositionEnd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    valid_to: date = Field(description="From this day on the seat is no longer held")
+    valid_to: Day = Field(description="From this day on the seat is no longer held")
     decision_ref: DecisionRef | None = None
 
 
@@ -84,15 +72,15 @@ class PostCreate(BaseModel):
     organization_id: uuid.UUID | None = Field(
         default=None, description="The party organisation of the place (e.g. the village's cell): the post then "
                                   "counts for its indicators, one holder at a time")
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
     decision_ref: DecisionRef | None = None
 
 
 class PostEnd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    valid_to: date
+    valid_to: Day
 
 
 class PostRead(BaseModel):
@@ -151,10 +139,10 @@ class RatingBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    score: int | None = Field(default=None, ge=0, le=100)
+    score: Int | None = Field(default=None, ge=0, le=100)
     not_rated_reason: NotRatedReason | None = None
     comment: LongText | None = None
-    rated_on: date | None = Field(default=None, description="The day the rating was decided")
+    rated_on: Day | None = Field(default=None, description="The day the rating was decided")
 
     @model_validator(mode="after")
     def _score_or_reason(self) -> "RatingBody":
@@ -164,7 +152,7 @@ class RatingBody(BaseModel):
 
 
 class RatingCreate(RatingBody):
-    period: str = Field(pattern=PERIOD_PATTERN, description="A year or a quarter", examples=["2024", "2024-Q2"])
+    period: Period = Field(description="A year or a quarter")
 
 
 class RatingRead(BaseModel):
@@ -239,7 +227,7 @@ class RatingSummary(BaseModel):
 class RegulationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    issued_on: date
+    issued_on: Day
     reference: DecisionRef = Field(min_length=1, examples=["01-QC/CB"])
     title: Name | None = Field(default=None, examples=["Quy chế làm việc của Chi bộ nhiệm kỳ 2025-2030"])
 
@@ -257,8 +245,8 @@ class InspectionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inspecting_body: Name = Field(examples=["Ủy ban Kiểm tra Đảng ủy xã"])
-    year: int = Field(ge=1930, le=2100)
-    inspected_on: date | None = None
+    year: Int = Field(ge=1930, le=2100)
+    inspected_on: Day | None = None
     conclusion: LongText | None = None
     reference: DecisionRef | None = Field(default=None, examples=["Thông báo kết luận số 05-TB/UBKT"])
 
@@ -278,8 +266,8 @@ class TermCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(pattern=r"^[0-9]{4}-[0-9]{4}$", examples=["2025-2030"])
-    starts_on: date = Field(description="The congress that elected the committee")
-    ends_on: date | None = Field(default=None, description="Exclusive; null while the term runs")
+    starts_on: Day = Field(description="The congress that elected the committee")
+    ends_on: Day | None = Field(default=None, description="Exclusive; null while the term runs")
 
 
 class TermRead(BaseModel):

@@ -13,9 +13,8 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.organizations import Querier
 from app.db.scope import Scope, scope_sql
-from app.db.sql import Params
+from app.db.sql import Params, Querier
 
 MEASURES = (
     "members", "admissions", "exits", "members_rated", "members_rated_good",

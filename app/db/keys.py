@@ -9,6 +9,8 @@ import asyncpg
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.scope import Scope, path_in_scope, scope_sql
+from app.db.sql import Params, Querier
 from app.db.tables import ApiKey
 
 KEYS = ApiKey.__table__  # type: ignore[attr-defined]
@@ -57,9 +59,18 @@ async def get_key(conn: asyncpg.Pool | asyncpg.Connection, key_uuid: uuid.UUID) 
     return KeyRow(**dict(row)) if row is not None else None
 
 
-async def list_keys(conn: asyncpg.Pool | asyncpg.Connection, *, after: uuid.UUID | None, limit: int) -> list[KeyRow]:
-    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM api_keys WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id "
-                            "LIMIT $2", after, limit)
+async def list_keys(conn: Querier, *, scope: Scope, after: uuid.UUID | None, limit: int) -> list[KeyRow]:
+    """Keys in id order; for a scoped caller, the keys whose every scope lies inside its own."""
+    params = Params()
+    cte, _ = scope_sql(params, scope, None)
+    where = [f"({params(after)}::uuid IS NULL OR k.id > {params(after)})"]
+    if not scope.whole_tree:
+        where.append(f"""cardinality(k.scopes) > 0 AND NOT EXISTS (
+            SELECT 1 FROM unnest(k.scopes) s(id) WHERE NOT EXISTS (
+                SELECT 1 FROM organization_placements p
+                WHERE p.organization_id = s.id AND p.latest AND {path_in_scope('p.path')}))""")
+    rows = await conn.fetch(f"{'WITH ' + cte if cte else ''} SELECT {_COLUMNS} FROM api_keys k "
+                            f"WHERE {' AND '.join(where)} ORDER BY k.id LIMIT {params(limit)}", *params.values)
     return [KeyRow(**dict(r)) for r in rows]
 
 

@@ -13,10 +13,10 @@ import asyncpg
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.organizations import Querier, escape_like
+from app.db.organizations import escape_like
 from app.db.paths import subtree_bounds
 from app.db.scope import Scope, path_in_scope, scope_sql
-from app.db.sql import Params, planner_rows
+from app.db.sql import Params, Querier, planner_rows
 from app.db.tables import Member, MemberEvent, MemberExternalId, MemberPeriod
 
 MEMBERS = Member.__table__  # type: ignore[attr-defined]
@@ -243,13 +243,17 @@ async def read_member(conn: Querier, member_id: uuid.UUID, *, scope: Scope, as_o
     return row
 
 
-async def history(conn: Querier, member_id: uuid.UUID) -> list[str]:
+async def history(conn: Querier, member_id: uuid.UUID, *, pii: bool, discipline: Sequence[str]) -> list[str]:
+    """The member's events, oldest first. The file of a disciplinary event (decision, note, details) only with
+    `pii`: the event itself and its date are shown to every reader."""
     rows = await conn.fetch("""
         SELECT json_build_object('id', e.id, 'kind', e.kind, 'event_date', e.event_date,
-            'decision_ref', e.decision_ref, 'note', e.note, 'from_organization_id', e.from_organization_id,
-            'to_organization_id', e.to_organization_id, 'details', e.details, 'recorded_by', e.recorded_by,
-            'recorded_at', e.recorded_at)::text
-        FROM member_events e WHERE e.member_id = $1 ORDER BY e.event_date, e.recorded_at""", member_id)
+            'decision_ref', CASE WHEN shown THEN e.decision_ref END, 'note', CASE WHEN shown THEN e.note END,
+            'from_organization_id', e.from_organization_id, 'to_organization_id', e.to_organization_id,
+            'details', CASE WHEN shown THEN e.details END, 'details_hidden', NOT shown,
+            'recorded_by', e.recorded_by, 'recorded_at', e.recorded_at)::text
+        FROM member_events e, LATERAL (SELECT $2::boolean OR e.kind <> ALL($3::text[]) AS shown) s
+        WHERE e.member_id = $1 ORDER BY e.event_date, e.recorded_at""", member_id, pii, list(discipline))
     return [r[0] for r in rows]
 
 
@@ -286,6 +290,25 @@ async def org_path(session: AsyncSession, organization_id: uuid.UUID) -> tuple[s
         SELECT p.path, o.kind, o.valid_to FROM organizations o JOIN organization_placements p
           ON p.organization_id = o.id AND p.latest WHERE o.id = :id"""), {"id": organization_id})).first()
     return (row.path, row.kind, row.valid_to) if row is not None else None
+
+
+async def members_in_scope(conn: Querier, scope: Scope, member_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `member_ids` that are members the scope covers (where they belong today)."""
+    if not member_ids:
+        return set()
+    params = Params()
+    cte, _ = scope_sql(params, scope, None)
+    condition = path_in_scope("m.org_path") if not scope.whole_tree else "TRUE"
+    rows = await conn.fetch(f"{'WITH ' + cte if cte else ''} SELECT m.id FROM members m "
+                            f"WHERE m.id = ANY({params(list(member_ids))}::uuid[]) AND {condition}", *params.values)
+    return {r[0] for r in rows}
+
+
+async def lock_name_and_birth_date(session: AsyncSession, full_name: str, birth_date: date) -> None:
+    """Serialise the writers of one name and birth date until they commit (the duplicate rule has no constraint to
+    lean on: a same-name record may be allowed)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(coso_fold(:name) || '|' || :birth, 0))"),
+                          {"name": full_name, "birth": birth_date.isoformat()})
 
 
 async def find_duplicates(session: AsyncSession, *, citizen_id: str | None, name_folded_of: str,

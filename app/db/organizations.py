@@ -7,16 +7,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeAlias
 
 import asyncpg
 
 from app.db.paths import nodes_of, subtree_bounds
 from app.db.scope import Scope, scope_sql
-from app.db.sql import Params, planner_rows
-
-# A pool (each call takes and returns a connection) or one connection (a transaction's own reads).
-Querier: TypeAlias = asyncpg.Pool | asyncpg.Connection
+from app.db.sql import Params, Querier, planner_rows
 
 ORG_DOC = """json_build_object(
     'id', o.id, 'code', o.code, 'name', o.name, 'kind', o.kind, 'category', o.category,

@@ -13,9 +13,8 @@ import asyncpg
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.organizations import Querier
 from app.db.scope import Scope, org_covers_scope, org_in_scope, scope_sql
-from app.db.sql import Params
+from app.db.sql import Params, Querier
 from app.db.tables import Body, BodyAlias, Plan, PlanEvent, ProgressReport, Task, TaskAssignment
 
 BODIES = Body.__table__  # type: ignore[attr-defined]

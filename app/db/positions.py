@@ -14,8 +14,8 @@ import asyncpg
 from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.organizations import Querier
 from app.db.scope import Scope, org_in_scope, scope_sql
+from app.db.sql import Querier
 from app.db.tables import PARTY_POSITIONS, PartyPosition, PublicPost
 
 POSITIONS = PartyPosition.__table__  # type: ignore[attr-defined]

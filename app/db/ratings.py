@@ -12,8 +12,8 @@ import asyncpg
 from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.organizations import Querier
 from app.db.positions import IN_MEMBERSHIP, valid_on
+from app.db.sql import Querier
 from app.db.tables import CommitteeTerm, Inspection, Rating, WorkingRegulation
 
 RATINGS = Rating.__table__  # type: ignore[attr-defined]

@@ -10,9 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import asyncpg
-
-from app.db.sql import Params
+from app.db.sql import Params, Querier
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def org_covers_scope(org_id: str) -> str:
             f"AND EXISTS (SELECT 1 FROM scope_ranges s WHERE s.lo >= op.path AND s.lo < left(op.path, -1) || '0'))")
 
 
-async def widen_with_predecessors(conn: asyncpg.Pool | asyncpg.Connection,
+async def widen_with_predecessors(conn: Querier,
                                   roots: Sequence[uuid.UUID]) -> tuple[uuid.UUID, ...]:
     """The roots and, transitively, every unit merged or split into them."""
     rows = await conn.fetch("""
@@ -83,13 +81,16 @@ async def widen_with_predecessors(conn: asyncpg.Pool | asyncpg.Connection,
     return tuple(sorted(r["id"] for r in rows))
 
 
-async def outside_scope(conn: asyncpg.Pool | asyncpg.Connection, scope: Scope,
-                        org_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of `org_ids` that lie outside the scope (at their latest place), or do not exist."""
-    if scope.roots is None or not org_ids:
+async def outside_scope(conn: Querier, scope: Scope, org_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `org_ids` that do not exist, or lie outside the scope (at their latest place): to a caller the two
+    are the same."""
+    if not org_ids:
         return set()
     param = Params()
-
+    if scope.roots is None:
+        rows = await conn.fetch(f"SELECT id FROM organizations WHERE id = ANY({param(list(org_ids))}::uuid[])",
+                                *param.values)
+        return set(org_ids) - {r[0] for r in rows}
     cte, condition = scope_sql(param, scope, None)
     rows = await conn.fetch(
         f"WITH {cte} SELECT p.organization_id FROM organization_placements p "

@@ -1,8 +1,12 @@
 """Small helpers for hand-written SQL on asyncpg."""
 
-from typing import Any
+from typing import Any, TypeAlias
 
+import asyncpg
 import orjson
+
+# A pool (each call takes and returns a connection) or one connection (a transaction's own reads).
+Querier: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
 
 class Params:

@@ -11,10 +11,9 @@ from datetime import date
 
 import asyncpg
 
-from app.db.organizations import Querier
 from app.db.paths import subtree_bounds
 from app.db.scope import Scope, scope_sql
-from app.db.sql import Params
+from app.db.sql import Params, Querier
 
 # What a member row may be grouped by, as SQL over `st` (the period of the day) and `m` (the record); `{day}` is
 # the day's parameter. Ages are completed years (PostgreSQL's age() counts a 29 February birthday on 1 March).

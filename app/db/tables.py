@@ -199,8 +199,22 @@ class AuditEntry(SQLModel, table=True):
     entity: str = Field(sa_column=Column(Text, nullable=False))
     entity_id: uuid.UUID | None = Field(sa_column=Column(UUID(as_uuid=True), nullable=True))
     organization_id: uuid.UUID | None = Field(sa_column=Column(UUID(as_uuid=True), nullable=True))
+    # The other end of a change that crosses units (where a member was transferred to, a unit moved under or merged
+    # into): auditors covering either end see the entry.
+    related_organization_id: uuid.UUID | None = Field(sa_column=Column(UUID(as_uuid=True), nullable=True))
     before: dict[str, Any] | None = Field(sa_column=Column(JSONB, nullable=True))
     after: dict[str, Any] | None = Field(sa_column=Column(JSONB, nullable=True))
+
+
+class ServiceSecret(SQLModel, table=True):
+    """Random secrets every process of a deployment shares (cursor signatures, the audit log's digests of
+    sensitive values), made by the migration that created the table."""
+
+    __tablename__ = "service_secrets"
+
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=_now())
 
 
 class Body(SQLModel, table=True):

@@ -15,11 +15,11 @@ from typing import Any
 import orjson
 
 from app.db import positions as db
-from app.db.organizations import Querier
 from app.db.scope import Scope
+from app.db.sql import Querier
 from app.domain.organizations import tree
 from app.domain.organizations.rules import GRASSROOTS_KINDS, Kind
-from app.domain.pagination import decode_cursor, encode_cursor
+from app.domain.pagination import Paging
 from app.domain.plans.status import add_months
 from app.domain.positions import CELL_KINDS, has_cell_committee
 
@@ -130,14 +130,16 @@ def _fingerprint(within: uuid.UUID, as_of: date) -> str:
     return "compliance:" + hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
 
 
-async def check(conn: Querier, *, scope: Scope, within: uuid.UUID, as_of: date, rules: UnitRules, limit: int,
-                cursor: str | None, scan_budget: int) -> dict[str, Any]:
+async def check(conn: Querier, *, scope: Scope, within: uuid.UUID, as_of: date, rules: UnitRules, paging: Paging,
+                scan_budget: int) -> dict[str, Any]:
     """A page of the units of `within`'s subtree (as it stood on `as_of`) that break a rule, in tree order.
 
     One page examines at most `scan_budget` units: when it stops there, `next_cursor` continues the scan, so a
     page may hold fewer than `limit` items (even none) and still have a next one."""
     kind = _fingerprint(within, as_of)
-    after = str(decode_cursor(cursor, kind=kind)["p"]) if cursor else None
+    position = paging.after(kind)
+    after = str(position["p"]) if position else None
+    limit = paging.limit
     within_path = await tree.resolve_within(conn, within, scope=scope, as_of=as_of)
     cutoff = latest_overdue_admission(as_of, rules)
     items: list[dict[str, Any]] = []
@@ -168,7 +170,7 @@ async def check(conn: Querier, *, scope: Scope, within: uuid.UUID, as_of: date, 
                     more = more or row is not rows[-1]
                     break
     return {"within": within, "as_of": as_of, "units_examined": examined, "items": items,
-            "next_cursor": encode_cursor({"k": kind, "p": after}) if more else None}
+            "next_cursor": paging.cursors.encode(kind, {"p": after}) if more else None}
 
 
 def _item(row: Any, broken: list[dict[str, Any]], overdue: list[dict[str, Any]], rules: UnitRules) -> dict[str, Any]:

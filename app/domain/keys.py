@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import keys as db
 from app.db.organization_writes import driver_connection
-from app.db.organizations import existing
 from app.db.scope import WHOLE_TREE, Scope, outside_scope, widen_with_predecessors
 from app.domain import audit
 from app.domain.access import (
@@ -29,6 +28,7 @@ from app.domain.access import (
     split_key,
 )
 from app.domain.errors import NotFound, RuleViolation
+from app.domain.pagination import Page, Paging
 
 log = logging.getLogger("coso.keys")
 
@@ -122,12 +122,11 @@ async def create_key(session: AsyncSession, *, actor: Actor, scope: Scope, name:
         raise Forbidden("A key covering the whole tree can only be created by a caller covering the whole tree; "
                         "give `scopes`.")
     conn = await driver_connection(session)
-    unknown = set(scopes) - await existing(conn, scopes)
+    # A unit that does not exist and one outside the creator's scope are the same to the creator.
+    unknown = await outside_scope(conn, scope, list(scopes))
     if unknown:
-        raise RuleViolation(f"Unknown organisation(s) in scopes: {', '.join(sorted(map(str, unknown)))}.",
-                            code="unknown_scope")
-    if await outside_scope(conn, scope, list(scopes)):
-        raise Forbidden("A key can only cover organisations inside your own scope.")
+        raise RuleViolation(f"No organisation with id {', '.join(sorted(map(str, unknown)))} exists within your "
+                            "scope; a key covers units of your own scope only.", code="unknown_scope")
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise RuleViolation("`expires_at` must be in the future.", code="expired_on_creation")
     new = generate_key()
@@ -148,6 +147,8 @@ async def revoke_key(session: AsyncSession, *, actor: Actor, scope: Scope, key_u
         await audit.record(session, actor, action="revoke", entity="api_key", entity_id=key_uuid,
                            organization_id=None, before={"id": key_uuid, "revoked_at": None},
                            after={"id": key_uuid, "revoked": True}, diff=False)
+    else:
+        audit.read_only(session)  # revoking a revoked key changes nothing (and answers as the first time did)
     cache.forget(row.key_id)
     refreshed = await db.get_key(conn, key_uuid)
     assert refreshed is not None
@@ -162,9 +163,11 @@ async def visible_key(conn: asyncpg.Pool | asyncpg.Connection, *, scope: Scope, 
     return row
 
 
-async def list_keys(pool: asyncpg.Pool, *, scope: Scope, after: uuid.UUID | None, limit: int) -> list[db.KeyRow]:
-    rows = await db.list_keys(pool, after=after, limit=limit)
-    return [r for r in rows if await _covers(pool, scope, r)]
+async def list_keys(pool: asyncpg.Pool, *, scope: Scope, paging: Paging) -> Page[db.KeyRow]:
+    position = paging.after("keys")
+    rows = await db.list_keys(pool, scope=scope, after=uuid.UUID(position["a"]) if position else None,
+                              limit=paging.fetch)
+    return paging.page(rows, kind="keys", position=lambda r: {"a": str(r.id)})
 
 
 async def _covers(conn: asyncpg.Pool | asyncpg.Connection, scope: Scope, row: db.KeyRow) -> bool:

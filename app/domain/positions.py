@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import positions as db
 from app.db.organization_writes import driver_connection
-from app.db.organizations import Querier
 from app.db.scope import Scope
+from app.db.sql import Querier
 from app.domain import audit
 from app.domain.access import Actor
 from app.domain.errors import Conflict, NotFound, RuleViolation
@@ -221,7 +221,8 @@ async def end_post(session: AsyncSession, *, actor: Actor, scope: Scope, member_
     row = await db.get_post(conn, post_id)
     if row is None or row["member_id"] != member_id:
         raise NotFound(f"The member has no post {post_id}.", code="post_not_found")
-    await guard(session, scope, member["organization_id"], row["organization_id"])
+    await guard(session, scope, member["organization_id"], row["organization_id"],
+                missing=NotFound(f"The member has no post {post_id}.", code="post_not_found"))
     if row["valid_to"] is not None:
         raise Conflict(f"This post already ended on {row['valid_to']}.", code="post_already_ended")
     if valid_to <= row["valid_from"]:

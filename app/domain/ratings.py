@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import positions as members_db
 from app.db import ratings as db
 from app.db.organization_writes import driver_connection
-from app.db.organizations import Querier
 from app.db.scope import Scope
+from app.db.sql import Querier
 from app.domain import audit
-from app.domain.access import Actor
+from app.domain.access import Actor, Forbidden
 from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.organizations import tree
 from app.domain.organizations.changes import guard
@@ -172,7 +172,9 @@ async def rate_member(session: AsyncSession, *, actor: Actor, scope: Scope, memb
     if state.status not in members_db.IN_MEMBERSHIP or state.home_id is None:
         raise RuleViolation(f"{state.full_name} was not a probationary or official member at the end of {period} "
                             f"({end}); only members are rated.", code="not_a_member_on_date")
-    await guard(session, scope, state.home_id)
+    await guard(session, scope, state.home_id, missing=Forbidden(
+        f"At the end of {period} the member belonged to a unit outside your scope; the rating is recorded there, "
+        "by someone covering it."))
     holds = set()
     if state.exempt:
         holds.add(NotRatedReason.exempt)

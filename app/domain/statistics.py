@@ -19,8 +19,8 @@ from typing import Any
 import asyncpg
 
 from app.db import statistics as db
-from app.db.organizations import Querier
 from app.db.scope import Scope
+from app.db.sql import Querier
 from app.domain.access import Caller, Forbidden
 from app.domain.errors import NotFound, RuleViolation
 from app.domain.members.catalogues import ETHNICITIES, GENDERS, POLITICAL_THEORY_LEVELS, STATUSES

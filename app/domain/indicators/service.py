@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import indicators as db
 from app.db import plans as plans_db
 from app.db.organization_writes import driver_connection
-from app.db.organizations import Querier
 from app.db.paths import nodes_of
 from app.db.scope import Scope
+from app.db.sql import Querier
 from app.domain import audit
 from app.domain.access import Actor
 from app.domain.errors import Conflict, NotFound, RuleViolation
@@ -67,14 +67,13 @@ async def resolve_unit(conn: Querier, value: str | None, *, scope: Scope) -> uui
     """An organisation named by id or code, inside the scope (outside = missing: 404)."""
     if value is None:
         return None
+    missing = NotFound(f"No organisation with id or code {value!r} exists.", code="organization_not_found")
     try:
         unit_id: uuid.UUID | None = uuid.UUID(value)
     except ValueError:
         unit_id = await db.find_unit_id(conn, value)
-        if unit_id is None:
-            raise NotFound(f"No organisation with code {value!r} exists.", code="organization_not_found") from None
-    assert unit_id is not None
-    await tree.placed(conn, unit_id, scope=scope, as_of=None)
+    if unit_id is None or await tree.find_placed(conn, unit_id, scope=scope, as_of=None) is None:
+        raise missing  # outside the scope is the same as missing, and the answer names only what was sent
     return unit_id
 
 

@@ -29,6 +29,9 @@ class EventKind(StrEnum):
     die = "die"
 
 
+# Discipline (kỷ luật) is sensitive: who was suspended or expelled, and why, only for readers with pii.
+DISCIPLINE = frozenset({EventKind.suspend, EventKind.end_suspension, EventKind.expel})
+
 LABELS_VI: dict[EventKind, str] = {
     EventKind.admit: "Kết nạp", EventKind.recognize: "Công nhận đảng viên chính thức",
     EventKind.fail_probation: "Không công nhận đảng viên chính thức (xóa tên)",

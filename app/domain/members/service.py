@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import members as db
 from app.db.organization_writes import driver_connection
-from app.db.organizations import Querier
 from app.db.scope import WHOLE_TREE, Scope
+from app.db.sql import Querier
 from app.domain import audit
 from app.domain.access import Actor, Caller, Forbidden
 from app.domain.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
@@ -45,25 +45,61 @@ async def _home(session: AsyncSession, scope: Scope, organization_id: uuid.UUID)
     return path
 
 
-async def _no_duplicates(session: AsyncSession, *, citizen_id: str | None, full_name: str, birth_date: date,
-                         exclude: uuid.UUID | None, allow_same_name: bool) -> None:
-    for other_id, other_name, why in await db.find_duplicates(
-            session, citizen_id=citizen_id, name_folded_of=full_name, birth_date=birth_date, exclude=exclude):
+async def _visible(session: AsyncSession, scope: Scope, member_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    return await db.members_in_scope(await driver_connection(session), scope, member_ids)
+
+
+async def _no_duplicates(session: AsyncSession, *, caller: Caller, scope: Scope, citizen_id: str | None,
+                         full_name: str, birth_date: date, exclude: uuid.UUID | None, allow_same_name: bool) -> None:
+    """The same citizen ID among living records, or the same name and birth date, is refused. Who holds it is said
+    only to a caller who may see that record (and, for a citizen ID, holds pii): to anyone else only that the value
+    is taken. Creators of the same name and birth date are serialised, so two at once cannot both pass."""
+    await db.lock_name_and_birth_date(session, full_name, birth_date)
+    found = await db.find_duplicates(session, citizen_id=citizen_id, name_folded_of=full_name,
+                                     birth_date=birth_date, exclude=exclude)
+    visible = await _visible(session, scope, [other_id for other_id, _, _ in found])
+    for other_id, other_name, why in found:
+        shown = other_id in visible
         if why == "citizen_id":
-            raise Conflict(f"A living record with this citizen ID already exists: {other_name} ({other_id}).",
-                           code="duplicate_citizen_id", existing_id=str(other_id))
+            if shown and caller.pii:
+                raise Conflict(f"A living record with this citizen ID already exists: {other_name} ({other_id}).",
+                               code="duplicate_citizen_id", existing_id=str(other_id))
+            raise Conflict("This citizen ID is already recorded for another living member; a citizen ID belongs to "
+                           "one record.", code="duplicate_citizen_id")
         if not allow_same_name:
-            raise Conflict(f"{other_name} ({other_id}) has the same name and birth date. If this is another "
-                           "person, send again with `allow_same_name=true`; if it is the same, update that record.",
-                           code="possible_duplicate", existing_id=str(other_id))
+            if shown:
+                raise Conflict(f"{other_name} ({other_id}) has the same name and birth date. If this is another "
+                               "person, send again with `allow_same_name=true`; if it is the same, update that "
+                               "record.", code="possible_duplicate", existing_id=str(other_id))
+            raise Conflict("A member with the same name and birth date is already recorded (outside what you can "
+                           "see). If this is another person, send again with `allow_same_name=true`; if it is the "
+                           "same, ask the committee that holds the record to transfer it.", code="possible_duplicate")
 
 
-async def _check_external_ids(session: AsyncSession, external_ids: Sequence[str], for_id: uuid.UUID | None) -> None:
+async def _check_external_ids(session: AsyncSession, scope: Scope, external_ids: Sequence[str],
+                              for_id: uuid.UUID | None) -> None:
+    if len(set(external_ids)) != len(external_ids):
+        raise RuleViolation("An external identifier is listed twice.", code="duplicate_external_id")
     taken = {e: o for e, o in (await db.external_id_owners(session, external_ids)).items() if o != for_id}
     if taken:
-        listing = ", ".join(f"{e} (member {o})" for e, o in sorted(taken.items()))
+        visible = await _visible(session, scope, list(taken.values()))
+        listing = ", ".join(f"{e} (member {o})" if o in visible else e for e, o in sorted(taken.items()))
         raise Conflict(f"External identifiers already belong to other members: {listing}.",
                        code="duplicate_external_id")
+
+
+async def _check_sponsors(session: AsyncSession, scope: Scope, sponsor_ids: Sequence[uuid.UUID] | None,
+                          member_id: uuid.UUID | None) -> None:
+    """Sponsors are members the caller can see, two different people, not the candidate."""
+    if not sponsor_ids:
+        return
+    if len(set(sponsor_ids)) != len(sponsor_ids) or (member_id is not None and member_id in sponsor_ids):
+        raise RuleViolation("The sponsors are two different members, neither of them the candidate.",
+                            code="invalid_sponsors")
+    unknown = sorted(set(sponsor_ids) - await _visible(session, scope, sponsor_ids), key=str)
+    if unknown:
+        raise RuleViolation(f"No member with id {unknown[0]} exists to sponsor this person.",
+                            code="sponsor_not_found")
 
 
 async def member_doc(session: AsyncSession, member_id: uuid.UUID) -> dict[str, Any]:
@@ -83,9 +119,11 @@ async def create_member(session: AsyncSession, *, actor: Actor, scope: Scope, va
         raise RuleViolation("A citizen ID (CCCD) has 12 digits and starts with a province code 001–096.",
                             code="invalid_citizen_id")
     path = await _home(session, scope, values["organization_id"])
-    await _no_duplicates(session, citizen_id=values.get("citizen_id"), full_name=values["full_name"],
-                         birth_date=values["birth_date"], exclude=None, allow_same_name=allow_same_name)
-    await _check_external_ids(session, external_ids, None)
+    await _check_sponsors(session, scope, values.get("sponsor_ids"), None)
+    await _no_duplicates(session, caller=actor.caller, scope=scope, citizen_id=values.get("citizen_id"),
+                         full_name=values["full_name"], birth_date=values["birth_date"], exclude=None,
+                         allow_same_name=allow_same_name)
+    await _check_external_ids(session, scope, external_ids, None)
     start = since
     if status in MEMBERS:
         admitted = values.get("admission_decision_date")
@@ -117,7 +155,8 @@ async def _living(session: AsyncSession, scope: Scope, member_id: uuid.UUID) -> 
     member = await db.get_member(session, member_id, for_update=True)
     if member is None:
         raise NotFound(f"No member with id {member_id} exists.", code="member_not_found")
-    await guard(session, scope, member.organization_id)
+    await guard(session, scope, member.organization_id,
+                missing=NotFound(f"No member with id {member_id} exists.", code="member_not_found"))
     return member
 
 
@@ -131,15 +170,18 @@ async def update_member(session: AsyncSession, *, actor: Actor, scope: Scope, me
     if changes.get("citizen_id") and not valid_citizen_id(changes["citizen_id"]):
         raise RuleViolation("A citizen ID (CCCD) has 12 digits and starts with a province code 001–096.",
                             code="invalid_citizen_id")
+    if "sponsor_ids" in changes:
+        await _check_sponsors(session, scope, changes["sponsor_ids"], member.id)
     if {"citizen_id", "full_name", "birth_date"} & changes.keys():
-        await _no_duplicates(session, citizen_id=changes.get("citizen_id", member.citizen_id),
+        await _no_duplicates(session, caller=actor.caller, scope=scope,
+                             citizen_id=changes.get("citizen_id", member.citizen_id),
                              full_name=changes.get("full_name", member.full_name),
                              birth_date=changes.get("birth_date", member.birth_date), exclude=member.id,
                              allow_same_name=allow_same_name)
     before = await member_doc(session, member.id)
     if "external_ids" in changes:
         external_ids = changes.pop("external_ids")
-        await _check_external_ids(session, external_ids, member.id)
+        await _check_external_ids(session, scope, external_ids, member.id)
         await db.set_external_ids(session, member.id, external_ids)
     if "full_name" in changes:
         changes["sort_key"] = sort_key(changes["full_name"])
@@ -196,7 +238,8 @@ async def record_event(session: AsyncSession, *, actor: Actor, scope: Scope, mem
                           to_organization_id=to_organization_id, details=details or None,
                           recorded_by=actor.caller.id)
     await audit.record(session, actor, action=kind.value, entity="member", entity_id=member.id,
-                       organization_id=member.organization_id, before=before,
+                       organization_id=member.organization_id, related_organization_id=to_organization_id,
+                       before=before,
                        after=await member_doc(session, member.id))
 
 

@@ -13,24 +13,34 @@ from app.db import organizations as reads
 from app.db.scope import WHOLE_TREE, Scope, outside_scope
 from app.domain import audit
 from app.domain.access import Actor, Forbidden
-from app.domain.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
+from app.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed, RuleViolation
 from app.domain.organizations.rules import Kind, describe_allowed_parents, kind_may_sit_under
 
 
-async def check_code_free(session: AsyncSession, code: str, *, for_id: uuid.UUID | None = None) -> None:
+async def _visible(session: AsyncSession, scope: Scope, org_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    return set(org_ids) - await outside_scope(await db.driver_connection(session), scope, org_ids)
+
+
+async def check_code_free(session: AsyncSession, scope: Scope, code: str, *, for_id: uuid.UUID | None = None) -> None:
+    """Codes are unique across the tree. Which unit holds one is said only to a caller who may see that unit."""
     owner = await db.find_by_code(session, code)
-    if owner is not None and owner.id != for_id:
+    if owner is None or owner.id == for_id:
+        return
+    if owner.id in await _visible(session, scope, [owner.id]):
         raise Conflict(f"The code {code!r} is already used by organisation {owner.id} ({owner.name}); codes are "
                        "unique, also among dissolved units.", code="duplicate_code", existing_id=str(owner.id))
+    raise Conflict(f"The code {code!r} is already taken; codes are unique across the whole tree, also among "
+                   "dissolved units.", code="duplicate_code")
 
 
-async def check_external_ids_free(session: AsyncSession, external_ids: Sequence[str],
+async def check_external_ids_free(session: AsyncSession, scope: Scope, external_ids: Sequence[str],
                                   *, for_id: uuid.UUID | None = None) -> None:
     if len(set(external_ids)) != len(external_ids):
         raise RuleViolation("An external identifier is listed twice.", code="duplicate_external_id")
     taken = {e: o for e, o in (await db.external_id_owners(session, external_ids)).items() if o != for_id}
     if taken:
-        listing = ", ".join(f"{e} (organisation {o})" for e, o in sorted(taken.items()))
+        visible = await _visible(session, scope, list(taken.values()))
+        listing = ", ".join(f"{e} (organisation {o})" if o in visible else e for e, o in sorted(taken.items()))
         raise Conflict(f"External identifiers already belong to other organisations: {listing}.",
                        code="duplicate_external_id")
 
@@ -75,12 +85,16 @@ async def org_doc(session: AsyncSession, org_id: uuid.UUID) -> dict[str, Any]:
     return doc
 
 
-async def guard(session: AsyncSession, scope: Scope, *org_ids: uuid.UUID | None) -> None:
-    """Writes touch only units inside the caller's scope; outside is the same as missing."""
-    outside = await outside_scope(await db.driver_connection(session), scope, [o for o in org_ids if o])
+async def guard(session: AsyncSession, scope: Scope, *org_ids: uuid.UUID | None,
+                missing: DomainError | None = None) -> None:
+    """Writes touch only units that exist inside the caller's scope; outside is the same as missing. `missing` is
+    the error to raise when the units were reached through another object (a member, a plan, a post): that
+    object is then what is missing, so that the answer names nothing the caller did not send."""
+    given = [o for o in org_ids if o]
+    outside = await outside_scope(await db.driver_connection(session), scope, given)
     if outside:
-        raise NotFound(f"No organisation with id {sorted(map(str, outside))[0]} exists.",
-                       code="organization_not_found")
+        first = next(o for o in given if o in outside)  # in the order the caller gave them
+        raise missing or NotFound(f"No organisation with id {first} exists.", code="organization_not_found")
 
 
 async def create_organization(session: AsyncSession, *, actor: Actor, scope: Scope, code: str, name: str,
@@ -90,15 +104,15 @@ async def create_organization(session: AsyncSession, *, actor: Actor, scope: Sco
         raise Forbidden("Only a caller covering the whole tree may create a root organisation.")
     if parent_id is not None and await outside_scope(await db.driver_connection(session), scope, [parent_id]):
         raise RuleViolation(f"The parent organisation {parent_id} does not exist.", code="parent_not_found")
-    org_id = await create_unit(session, code=code, name=name, kind=kind, category=category, parent_id=parent_id,
-                               valid_from=valid_from, external_ids=external_ids, decision_ref=decision_ref,
-                               note=note)
+    org_id = await create_unit(session, scope=scope, code=code, name=name, kind=kind, category=category,
+                               parent_id=parent_id, valid_from=valid_from, external_ids=external_ids,
+                               decision_ref=decision_ref, note=note)
     await audit.record(session, actor, action="create", entity="organization", entity_id=org_id,
                        organization_id=org_id, before=None, after=await org_doc(session, org_id))
     return org_id
 
 
-async def create_unit(session: AsyncSession, *, code: str, name: str, kind: Kind, category: str | None,
+async def create_unit(session: AsyncSession, *, scope: Scope, code: str, name: str, kind: Kind, category: str | None,
                       parent_id: uuid.UUID | None, valid_from: date, external_ids: Sequence[str],
                       decision_ref: str | None, note: str | None) -> uuid.UUID:
     """Create a unit (rules checked, lineage recorded); the caller has checked scope and writes the audit row."""
@@ -106,8 +120,8 @@ async def create_unit(session: AsyncSession, *, code: str, name: str, kind: Kind
     parent = await load_parent(session, parent_id) if parent_id is not None else None
     check_kind_under(kind, parent)
     parent_placement = await parent_placement_on(session, parent, valid_from) if parent else None
-    await check_code_free(session, code)
-    await check_external_ids_free(session, external_ids)
+    await check_code_free(session, scope, code)
+    await check_external_ids_free(session, scope, external_ids)
     org_id, node = await db.insert_org(session, code=code, name=name, kind=kind.value, category=category,
                                        valid_from=valid_from)
     await db.insert_placement(session, org_id=org_id, node=node, parent=parent_placement, valid_from=valid_from)
@@ -130,13 +144,13 @@ async def update_organization(session: AsyncSession, *, actor: Actor, scope: Sco
                                  "someone changed it since you read it. Read it again and reapply your change.",
                                  current_version=org.version)
     if "code" in changes and changes["code"] != org.code:
-        await check_code_free(session, changes["code"], for_id=org.id)
+        await check_code_free(session, scope, changes["code"], for_id=org.id)
     if "kind" in changes and changes["kind"] != org.kind:
         await _check_kind_change(session, org, Kind(changes["kind"]))
     before = await org_doc(session, org.id)
     if "external_ids" in changes:
         external_ids = changes.pop("external_ids")
-        await check_external_ids_free(session, external_ids, for_id=org.id)
+        await check_external_ids_free(session, scope, external_ids, for_id=org.id)
         await db.set_external_ids(session, org.id, external_ids)
     values = {k: (v.value if isinstance(v, Kind) else v) for k, v in changes.items()}
     await db.update_org(session, org.id, values)

@@ -98,7 +98,9 @@ async def move_organization(session: AsyncSession, *, actor: Actor, scope: Scope
     """Move a unit, with its whole subtree, under a new parent from `day` on. Returns how many units moved.
     The caller needs rights on both ends: the unit and its new parent."""
     await db.lock_structure(session, exclusive=True)
-    await guard(session, scope, org_id, parent_id)
+    await guard(session, scope, org_id)
+    await guard(session, scope, parent_id, missing=RuleViolation(
+        f"The parent organisation {parent_id} does not exist.", code="parent_not_found"))
     before = await org_doc(session, org_id)
     org = await _living(session, org_id, day, role="the unit to move")
     parent = await load_parent(session, parent_id)
@@ -110,7 +112,7 @@ async def move_organization(session: AsyncSession, *, actor: Actor, scope: Scope
     await db.record_lineage(session, action="move", effective_date=day, decision_ref=decision_ref,
                             note=note or f"moved under {parent.code}", sources=[org.id], targets=[org.id])
     await audit.record(session, actor, action="move", entity="organization", entity_id=org.id,
-                       organization_id=org.id, before=before,
+                       organization_id=org.id, related_organization_id=current.parent_id, before=before,
                        after={**await org_doc(session, org.id), "effective_date": day, "units_moved": moved})
     return moved
 
@@ -157,13 +159,17 @@ async def merge_organizations(session: AsyncSession, *, actor: Actor, scope: Sco
                                 "(`into.parent_id`).", code="merge_parent")
         if parent_id is None and not scope.whole_tree:
             raise Forbidden("Only a caller covering the whole tree may create a root organisation.")
-        await guard(session, scope, parent_id)  # the merged unit lands there: rights on that end too
+        # The merged unit lands there: rights on that end too.
+        await guard(session, scope, parent_id, missing=Forbidden(
+            "The merged unit would sit under a unit outside your scope: give `into.parent_id` within it, or ask an "
+            "administrator covering both."))
         kinds = {s.kind for s in sources}
         kind = into.kind or (Kind(kinds.pop()) if len(kinds) == 1 else None)
         if kind is None:
             raise RuleViolation("The sources are of different kinds; give `into.kind`.", code="merge_kind")
         target_id = await create_unit(
-            session, code=into.code, name=into.name, kind=kind, category=into.category or sources[0].category,
+            session, scope=scope, code=into.code, name=into.name, kind=kind,
+            category=into.category or sources[0].category,
             parent_id=parent_id, valid_from=day, external_ids=into.external_ids, decision_ref=decision_ref,
             note=f"created by merging {', '.join(s.code for s in sources)}")
         target = await db.get_org(session, target_id, for_update=True)
@@ -219,7 +225,10 @@ async def split_organization(session: AsyncSession, *, actor: Actor, scope: Scop
     landing = {p.parent_id or placement.parent_id for p in parts}
     if None in landing and not scope.whole_tree:
         raise Forbidden("Only a caller covering the whole tree may create a root organisation.")
-    await guard(session, scope, *landing)  # the parts land there: rights on that end too
+    # The parts land there: rights on that end too.
+    await guard(session, scope, *landing, missing=Forbidden(
+        "The parts would sit under a unit outside your scope: give each part a `parent_id` within it, or ask an "
+        "administrator covering both."))
     children = set(await db.children_on(session, org.id, day))
     listed = [c for part in parts for c in part.children]
     twice = {c for c in listed if listed.count(c) > 1}
@@ -238,7 +247,7 @@ async def split_organization(session: AsyncSession, *, actor: Actor, scope: Scop
     part_ids = []
     for part in parts:
         part_id = await create_unit(
-            session, code=part.code, name=part.name, kind=part.kind or Kind(org.kind),
+            session, scope=scope, code=part.code, name=part.name, kind=part.kind or Kind(org.kind),
             category=part.category or org.category, parent_id=part.parent_id or placement.parent_id,
             valid_from=day, external_ids=part.external_ids, decision_ref=decision_ref,
             note=f"created by splitting {org.code}")

@@ -8,15 +8,16 @@ import asyncpg
 
 from app.db import organizations as db
 from app.db.scope import Scope
+from app.db.sql import Querier
 from app.domain.errors import NotFound, RuleViolation
-from app.domain.pagination import Page, decode_cursor, encode_cursor
+from app.domain.pagination import Page, Paging
 
 
 def _on(as_of: date | None) -> str:
     return f" on {as_of.isoformat()}" if as_of else ""
 
 
-async def read_organization(conn: db.Querier, *, scope: Scope, as_of: date | None, org_id: uuid.UUID | None = None,
+async def read_organization(conn: Querier, *, scope: Scope, as_of: date | None, org_id: uuid.UUID | None = None,
                             code: str | None = None, external_id: str | None = None) -> asyncpg.Record:
     """(doc, version) of one unit. Outside the scope is the same as missing."""
     doc = await db.get_organization(conn, scope=scope, as_of=as_of, org_id=org_id, code=code,
@@ -29,7 +30,11 @@ async def read_organization(conn: db.Querier, *, scope: Scope, as_of: date | Non
     return doc
 
 
-async def placed(conn: db.Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed:
+async def find_placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed | None:
+    return await db.get_placed(conn, org_id, scope=scope, as_of=as_of)
+
+
+async def placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed:
     found = await db.get_placed(conn, org_id, scope=scope, as_of=as_of)
     if found is None:
         raise NotFound(f"No organisation with id {org_id}{' existed' + _on(as_of) if as_of else ' exists'}.",
@@ -44,21 +49,18 @@ def _query_fingerprint(query: db.ListQuery) -> str:
     return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
 
 
-async def page_organizations(conn: db.Querier, query: db.ListQuery, cursor: str | None, *, scope: Scope) -> Page:
-    fingerprint = _query_fingerprint(query)
-    if cursor:
-        key = decode_cursor(cursor, kind="org:" + fingerprint)
-        query = db.ListQuery(**{**query.__dict__, "after_path": str(key["p"]), "after_rank": int(key.get("r", 0))})
-    rows = await db.list_organizations(conn, db.ListQuery(**{**query.__dict__, "limit": query.limit + 1}),
-                                       scope=scope)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    next_cursor = encode_cursor({"k": "org:" + fingerprint, "p": rows[-1]["path"], "r": rows[-1]["rank"]}) \
-        if more else None
-    return Page(items=[r["doc"] for r in rows], next_cursor=next_cursor)
+async def page_organizations(conn: Querier, query: db.ListQuery, paging: Paging, *, scope: Scope) -> Page[str]:
+    kind = "org:" + _query_fingerprint(query)
+    position = paging.after(kind)
+    if position is not None:
+        query = db.ListQuery(**{**query.__dict__, "after_path": str(position["p"]),
+                                "after_rank": int(position.get("r", 0))})
+    rows = await db.list_organizations(conn, db.ListQuery(**{**query.__dict__, "limit": paging.fetch}), scope=scope)
+    page = paging.page(rows, kind=kind, position=lambda r: {"p": r["path"], "r": r["rank"]})
+    return Page(items=[r["doc"] for r in page.items], next_cursor=page.next_cursor)
 
 
-async def resolve_within(conn: db.Querier, within: uuid.UUID, *, scope: Scope, as_of: date | None) -> str:
+async def resolve_within(conn: Querier, within: uuid.UUID, *, scope: Scope, as_of: date | None) -> str:
     found = await db.get_placed(conn, within, scope=scope, as_of=as_of)
     if found is None:
         raise RuleViolation(f"The organisation given as `within` ({within}) does not exist{_on(as_of)}.",
@@ -66,11 +68,11 @@ async def resolve_within(conn: db.Querier, within: uuid.UUID, *, scope: Scope, a
     return found.path
 
 
-async def ancestors(conn: db.Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> list[str]:
+async def ancestors(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> list[str]:
     unit = await placed(conn, org_id, scope=scope, as_of=as_of)
     return await db.ancestors(conn, unit.path, scope=scope, as_of=as_of)
 
 
-async def lineage(conn: db.Querier, org_id: uuid.UUID, *, scope: Scope) -> list[str]:
+async def lineage(conn: Querier, org_id: uuid.UUID, *, scope: Scope) -> list[str]:
     await placed(conn, org_id, scope=scope, as_of=None)
     return await db.lineage(conn, org_id)

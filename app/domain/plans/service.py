@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import plans as db
 from app.db.organization_writes import driver_connection
-from app.db.organizations import Querier
 from app.db.scope import Scope
+from app.db.sql import Querier
 from app.domain import audit
 from app.domain.access import Actor
 from app.domain.errors import Conflict, NotFound, RuleViolation
@@ -117,7 +117,8 @@ async def add_alias(session: AsyncSession, *, actor: Actor, scope: Scope, body_i
     body = await db.get_body(session, body_id)
     if body is None:
         raise NotFound(f"No body with id {body_id} exists.", code="body_not_found")
-    await guard(session, scope, body.organization_id)
+    await guard(session, scope, body.organization_id,
+                missing=NotFound(f"No body with id {body_id} exists.", code="body_not_found"))
     key = normalise_body_name(alias)
     clash = await db.bodies_by_key(session, body.organization_id, [key])
     if clash and clash[key].id != body.id:
@@ -170,9 +171,16 @@ async def commit_import(session: AsyncSession, *, actor: Actor, scope: Scope, or
     """Create the plan, its bodies, events, tasks and assignments in the request's one transaction."""
     session.info.pop(audit.READ_ONLY, None)
     await guard(session, scope, organization_id)
+    if not parsed.tasks:
+        raise RuleViolation("The document holds no numbered task, so no plan was created. Preview it (without "
+                            "`commit`) to see what was read; `unparsed` lists every line that was not understood.",
+                            code="empty_document")
+    if not parsed.title.strip():
+        raise RuleViolation("The document has no title (the line after the header naming the plan, e.g. "
+                            "'KẾ HOẠCH …'); add one or create the plan field by field.", code="empty_document")
     plan_code = code or parsed.code
     if plan_code:
-        await _check_plan_code(session, plan_code)
+        await _check_plan_code(session, scope, plan_code)
     names = [(a.body, a.collective) for t in parsed.tasks for a in t.assignments]
     if parsed.issuer:
         names.append((parsed.issuer, False))
@@ -203,11 +211,16 @@ async def commit_import(session: AsyncSession, *, actor: Actor, scope: Scope, or
     return plan_id
 
 
-async def _check_plan_code(session: AsyncSession, code: str, *, for_id: uuid.UUID | None = None) -> None:
+async def _check_plan_code(session: AsyncSession, scope: Scope, code: str, *,
+                           for_id: uuid.UUID | None = None) -> None:
+    """Plan codes are unique; which plan holds one is said only to a caller who may see that plan."""
     taken = await db.plan_code_taken(session, code)
-    if taken is not None and taken != for_id:
+    if taken is None or taken == for_id:
+        return
+    if await db.read_plan(await driver_connection(session), taken, scope=scope) is not None:
         raise Conflict(f"A plan with code {code!r} already exists ({taken}).", code="duplicate_plan_code",
                        existing_id=str(taken))
+    raise Conflict(f"The plan code {code!r} is already taken.", code="duplicate_plan_code")
 
 
 # --- field-by-field edits -----------------------------------------------------------------------------------------
@@ -216,7 +229,7 @@ async def create_plan(session: AsyncSession, *, actor: Actor, scope: Scope, orga
                       values: dict[str, Any], issuer: str | None) -> uuid.UUID:
     await guard(session, scope, organization_id)
     if values.get("code"):
-        await _check_plan_code(session, values["code"])
+        await _check_plan_code(session, scope, values["code"])
     issuer_id = (await _ensure_bodies(session, organization_id, [(issuer, False)]))[normalise_body_name(issuer)] \
         if issuer else None
     plan_id = await db.insert_plan(session, organization_id=organization_id, issuer_body_id=issuer_id, **values)
@@ -229,7 +242,8 @@ async def _plan(session: AsyncSession, scope: Scope, plan_id: uuid.UUID) -> asyn
     row = await db.read_plan(await driver_connection(session), plan_id, scope=scope)
     if row is None:
         raise NotFound(f"No plan with id {plan_id} exists.", code="plan_not_found")
-    await guard(session, scope, row["organization_id"])
+    await guard(session, scope, row["organization_id"],
+                missing=NotFound(f"No plan with id {plan_id} exists.", code="plan_not_found"))
     return row
 
 
@@ -237,7 +251,7 @@ async def update_plan(session: AsyncSession, *, actor: Actor, scope: Scope, plan
                       values: dict[str, Any]) -> None:
     row = await _plan(session, scope, plan_id)
     if values.get("code"):
-        await _check_plan_code(session, values["code"], for_id=plan_id)
+        await _check_plan_code(session, scope, values["code"], for_id=plan_id)
     await db.update_plan(session, plan_id, values)
     before = {k: row[k] for k in values}
     await audit.record(session, actor, action="update", entity="plan", entity_id=plan_id,

@@ -96,7 +96,8 @@ def obligations(deadline: Mapping[str, Any] | None, *, events: Mapping[str, date
         return [Obligation(year=None, due=None, state=State.done_on_time)]
     if "yearly" in kinds:
         result = []
-        for year in range(first_year, as_of.year + 1):
+        # Before its first year (a plan issued ahead, or a day before it) the task owes its first year, not yet due.
+        for year in range(first_year, max(as_of.year, first_year) + 1):
             year_end = date(year, 12, 31)
             year_done = _done(reports, as_of, year)
             result.append(Obligation(year=year, due=year_end, state=_dated(year_end, year_done, as_of, due_soon_days),

@@ -1,0 +1,106 @@
+"""The OpenAPI document tells the truth: every status an operation can answer, problem+json for every error, the
+bearer scheme, and links from what an operation creates to the operations that take it (stateful testing follows
+them)."""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.api.auth import BEARER_SCHEME
+from app.api.problems import PROBLEM_JSON
+from app.api.responses import DESCRIPTIONS
+
+_PARAM = re.compile(r"\{([a-z_]+)\}")
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+# Links that no path prefix implies: (from operation, to operation) → parameters of the target.
+EXTRA_LINKS: dict[tuple[str, str], dict[str, str]] = {
+    ("add_task", "get_task"): {"task_id": "$response.body#/id"},
+    ("add_task", "add_report"): {"task_id": "$response.body#/id"},
+    ("rate_member", "replace_member_rating"): {"member_id": "$request.path.member_id",
+                                               "period": "$response.body#/period"},
+    ("rate_organization", "replace_organization_rating"): {"organization_id": "$request.path.organization_id",
+                                                           "period": "$response.body#/period"},
+    ("create_member", "list_member_positions"): {"member_id": "$response.body#/id"},
+    ("create_organization", "list_organization_ratings"): {"organization_id": "$response.body#/id"},
+}
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """What every /api/v1 operation of this shape can answer besides its own documented outcomes."""
+    found = {401, 403, 422, 503}
+    if operation.get("requestBody") is not None:
+        found |= {400, 413, 415}  # unparseable JSON, too large, not JSON
+    params = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+    if "cursor" in params:
+        found.add(400)
+    if _PARAM.search(path):
+        found.add(404)
+    return found
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    return {"description": DESCRIPTIONS[status], "content": {PROBLEM_JSON: {"schema": _PROBLEM}}}
+
+
+def _links(paths: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Links by source operation id: a POST that creates (201 with an `id`) links to every operation under the
+    created resource's path, which takes the new id for the path's next parameter."""
+    operations = {(path, method): op for path, item in paths.items() for method, op in item.items()
+                  if isinstance(op, dict) and "operationId" in op}
+    by_id = {op["operationId"]: (path, method) for (path, method), op in operations.items()}
+    links: dict[str, dict[str, dict[str, Any]]] = {}
+    for (path, method), op in operations.items():
+        if method != "post" or "201" not in op.get("responses", {}):
+            continue
+        for (other, _), target in operations.items():
+            rest = other[len(path):] if other.startswith(path + "/{") else None
+            if not rest:
+                continue
+            created = _PARAM.search(rest)
+            assert created is not None
+            parameters = {name: f"$request.path.{name}" for name in _PARAM.findall(path)}
+            parameters[created.group(1)] = "$response.body#/id"
+            if set(_PARAM.findall(other)) != set(parameters):
+                continue  # it needs another id than the one just created
+            links.setdefault(op["operationId"], {})[target["operationId"]] = parameters
+    for (source, linked), extra in EXTRA_LINKS.items():
+        if source in by_id and linked in by_id:
+            links.setdefault(source, {})[linked] = extra
+    return links
+
+
+def install(app: FastAPI) -> None:
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = BEARER_SCHEME
+            paths = schema["paths"]
+            for path, item in paths.items():
+                for method, operation in item.items():
+                    responses = operation.setdefault("responses", {})
+                    for code, response in responses.items():
+                        content = response.get("content", {})
+                        if code[0] in "45" and "application/json" in content:
+                            content[PROBLEM_JSON] = content.pop("application/json")
+                    if not path.startswith("/api/v1/"):
+                        continue
+                    operation["security"] = [{"bearer": []}]
+                    for status in sorted(_statuses(path, method, operation)):
+                        responses.setdefault(str(status), _problem_response(status))
+                    operation["responses"] = dict(sorted(responses.items()))
+            for source, targets in _links(paths).items():
+                for item in paths.values():
+                    for operation in item.values():
+                        if operation.get("operationId") == source:
+                            created = operation["responses"]["201"]
+                            created["links"] = {target: {"operationId": target, "parameters": parameters}
+                                                for target, parameters in sorted(targets.items())}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
