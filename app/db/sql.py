@@ -1,13 +1,109 @@
-"""Small helpers for hand-written SQL on asyncpg."""
+"""The one way SQL is written here: statements are hand-written text with named slots, composed from pieces, and
+rendered once into asyncpg's numbered parameters.
 
+    Sql("SELECT {doc} FROM members m WHERE m.id = {id}", doc=MEMBER_DOC, id=member_id)
+
+A slot holds either another piece of SQL (spliced in: text written in this code base) or a value (always sent as
+a parameter, never spliced into the text). A name used twice in one piece is one parameter. Literal braces are
+doubled, as in str.format: `'{{}}'::text[]`. ARCHITECTURE.md says why this, rather than SQLAlchemy Core."""
+
+import string
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 import asyncpg
 import orjson
 
-# A pool (each call takes and returns a connection) or one connection (a transaction's own reads).
+# A pool (each call takes and returns a connection) or one connection (a transaction's own statements).
 Querier: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
+
+@lru_cache(maxsize=4096)
+def _parsed(template: str) -> tuple[tuple[str, str | None], ...]:
+    return tuple((literal, field) for literal, field, _, _ in string.Formatter().parse(template))
+
+
+class Sql:
+    """A piece of SQL: text with named slots, each filled by a value or by another piece."""
+
+    __slots__ = ("args", "template")
+
+    def __init__(self, template: str, /, **args: object) -> None:
+        self.template = template
+        self.args = args
+
+    @staticmethod
+    def join(separator: str, parts: Iterable["Sql"]) -> "Sql":
+        pieces = list(parts)
+        names = [f"p{i}" for i in range(len(pieces))]
+        return Sql(separator.join("{" + n + "}" for n in names), **dict(zip(names, pieces, strict=True)))
+
+    @staticmethod
+    def all(conditions: Sequence["Sql"]) -> "Sql":
+        """The conditions joined by AND (TRUE when there are none)."""
+        return Sql.join(" AND ", conditions) if conditions else Sql("TRUE")
+
+    def _render(self, values: list[object]) -> str:
+        numbered: dict[str, str] = {}
+        out: list[str] = []
+        for literal, field in _parsed(self.template):
+            out.append(literal)
+            if field is None:
+                continue
+            if field not in self.args:
+                raise KeyError(f"no value for {{{field}}} in {self.template[:80]!r}")
+            value = self.args[field]
+            if isinstance(value, Sql):
+                out.append(value._render(values))
+            else:
+                if field not in numbered:
+                    values.append(value)
+                    numbered[field] = f"${len(values)}"
+                out.append(numbered[field])
+        return "".join(out)
+
+    def render(self) -> tuple[str, list[object]]:
+        """(text with $1…$n, the values in that order)."""
+        values: list[object] = []
+        return self._render(values), values
+
+    def __repr__(self) -> str:
+        text, values = self.render()
+        return f"Sql({text!r}, {values!r})"
+
+
+async def fetch(conn: Querier, sql: Sql) -> list[asyncpg.Record]:
+    text, values = sql.render()
+    rows: list[asyncpg.Record] = await conn.fetch(text, *values)
+    return rows
+
+
+async def fetchrow(conn: Querier, sql: Sql) -> asyncpg.Record | None:
+    text, values = sql.render()
+    row: asyncpg.Record | None = await conn.fetchrow(text, *values)
+    return row
+
+
+async def fetchval(conn: Querier, sql: Sql) -> Any:
+    text, values = sql.render()
+    return await conn.fetchval(text, *values)
+
+
+async def execute(conn: Querier, sql: Sql) -> str:
+    text, values = sql.render()
+    status: str = await conn.execute(text, *values)
+    return status
+
+
+async def estimated_rows(conn: Querier, sql: Sql) -> float:
+    """How many rows the planner expects `sql` to return (planning only, nothing is executed)."""
+    plan = await fetchval(conn, Sql("EXPLAIN (FORMAT JSON) {query}", query=sql))
+    rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
+    return rows
+
+
+# --- the older style, on its way out (each feature moves to Sql as it moves to its folder) ---------------------
 
 class Params:
     """Numbered parameters for asyncpg, added as a statement grows: `params(value)` → "$n"."""
@@ -21,7 +117,6 @@ class Params:
 
 
 async def planner_rows(conn: Any, sql: str, *args: object) -> float:
-    """How many rows the planner expects `sql` to return (planning only, nothing is executed)."""
     plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
     rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
     return rows
