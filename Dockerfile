@@ -9,17 +9,23 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
-# --- builder: the package and its dependencies, pinned by constraints.txt, in a venv copied whole to the runtime.
+# --- builder: the dependencies from the runtime lock (requirements/runtime.txt, `make lock`), every file checked
+# against its hashes, then the package itself without dependencies; in a venv copied whole to the runtime.
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml constraints.txt ./
+# The dependencies first: this layer is rebuilt when the lock changes, not on every change to app/.
+COPY requirements/runtime.txt ./requirements/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --require-hashes -r requirements/runtime.txt
+COPY pyproject.toml ./
 COPY app ./app
 RUN --mount=type=cache,target=/root/.cache/pip \
-    pip install -c constraints.txt .
+    pip install --no-deps . \
+ && pip check
 
 # --- runtime: no compilers, no sources beyond the migrations, not root.
 FROM ${PYTHON_IMAGE} AS runtime

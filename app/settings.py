@@ -44,37 +44,57 @@ class Settings(BaseSettings):
     jwt_role_claim: str = "role"
     jwt_scopes_claim: str = "org_scopes"
     jwt_pii_claim: str = "pii"
-    opentelemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans, metrics and logs (needs "
-                                                           "an OpenTelemetry SDK configured in the environment)")
+    opentelemetry: bool = Field(
+        default=False,
+        description="FastAPI's OpenTelemetry spans, metrics and logs (needs "
+        "an OpenTelemetry SDK configured in the environment)",
+    )
     log_level: str = "INFO"
     json_logs: bool = True
     # Rules of the organisation and its members (QĐ 366-QĐ/TW, Điều lệ Đảng): regulations change, so they are here.
-    min_official_members: int = Field(default=3, description="A grassroots organisation needs this many official "
-                                                             "members")
-    cell_committee_threshold: int = Field(default=9, description="A cell with this many official members elects a "
-                                                                 "cell committee")
-    cell_committee_min_positions: int = Field(default=3, description="A cell has a cell committee when this many "
-                                                                     "committee seats are filled, the secretary's "
-                                                                     "included")
-    indicator_upkeep: bool = Field(default=True, description="Keep indicator figures up to date in every write's "
-                                                             "transaction. false is for benchmarks only: figures "
-                                                             "go stale until `coso indicators rebuild`")
-    cell_max_members: int = Field(default=30, description="A grassroots cell with this many members or more should "
-                                                          "become a grassroots committee")
-    subordinate_cell_max_members: int = Field(default=30, description="A subordinate cell should have at most this "
-                                                                      "many members")
+    min_official_members: int = Field(
+        default=3, description="A grassroots organisation needs this many official members"
+    )
+    cell_committee_threshold: int = Field(
+        default=9, description="A cell with this many official members elects a cell committee"
+    )
+    cell_committee_min_positions: int = Field(
+        default=3,
+        description="A cell has a cell committee when this many committee seats are filled, the secretary's included",
+    )
+    indicator_upkeep: bool = Field(
+        default=True,
+        description="Keep indicator figures up to date in every write's "
+        "transaction. false is for benchmarks only: figures "
+        "go stale until `coso indicators rebuild`",
+    )
+    cell_max_members: int = Field(
+        default=30, description="A grassroots cell with this many members or more should become a grassroots committee"
+    )
+    subordinate_cell_max_members: int = Field(
+        default=30, description="A subordinate cell should have at most this many members"
+    )
     probation_months: int = Field(default=12, description="Probation lasts this long from the admission decision")
-    recognition_working_days: int = Field(default=30, description="Working days (Mon–Fri) after probation within "
-                                                                  "which recognition as official is decided")
-    public_holidays: list[date] = Field(default_factory=list, description="Days that are not working days for the "
-                                                                          "recognition window (JSON list of dates)")
+    recognition_working_days: int = Field(
+        default=30, description="Working days (Mon–Fri) after probation within which recognition as official is decided"
+    )
+    public_holidays: list[date] = Field(
+        default_factory=list,
+        description="Days that are not working days for the recognition window (JSON list of dates)",
+    )
     rating_excellent_min: int = Field(default=90, description="Lowest score rated excellent (HTXSNV)")
     rating_good_min: int = Field(default=70, description="Lowest score rated good (HTTNV)")
-    rating_fulfilled_min: int = Field(default=50, description="Lowest score rated fulfilled (HTNV); below: not "
-                                                              "fulfilled")
-    excellent_quota_percent: float = Field(default=20.0, description="Excellent ratings may be at most this share "
-                                                                     "of good-or-better ratings within a unit")
-    rating_min_months: int = Field(default=6, description="Members admitted, and organisations founded, less than "
-                                                          "this many months before a period ends are not rated")
-    compliance_scan_units: int = Field(default=2000, description="Units one page of compliance checks examines at "
-                                                                 "most (the rest is on the next page)")
+    rating_fulfilled_min: int = Field(
+        default=50, description="Lowest score rated fulfilled (HTNV); below: not fulfilled"
+    )
+    excellent_quota_percent: float = Field(
+        default=20.0, description="Excellent ratings may be at most this share of good-or-better ratings within a unit"
+    )
+    rating_min_months: int = Field(
+        default=6,
+        description="Members admitted, and organisations founded, less than "
+        "this many months before a period ends are not rated",
+    )
+    compliance_scan_units: int = Field(
+        default=2000, description="Units one page of compliance checks examines at most (the rest is on the next page)"
+    )

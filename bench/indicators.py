@@ -79,28 +79,39 @@ from org_tree import (
 )
 
 from app.db.migrations import upgrade
-from app.db.paths import subtree_bounds
+from app.db.organizations.paths import subtree_bounds
 
 API = "/api/v1/indicators/analytics"
 YEAR = 2024
 FIVE_YEARS = "2021,2022,2023,2024,2025"
 ONE = "members_rated_good"
 FIVE = "members,members_rated_good,admission_rate,grassroots_inspected,village_cells_with_committee"
-CHECKED = ("members", "village_cells_with_committee", "grassroots_rated_good", "members_rated_good",
-           "admission_rate", "grassroots_inspected", "subordinate_cells_with_regulations", "village_heads_members",
-           "secretary_village_head", "exit_rate")
+CHECKED = (
+    "members",
+    "village_cells_with_committee",
+    "grassroots_rated_good",
+    "members_rated_good",
+    "admission_rate",
+    "grassroots_inspected",
+    "subordinate_cells_with_regulations",
+    "village_heads_members",
+    "secretary_village_head",
+    "exit_rate",
+)
 STALE = "coso-bench:stale"  # indicator_rollup's comment while writes made without upkeep are not yet undone
 TIMEZONE = "Asia/Ho_Chi_Minh"  # the service's default: its "today"
 
 
 # --- the data -----------------------------------------------------------------------------------------------------
 
+
 async def _prepare_database(admin_dsn: str, name: str, fresh: bool) -> bool:
     """Create the database unless a current one exists (bench/org_tree.py's rule); True when it must be loaded."""
     conn = await asyncpg.connect(admin_dsn)
     try:
         comment = await conn.fetchval(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name)
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name
+        )
         if comment == _fingerprint() and not fresh:
             return False
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -130,11 +141,15 @@ async def _history_state(dsn: str) -> tuple[str | None, bool, bool]:
     conn = await asyncpg.connect(dsn)
     try:
         marker = await conn.fetchval("SELECT obj_description('member_events'::regclass, 'pg_class')")
-        present = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM member_events WHERE recorded_by = 'bench') "
-                                      "AND EXISTS (SELECT 1 FROM ratings)")
-        stale = await conn.fetchval("SELECT to_regclass('indicator_rollup') IS NOT NULL AND "
-                                    "obj_description('indicator_rollup'::regclass, 'pg_class') IS NOT DISTINCT "
-                                    "FROM $1", STALE)
+        present = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM member_events WHERE recorded_by = 'bench') AND EXISTS (SELECT 1 FROM ratings)"
+        )
+        stale = await conn.fetchval(
+            "SELECT to_regclass('indicator_rollup') IS NOT NULL AND "
+            "obj_description('indicator_rollup'::regclass, 'pg_class') IS NOT DISTINCT "
+            "FROM $1",
+            STALE,
+        )
         return marker, present, stale
     finally:
         await conn.close()
@@ -177,8 +192,9 @@ def _members(dsn: str, total: int) -> dict[str, Any]:
     return {"reused": False, **summary}
 
 
-def bench_data(admin_dsn: str, name: str, total: int, *, fresh: bool, fresh_history: bool,
-               rebuild: bool) -> tuple[str, dict[str, Any]]:
+def bench_data(
+    admin_dsn: str, name: str, total: int, *, fresh: bool, fresh_history: bool, rebuild: bool
+) -> tuple[str, dict[str, Any]]:
     """The DSN of a database holding tree, members and history with its indicators built; what loading took.
     Every loader runs with `coso.indicators = 'off'`; the figures are rebuilt once, after the history."""
     dsn = _with_database(admin_dsn, name)
@@ -189,8 +205,11 @@ def bench_data(admin_dsn: str, name: str, total: int, *, fresh: bool, fresh_hist
         migrated = time.perf_counter()
         print(f"loading the national tree into {name} …", flush=True)
         with _tree_without_rebuild():
-            loaded["tree"] = {"reused": False, "migrate_s": round(migrated - started, 1),
-                              **asyncio.run(national_tree.load_national_tree(dsn))}
+            loaded["tree"] = {
+                "reused": False,
+                "migrate_s": round(migrated - started, 1),
+                **asyncio.run(national_tree.load_national_tree(dsn)),
+            }
         asyncio.run(_comment(admin_dsn, f"COMMENT ON DATABASE \"{name}\" IS '{_fingerprint()}'"))
     else:
         loaded["tree"] = {"reused": True}
@@ -204,13 +223,16 @@ def bench_data(admin_dsn: str, name: str, total: int, *, fresh: bool, fresh_hist
     else:
         loaded["history"] = {"reused": True}
         if rebuild or stale:
-            print("rebuilding the indicator tables …" + (" (left stale by an interrupted run)" if stale else ""),
-                  flush=True)
+            print(
+                "rebuilding the indicator tables …" + (" (left stale by an interrupted run)" if stale else ""),
+                flush=True,
+            )
             loaded["rebuild_s"] = asyncio.run(_rebuild(dsn))
     return dsn, loaded
 
 
 # --- targets ------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Unit:
@@ -225,19 +247,21 @@ class Targets:
     provinces: list[Unit]
     communes: list[Unit]
     province: Unit  # where the writes go, and whose figures are checked
-    commune: Unit   # one of its communes (checked too)
-    roots: int      # units at the top of the tree (what the whole country's figures list)
+    commune: Unit  # one of its communes (checked too)
+    roots: int  # units at the top of the tree (what the whole country's figures list)
 
 
 async def pick_targets(dsn: str) -> Targets:
     conn = await asyncpg.connect(dsn)
     try:
+
         async def units(where: str) -> list[Unit]:
             rows = await conn.fetch(
-                f"SELECT o.id::text, o.code, p.path, (SELECT count(*) FROM organization_placements c "
+                f"SELECT o.id::text, o.code, p.path, (SELECT count(*) FROM organization_placements c "  # noqa: S608 - SQL pieces written in this script, no input
                 f"WHERE c.parent_id = o.id AND c.latest) AS children FROM organizations o "
                 f"JOIN organization_placements p ON p.organization_id = o.id AND p.latest WHERE {where} "
-                f"ORDER BY o.code")
+                f"ORDER BY o.code"
+            )
             return [Unit(r[0], r[1], r[2], r[3]) for r in rows]
 
         provinces = await units("o.kind = 'provincial_committee'")
@@ -258,9 +282,13 @@ def _range(units: list[Unit]) -> str:
 
 def scenarios(t: Targets, token: str) -> list[Scenario]:
     def url(indicators: str, periods: str, unit: Unit | None, structure: str, breakdown: str = "self") -> str:
-        query = {"indicator": indicators, "period": periods, **({"organization_id": unit.id} if unit else {}),
-                 **({"breakdown": breakdown} if breakdown != "self" else {}),
-                 **({"structure": structure} if structure != "period" else {})}
+        query = {
+            "indicator": indicators,
+            "period": periods,
+            **({"organization_id": unit.id} if unit else {}),
+            **({"breakdown": breakdown} if breakdown != "self" else {}),
+            **({"structure": structure} if structure != "period" else {}),
+        }
         return f"{API}?{httpx.QueryParams(query)}"
 
     one, five = f"{ONE}, {YEAR}", f"5 indicators × 5 years ({FIVE_YEARS.replace(',', ', ')})"
@@ -269,19 +297,46 @@ def scenarios(t: Targets, token: str) -> list[Scenario]:
         tag = "" if st == "period" else "_current"
         label = f", structure={st}"
         items += [
-            Scenario(f"country{tag}", f"{one}, whole country (no organization_id: the total over the key's "
-                     f"scope, {t.roots} provinces){label}", [url(ONE, str(YEAR), None, st)], token),
-            Scenario(f"province{tag}", f"{one}, a province (all 34 in turn){label}",
-                     [url(ONE, str(YEAR), p, st) for p in t.provinces], token),
-            Scenario(f"commune{tag}", f"{one}, a commune ({len(t.communes)} in turn){label}",
-                     [url(ONE, str(YEAR), c, st) for c in t.communes], token),
-            Scenario(f"province_children{tag}", f"{one}, a province and its communes ({_range(t.provinces)}; "
-                     f"breakdown=children){label}",
-                     [url(ONE, str(YEAR), p, st, "children") for p in t.provinces], token, budget=0.5),
-            Scenario(f"province_5x5{tag}", f"{five}, a province{label}",
-                     [url(FIVE, FIVE_YEARS, p, st) for p in t.provinces], token, budget=0.5),
-            Scenario(f"country_5x5{tag}", f"{five}, whole country{label}", [url(FIVE, FIVE_YEARS, None, st)],
-                     token, budget=0.5),
+            Scenario(
+                f"country{tag}",
+                f"{one}, whole country (no organization_id: the total over the key's "
+                f"scope, {t.roots} provinces){label}",
+                [url(ONE, str(YEAR), None, st)],
+                token,
+            ),
+            Scenario(
+                f"province{tag}",
+                f"{one}, a province (all 34 in turn){label}",
+                [url(ONE, str(YEAR), p, st) for p in t.provinces],
+                token,
+            ),
+            Scenario(
+                f"commune{tag}",
+                f"{one}, a commune ({len(t.communes)} in turn){label}",
+                [url(ONE, str(YEAR), c, st) for c in t.communes],
+                token,
+            ),
+            Scenario(
+                f"province_children{tag}",
+                f"{one}, a province and its communes ({_range(t.provinces)}; breakdown=children){label}",
+                [url(ONE, str(YEAR), p, st, "children") for p in t.provinces],
+                token,
+                budget=0.5,
+            ),
+            Scenario(
+                f"province_5x5{tag}",
+                f"{five}, a province{label}",
+                [url(FIVE, FIVE_YEARS, p, st) for p in t.provinces],
+                token,
+                budget=0.5,
+            ),
+            Scenario(
+                f"country_5x5{tag}",
+                f"{five}, whole country{label}",
+                [url(FIVE, FIVE_YEARS, None, st)],
+                token,
+                budget=0.5,
+            ),
         ]
     return items
 
@@ -372,12 +427,16 @@ async def brute_force(conn: asyncpg.Connection, unit_id: str, year: int) -> dict
     """(numerator, denominator) of each checked indicator for the unit and year, from the raw tables."""
 
     async def quarter(start: date, end: date, q4: bool) -> dict[str, int]:
-        path = await conn.fetchval("SELECT path FROM organization_placements WHERE organization_id = $1 AND "
-                                   "valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
-                                   uuid.UUID(unit_id), end)
+        path = await conn.fetchval(
+            "SELECT path FROM organization_placements WHERE organization_id = $1 AND "
+            "valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
+            uuid.UUID(unit_id),
+            end,
+        )
         low, high = subtree_bounds(path)
-        row = await conn.fetchrow(MEASURES_SQL, start, end, low, high, str(end.year) if q4 else None,
-                                  CELL_COMMITTEE_MIN_POSITIONS)
+        row = await conn.fetchrow(
+            MEASURES_SQL, start, end, low, high, str(end.year) if q4 else None, CELL_COMMITTEE_MIN_POSITIONS
+        )
         return dict(row)
 
     quarters = [await quarter(s, e, i == 3) for i, (s, e) in enumerate(_quarters(year))]
@@ -401,8 +460,14 @@ async def brute_force(conn: asyncpg.Connection, unit_id: str, year: int) -> dict
     }
 
 
-async def exactness(dsn: str, server: Server, token: str, units: list[Unit], years: list[int],
-                    structures: tuple[str, ...] = ("period", "current")) -> dict[str, Any]:
+async def exactness(
+    dsn: str,
+    server: Server,
+    token: str,
+    units: list[Unit],
+    years: list[int],
+    structures: tuple[str, ...] = ("period", "current"),
+) -> dict[str, Any]:
     """The API's numerators and denominators against the brute force, unit by unit and year by year."""
     results: dict[str, Any] = {}
     conn = await asyncpg.connect(dsn)
@@ -415,20 +480,33 @@ async def exactness(dsn: str, server: Server, token: str, units: list[Unit], yea
                     expected = await brute_force(conn, unit.id, year)
                     took = time.perf_counter() - started
                     for structure in structures:
-                        response = await client.get(API, params={
-                            "indicator": ",".join(CHECKED), "period": str(year), "organization_id": unit.id,
-                            "structure": structure})
+                        response = await client.get(
+                            API,
+                            params={
+                                "indicator": ",".join(CHECKED),
+                                "period": str(year),
+                                "organization_id": unit.id,
+                                "structure": structure,
+                            },
+                        )
                         response.raise_for_status()
-                        got = {i["indicator"]: (i["numerator"], i["denominator"]) for i in response.json()["items"]
-                               if i["organization_id"] == unit.id}
-                        differences = {k: {"api": list(got.get(k, (None, None))), "brute_force": list(v)}
-                                       for k, v in expected.items()
-                                       if got.get(k, (None, None))[0] != v[0]
-                                       or (v[1] is not None and got.get(k, (None, None))[1] != v[1])}
+                        got = {
+                            i["indicator"]: (i["numerator"], i["denominator"])
+                            for i in response.json()["items"]
+                            if i["organization_id"] == unit.id
+                        }
+                        differences = {
+                            k: {"api": list(got.get(k, (None, None))), "brute_force": list(v)}
+                            for k, v in expected.items()
+                            if got.get(k, (None, None))[0] != v[0]
+                            or (v[1] is not None and got.get(k, (None, None))[1] != v[1])
+                        }
                         results[f"{unit.code} {year} {structure}"] = {
-                            "match": not differences, "differences": differences,
+                            "match": not differences,
+                            "differences": differences,
                             "figures": {k: list(v) for k, v in expected.items()},
-                            "brute_force_s": round(took, 2)}
+                            "brute_force_s": round(took, 2),
+                        }
     finally:
         await conn.close()
     return results
@@ -441,34 +519,41 @@ def _verdict(checks: dict[str, Any]) -> str:
 
 # --- writes -------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Writes:
     """What is written, and how to undo it (all in one province, dated `day`)."""
 
-    ratings: list[tuple[str, int, str]]      # member, original score, original rated_on
-    transfers: list[tuple[str, str, str]]    # member, their cell, another cell of the commune
-    moves: list[tuple[str, str, str]]        # grassroots cell, its commune, another commune of the province
+    ratings: list[tuple[str, int, str]]  # member, original score, original rated_on
+    transfers: list[tuple[str, str, str]]  # member, their cell, another cell of the commune
+    moves: list[tuple[str, str, str]]  # grassroots cell, its commune, another commune of the province
     day: date
-    commune: Unit                            # the commune most writes touch (its figures are checked)
+    commune: Unit  # the commune most writes touch (its figures are checked)
 
 
 def _commune_path(path: str, province_path: str) -> str:
     """The path of the commune a unit under `province_path` belongs to."""
-    return province_path + path[len(province_path):].split("/", 1)[0] + "/"
+    return province_path + path[len(province_path) :].split("/", 1)[0] + "/"
 
 
 async def pick_writes(dsn: str, province: Unit, n: int, day: date) -> Writes:
     low, high = subtree_bounds(province.path)
     conn = await asyncpg.connect(dsn)
     try:
-        ratings = await conn.fetch("""
+        ratings = await conn.fetch(
+            """
             SELECT r.member_id::text, r.score, r.rated_on::text, p.path FROM ratings r
             JOIN organization_placements p ON p.organization_id = r.organization_id AND p.latest
             WHERE p.path >= $1 AND p.path < $2 AND r.period = '2025' AND r.member_id IS NOT NULL
               AND r.score IS NOT NULL
-            ORDER BY r.member_id LIMIT $3""", low, high, n)
+            ORDER BY r.member_id LIMIT $3""",
+            low,
+            high,
+            n,
+        )
         # Official members, not exempt, holding no seat or post, nothing recorded after `day`; one per cell.
-        movers = await conn.fetch("""
+        movers = await conn.fetch(
+            """
             SELECT DISTINCT ON (m.organization_id) m.id::text, m.organization_id::text, m.org_path
             FROM members m JOIN organizations o ON o.id = m.organization_id
             WHERE m.org_path >= $1 AND m.org_path < $2 AND o.kind IN ('grassroots_cell', 'subordinate_cell')
@@ -476,15 +561,24 @@ async def pick_writes(dsn: str, province: Unit, n: int, day: date) -> Writes:
               AND NOT EXISTS (SELECT 1 FROM party_positions pp WHERE pp.member_id = m.id)
               AND NOT EXISTS (SELECT 1 FROM public_posts pu WHERE pu.member_id = m.id)
               AND NOT EXISTS (SELECT 1 FROM member_events e WHERE e.member_id = m.id AND e.event_date > $3)
-            ORDER BY m.organization_id, m.id""", low, high, day)
-        units = await conn.fetch("""
+            ORDER BY m.organization_id, m.id""",
+            low,
+            high,
+            day,
+        )
+        units = await conn.fetch(
+            """
             SELECT o.id::text, o.code, o.kind, p.path, p.parent_id::text,
                    EXISTS (SELECT 1 FROM organization_placements q WHERE q.organization_id = o.id
                            AND q.valid_from > $3) AS changed_later
             FROM organizations o JOIN organization_placements p ON p.organization_id = o.id AND p.latest
             WHERE p.path >= $1 AND p.path < $2
               AND o.kind IN ('upper_level_committee', 'grassroots_cell', 'subordinate_cell')
-            ORDER BY p.path""", low, high, day)
+            ORDER BY p.path""",
+            low,
+            high,
+            day,
+        )
     finally:
         await conn.close()
     communes = {u["path"]: u for u in units if u["kind"] == "upper_level_committee"}
@@ -514,8 +608,13 @@ async def pick_writes(dsn: str, province: Unit, n: int, day: date) -> Writes:
     for r in ratings:
         touch(r["path"])
     busiest = communes[max(touched, key=lambda k: touched[k])]
-    return Writes([(r[0], r[1], r[2]) for r in ratings], transfers, moves, day,
-                  Unit(busiest["id"], busiest["code"], busiest["path"]))
+    return Writes(
+        [(r[0], r[1], r[2]) for r in ratings],
+        transfers,
+        moves,
+        day,
+        Unit(busiest["id"], busiest["code"], busiest["path"]),
+    )
 
 
 def _other_score(score: int) -> int:
@@ -536,9 +635,15 @@ class Timed:
         def pick(q: float) -> float:
             return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
-        return {"n": len(ordered), "p50_ms": pick(0.5), "p95_ms": pick(0.95), "p99_ms": pick(0.99),
-                "mean_ms": round(1000 * statistics.fmean(ordered), 1), "errors": len(self.errors),
-                "first_errors": self.errors[:3]}
+        return {
+            "n": len(ordered),
+            "p50_ms": pick(0.5),
+            "p95_ms": pick(0.95),
+            "p99_ms": pick(0.99),
+            "mean_ms": round(1000 * statistics.fmean(ordered), 1),
+            "errors": len(self.errors),
+            "first_errors": self.errors[:3],
+        }
 
 
 async def _send(client: httpx.AsyncClient, timed: Timed, method: str, url: str, body: dict[str, Any]) -> None:
@@ -560,16 +665,31 @@ async def write_pass(server: Server, token: str, w: Writes, *, undo: bool) -> di
         for kind in order:
             if kind == "rating":
                 for member, score, rated_on in w.ratings:
-                    await _send(client, timed[kind], "PUT", f"/api/v1/members/{member}/ratings/2025",
-                                {"score": score if undo else _other_score(score), "rated_on": rated_on})
+                    await _send(
+                        client,
+                        timed[kind],
+                        "PUT",
+                        f"/api/v1/members/{member}/ratings/2025",
+                        {"score": score if undo else _other_score(score), "rated_on": rated_on},
+                    )
             elif kind == "transfer":
                 for member, cell, other in w.transfers:
-                    await _send(client, timed[kind], "POST", f"/api/v1/members/{member}/events",
-                                {"kind": "transfer", "date": day, "to_organization_id": cell if undo else other})
+                    await _send(
+                        client,
+                        timed[kind],
+                        "POST",
+                        f"/api/v1/members/{member}/events",
+                        {"kind": "transfer", "date": day, "to_organization_id": cell if undo else other},
+                    )
             else:
                 for unit, commune, other in w.moves:
-                    await _send(client, timed[kind], "POST", f"/api/v1/organizations/{unit}/move",
-                                {"parent_id": commune if undo else other, "effective_date": day})
+                    await _send(
+                        client,
+                        timed[kind],
+                        "POST",
+                        f"/api/v1/organizations/{unit}/move",
+                        {"parent_id": commune if undo else other, "effective_date": day},
+                    )
     return timed
 
 
@@ -589,46 +709,71 @@ def environment(**values: str) -> Iterator[None]:
 
 def create_key(dsn: str, name: str, role: str) -> str:
     command = [str(Path(sys.executable).parent / "coso"), "keys", "create", "--name", name, "--role", role]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True,
-                          env={**os.environ, "DATABASE_URL": dsn})
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, check=True, env={**os.environ, "DATABASE_URL": dsn}
+    )
     return done.stdout.strip().splitlines()[-1]
 
 
 # --- the run ------------------------------------------------------------------------------------------------------
 
+
 def _marks(cpu: dict[str, Any]) -> str:
-    return ((" †" if (cpu.get("client") or 0) >= CLIENT_BOUND else "")
-            + (" ‡" if (cpu.get("other") or 0) >= BUSY else ""))
+    return (" †" if (cpu.get("client") or 0) >= CLIENT_BOUND else "") + (
+        " ‡" if (cpu.get("other") or 0) >= BUSY else ""
+    )
 
 
-def markdown(all_scenarios: list[Scenario], stats: dict[str, Stats], writes: dict[str, Any], setting: str,
-             checks: dict[str, str]) -> str:
-    lines = [setting, "", f"| GET {API} | p50 ms | p95 ms | p99 ms | req/s | requests | errors | "
-             "CPU % client / server / postgres / other |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+def markdown(
+    all_scenarios: list[Scenario], stats: dict[str, Stats], writes: dict[str, Any], setting: str, checks: dict[str, str]
+) -> str:
+    lines = [
+        setting,
+        "",
+        f"| GET {API} | p50 ms | p95 ms | p99 ms | req/s | requests | errors | "
+        "CPU % client / server / postgres / other |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for s in all_scenarios:
         r = stats[s.key]
-        cpu = " / ".join("–" if r.cpu.get(k) is None else f"{r.cpu[k]:.0f}"
-                         for k in ("client", "server", "postgres", "other"))
-        lines.append(f"| {s.title} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.rps:.0f}{_marks(r.cpu)} | "
-                     f"{r.requests} | {r.errors} | {cpu} |")
-    lines += ["", f"† the client used ≥ {CLIENT_BOUND} % of a core: the server may do more than this.",
-              f"‡ other processes used ≥ {BUSY} % of a core meanwhile: the figure is low by about that much."]
+        cpu = " / ".join(
+            "–" if r.cpu.get(k) is None else f"{r.cpu[k]:.0f}" for k in ("client", "server", "postgres", "other")
+        )
+        lines.append(
+            f"| {s.title} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.rps:.0f}{_marks(r.cpu)} | "
+            f"{r.requests} | {r.errors} | {cpu} |"
+        )
+    lines += [
+        "",
+        f"† the client used ≥ {CLIENT_BOUND} % of a core: the server may do more than this.",
+        f"‡ other processes used ≥ {BUSY} % of a core meanwhile: the figure is low by about that much.",
+    ]
     if writes:
-        lines += ["", "| write (one at a time) | upkeep on p50 / p95 ms | upkeep off p50 / p95 ms | on / off p50 | "
-                  "on / off p95 | calls | errors |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        titles = {"rating": "PUT /members/{id}/ratings/2025 (band crosses good-or-better)",
-                  "transfer": "POST /members/{id}/events (transfer to another cell of the commune)",
-                  "move": "POST /organizations/{grassroots cell}/move (to another commune)"}
+        lines += [
+            "",
+            "| write (one at a time) | upkeep on p50 / p95 ms | upkeep off p50 / p95 ms | on / off p50 | "
+            "on / off p95 | calls | errors |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        titles = {
+            "rating": "PUT /members/{id}/ratings/2025 (band crosses good-or-better)",
+            "transfer": "POST /members/{id}/events (transfer to another cell of the commune)",
+            "move": "POST /organizations/{grassroots cell}/move (to another commune)",
+        }
         for kind, title in titles.items():
             on, off = writes["on"][kind]["all"], writes["off"][kind]["all"]
             if not on.get("n") or not off.get("n"):
-                lines.append(f"| {title} | – | – | – | – | {on.get('n', 0)} / {off.get('n', 0)} | "
-                             f"{on['errors'] + off['errors']} |")
+                lines.append(
+                    f"| {title} | – | – | – | – | {on.get('n', 0)} / {off.get('n', 0)} | "
+                    f"{on['errors'] + off['errors']} |"
+                )
                 continue
-            lines.append(f"| {title} | {on['p50_ms']:.1f} / {on['p95_ms']:.1f} | {off['p50_ms']:.1f} / "
-                         f"{off['p95_ms']:.1f} | {on['p50_ms'] / off['p50_ms']:.2f} | "
-                         f"{on['p95_ms'] / off['p95_ms']:.2f} | {on['n']} / {off['n']} | "
-                         f"{on['errors'] + off['errors']} |")
+            lines.append(
+                f"| {title} | {on['p50_ms']:.1f} / {on['p95_ms']:.1f} | {off['p50_ms']:.1f} / "
+                f"{off['p95_ms']:.1f} | {on['p50_ms'] / off['p50_ms']:.2f} | "
+                f"{on['p95_ms'] / off['p95_ms']:.2f} | {on['n']} / {off['n']} | "
+                f"{on['errors'] + off['errors']} |"
+            )
     if writes and not writes.get("upkeep_off_effective", True):
         lines += ["", "**COSO_INDICATOR_UPKEEP=false had no effect: the figures followed the writes.**"]
     lines += ["", "Exactness (API numerators and denominators against a brute-force count over the raw tables):"]
@@ -658,9 +803,16 @@ async def _facts(dsn: str) -> dict[str, Any]:
 
 
 def _writes_summary(forward: dict[str, Timed], back: dict[str, Timed]) -> dict[str, Any]:
-    return {kind: {"forward": forward[kind].summary(), "undo": back[kind].summary(),
-                   "all": Timed(forward[kind].latencies + back[kind].latencies,
-                                forward[kind].errors + back[kind].errors).summary()} for kind in forward}
+    return {
+        kind: {
+            "forward": forward[kind].summary(),
+            "undo": back[kind].summary(),
+            "all": Timed(
+                forward[kind].latencies + back[kind].latencies, forward[kind].errors + back[kind].errors
+            ).summary(),
+        }
+        for kind in forward
+    }
 
 
 def main() -> None:
@@ -671,8 +823,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per query (at most)")
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds per query (at most)")
     parser.add_argument("--warmup", type=int, default=200, help="requests before measuring")
-    parser.add_argument("--client", choices=["httpx", "raw"], default="raw",
-                        help="the minimal keep-alive HTTP/1.1 client (default: it costs less CPU), or httpx")
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "raw"],
+        default="raw",
+        help="the minimal keep-alive HTTP/1.1 client (default: it costs less CPU), or httpx",
+    )
     parser.add_argument("--writes", type=int, default=100, help="writes of each kind per mode (each then undone)")
     parser.add_argument("--only", nargs="*", help="measure only these reads (keys as in the JSON)")
     parser.add_argument("--no-writes", action="store_true", help="skip the write measurements")
@@ -681,16 +837,21 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the indicator tables (timed) even if fresh")
     parser.add_argument("--load-only", action="store_true", help="load (or check) the data, measure nothing")
     parser.add_argument("--out", type=Path, default=RESULTS / "indicators.json", help="the JSON report")
-    parser.add_argument("--data-dir", type=Path, default=BENCH / ".data",
-                        help="embedded PostgreSQL cluster (unless DATABASE_URL is set)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=BENCH / ".data",
+        help="embedded PostgreSQL cluster (unless DATABASE_URL is set)",
+    )
     args = parser.parse_args()
     load = Load(args.concurrency, args.requests, args.seconds, args.warmup, args.client)
     RESULTS.mkdir(exist_ok=True)
 
     with contextlib.ExitStack() as stack:
         admin = server_dsn(args.data_dir)
-        dsn, loaded = bench_data(admin, args.database, args.members, fresh=args.fresh,
-                                 fresh_history=args.fresh_history, rebuild=args.rebuild)
+        dsn, loaded = bench_data(
+            admin, args.database, args.members, fresh=args.fresh, fresh_history=args.fresh_history, rebuild=args.rebuild
+        )
         facts = asyncio.run(_facts(dsn))
         print(f"database: {facts}\nloaded: {loaded}", flush=True)
         if args.load_only:
@@ -716,16 +877,22 @@ def main() -> None:
             day = datetime.now(ZoneInfo(TIMEZONE)).date()
             plan = asyncio.run(pick_writes(dsn, targets.province, args.writes, day))
             touched = [targets.province, plan.commune]
-            print(f"writes (upkeep on): {len(plan.ratings)} ratings, {len(plan.transfers)} transfers, "
-                  f"{len(plan.moves)} moves in {targets.province.code}, dated {day} …", flush=True)
+            print(
+                f"writes (upkeep on): {len(plan.ratings)} ratings, {len(plan.transfers)} transfers, "
+                f"{len(plan.moves)} moves in {targets.province.code}, dated {day} …",
+                flush=True,
+            )
             forward = asyncio.run(write_pass(coso, admin_key, plan, undo=False))
             checks["after_writes"] = asyncio.run(exactness(dsn, coso, viewer, touched, [2025, day.year], ("period",)))
             print(f"  exactness after the writes: {_verdict(checks['after_writes'])}", flush=True)
             back = asyncio.run(write_pass(coso, admin_key, plan, undo=True))
             writes["on"] = _writes_summary(forward, back)
             checks["after_undo"] = asyncio.run(exactness(dsn, coso, viewer, touched, [2025, day.year], ("period",)))
-            print(f"  on: { {k: v['all'] for k, v in writes['on'].items()} }\n"
-                  f"  exactness after undoing them: {_verdict(checks['after_undo'])}", flush=True)
+            print(
+                f"  on: { {k: v['all'] for k, v in writes['on'].items()} }\n"
+                f"  exactness after undoing them: {_verdict(checks['after_undo'])}",
+                flush=True,
+            )
         stack.close()
         if not args.no_writes:
             asyncio.run(_comment(dsn, f"COMMENT ON TABLE indicator_rollup IS '{STALE}'"))
@@ -741,37 +908,53 @@ def main() -> None:
             print(f"  off: { {k: v['all'] for k, v in writes['off'].items()} }", flush=True)
             if all(not t.errors for t in [*forward.values(), *back.values()]):
                 asyncio.run(_comment(dsn, "COMMENT ON TABLE indicator_rollup IS NULL"))
-            checks["after_no_upkeep"] = asyncio.run(exactness(dsn, quiet_coso, viewer, touched, [YEAR, day.year],
-                                                              ("period",)))
-            print(f"  exactness after the writes without upkeep, undone: {_verdict(checks['after_no_upkeep'])}",
-                  flush=True)
+            checks["after_no_upkeep"] = asyncio.run(
+                exactness(dsn, quiet_coso, viewer, touched, [YEAR, day.year], ("period",))
+            )
+            print(
+                f"  exactness after the writes without upkeep, undone: {_verdict(checks['after_no_upkeep'])}",
+                flush=True,
+            )
 
     verdicts = {k: _verdict(v) for k, v in checks.items()}
     history = loaded.get("history", {})
-    setting = (f"{facts['units']:,} units, ~{facts['members_estimate']:,} members, ~{facts['periods_estimate']:,} "
-               f"member periods, ~{facts['ratings_estimate']:,} ratings; indicator tables: ~{facts['own_estimate']:,} "
-               f"own rows ({facts['own_size']}), ~{facts['rollup_estimate']:,} rollup rows ({facts['rollup_size']}). "
-               f"{load.concurrency} connections ({load.client} client), ≤ {load.requests} requests or "
-               f"{load.seconds:g} s per query; one uvicorn worker, pool {POOL_SIZE}; PostgreSQL {facts['postgres']} "
-               f"(shared_buffers {facts['shared_buffers']}); {os.cpu_count()} cores shared by client, server and "
-               "PostgreSQL."
-               + ("" if history.get("reused", True) else
-                  f" History loaded in {history['load_s'] / 60:.1f} min")
-               + (f"; coso_indicators_rebuild() took {loaded['rebuild_s']:.0f} s." if loaded.get("rebuild_s")
-                  else ""))
+    setting = (
+        f"{facts['units']:,} units, ~{facts['members_estimate']:,} members, ~{facts['periods_estimate']:,} "
+        f"member periods, ~{facts['ratings_estimate']:,} ratings; indicator tables: ~{facts['own_estimate']:,} "
+        f"own rows ({facts['own_size']}), ~{facts['rollup_estimate']:,} rollup rows ({facts['rollup_size']}). "
+        f"{load.concurrency} connections ({load.client} client), ≤ {load.requests} requests or "
+        f"{load.seconds:g} s per query; one uvicorn worker, pool {POOL_SIZE}; PostgreSQL {facts['postgres']} "
+        f"(shared_buffers {facts['shared_buffers']}); {os.cpu_count()} cores shared by client, server and "
+        "PostgreSQL."
+        + ("" if history.get("reused", True) else f" History loaded in {history['load_s'] / 60:.1f} min")
+        + (f"; coso_indicators_rebuild() took {loaded['rebuild_s']:.0f} s." if loaded.get("rebuild_s") else "")
+    )
     table = markdown(all_scenarios, stats, writes, setting, verdicts)
     print("\n" + table)
-    report = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "platform": platform.platform(), **{k: str(v) for k, v in facts.items()}},
-              "load": asdict(load), "pool_size": POOL_SIZE, "loaded": loaded,
-              "targets": {"provinces": len(targets.provinces), "communes": len(targets.communes),
-                          "province_children": _range(targets.provinces), "checked": [u.code for u in checked],
-                          "roots": targets.roots},
-              "first_answers": answers,
-              "scenarios": {s.key: {"title": s.title, "url": s.urls[0], **asdict(stats[s.key])}
-                            for s in all_scenarios},
-              "writes": writes, "exactness": checks, "markdown": table}
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            **{k: str(v) for k, v in facts.items()},
+        },
+        "load": asdict(load),
+        "pool_size": POOL_SIZE,
+        "loaded": loaded,
+        "targets": {
+            "provinces": len(targets.provinces),
+            "communes": len(targets.communes),
+            "province_children": _range(targets.provinces),
+            "checked": [u.code for u in checked],
+            "roots": targets.roots,
+        },
+        "first_answers": answers,
+        "scenarios": {s.key: {"title": s.title, "url": s.urls[0], **asdict(stats[s.key])} for s in all_scenarios},
+        "writes": writes,
+        "exactness": checks,
+        "markdown": table,
+    }
     out = args.out
     with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as tmp:
         tmp.write(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -60,34 +60,50 @@ from app.domain.plans.status import add_months
 
 FIRST_YEAR, LAST_YEAR = 2021, 2025
 YEARS = range(FIRST_YEAR, LAST_YEAR + 1)
-END = date(LAST_YEAR, 12, 31)          # the last day the history tells
+END = date(LAST_YEAR, 12, 31)  # the last day the history tells
 RECORDED_BY = "bench"
 # Yearly rates (as a share of the members).
 TRANSFER_RATE = 0.02
-DEATH_RATE = 0.01                      # on average; by age (Gompertz: doubling every 8 years), scaled to this mean
+DEATH_RATE = 0.01  # on average; by age (Gompertz: doubling every 8 years), scaled to this mean
 STRIKE_OFF_RATE = 0.002
 RESIGN_RATE = 0.001
-EXEMPT_RATE = 0.02                     # of members aged 70 or more
+EXEMPT_RATE = 0.02  # of members aged 70 or more
 EXEMPT_AGE = 70
 SAME_COMMUNE, SAME_PROVINCE = 0.70, 0.25  # where the cell a member transferred from is
 # Rating bands: cumulative shares and the score range of each (QĐ 366: ≥ 90, 70–89, 50–69, < 50).
-BANDS = (("excellent", 0.15, 90, 11), ("good", 0.90, 70, 20), ("fulfilled", 0.98, 50, 20),
-         ("not_fulfilled", 1.0, 30, 20))
+BANDS = (
+    ("excellent", 0.15, 90, 11),
+    ("good", 0.90, 70, 20),
+    ("fulfilled", 0.98, 50, 20),
+    ("not_fulfilled", 1.0, 30, 20),
+)
 INSPECTED_SHARE = 0.07
 REGULATED_SHARE = 0.90
-POSTED_SHARE = 0.60                    # of village / residential-group cells with a head who is a member
-SECRETARY_HEAD_SHARE = 0.50            # of those, held by the cell's secretary
-COMMITTEE_THRESHOLD = 9                # members of a cell from which it has a cell committee (≥ 3 seats)
+POSTED_SHARE = 0.60  # of village / residential-group cells with a head who is a member
+SECRETARY_HEAD_SHARE = 0.50  # of those, held by the cell's secretary
+COMMITTEE_THRESHOLD = 9  # members of a cell from which it has a cell committee (≥ 3 seats)
 # Seats and posts start on a day drawn from SEATS_FROM to these (or when the holder arrived, if later).
-SEATS_FROM, SECRETARY_BY, DEPUTY_BY, SEATS_BY, POSTS_BY = (date(2020, 1, 1), date(2021, 6, 30), date(2022, 12, 31),
-                                                           date(2023, 12, 31), date(2023, 12, 31))
+SEATS_FROM, SECRETARY_BY, DEPUTY_BY, SEATS_BY, POSTS_BY = (
+    date(2020, 1, 1),
+    date(2021, 6, 30),
+    date(2022, 12, 31),
+    date(2023, 12, 31),
+    date(2023, 12, 31),
+)
 REGULATIONS_FROM, REGULATIONS_UNTIL = date(2021, 1, 1), date(2024, 12, 31)
 HOMES = ("grassroots_cell", "subordinate_cell", "party_group")
 CELLS = ("grassroots_cell", "subordinate_cell")
 GRASSROOTS = ("grassroots_committee", "grassroots_cell")
 VILLAGE = ("village", "residential_group")
-TABLES = ("member_periods", "member_events", "ratings", "party_positions", "public_posts", "inspections",
-          "working_regulations")
+TABLES = (
+    "member_periods",
+    "member_events",
+    "ratings",
+    "party_positions",
+    "public_posts",
+    "inspections",
+    "working_regulations",
+)
 
 # Event kinds, in the codes the simulation uses.
 RECOGNIZE, TRANSFER, EXEMPT, STRIKE_OFF, RESIGN, DIE = range(6)
@@ -112,8 +128,8 @@ class Units:
     kind: list[str] = field(default_factory=list)
     category: list[str | None] = field(default_factory=list)
     name: list[str] = field(default_factory=list)
-    commune: list[int] = field(default_factory=list)    # the unit's commune (its index), -1 above communes
-    province: list[int] = field(default_factory=list)   # the unit's province (its index)
+    commune: list[int] = field(default_factory=list)  # the unit's commune (its index), -1 above communes
+    province: list[int] = field(default_factory=list)  # the unit's province (its index)
     index: dict[Any, int] = field(default_factory=dict)
 
 
@@ -121,7 +137,9 @@ async def read_units(conn: asyncpg.Connection) -> Units:
     rows = await conn.fetch(
         "SELECT o.id, o.kind, o.category, o.name, p.path, p.depth FROM organizations o "
         "JOIN organization_placements p ON p.organization_id = o.id AND p.latest "
-        "WHERE o.code LIKE $1 ORDER BY p.path", CODE_PREFIX + "%")
+        "WHERE o.code LIKE $1 ORDER BY p.path",
+        CODE_PREFIX + "%",
+    )
     units = Units()
     by_path: dict[str, int] = {}
     for i, r in enumerate(rows):
@@ -150,14 +168,14 @@ class Story:
 @dataclass
 class Simulation:
     units: Units
-    members: Sequence[asyncpg.Record]          # id, organization_id, admission, official_date, birth, status, exempt
-    cells: list[int] = field(default_factory=list)          # each member's cell now (unit index)
-    firsts: list[int] = field(default_factory=list)         # the first day of each member's periods (ordinal)
-    officials: list[int] = field(default_factory=list)      # the day each member is (or would be) official
+    members: Sequence[asyncpg.Record]  # id, organization_id, admission, official_date, birth, status, exempt
+    cells: list[int] = field(default_factory=list)  # each member's cell now (unit index)
+    firsts: list[int] = field(default_factory=list)  # the first day of each member's periods (ordinal)
+    officials: list[int] = field(default_factory=list)  # the day each member is (or would be) official
     stories: list[Story | None] = field(default_factory=list)
     updates: list[tuple[Any, ...]] = field(default_factory=list)  # (id, status, official_date, exempt)
     candidates: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # cell → [(since, member index)]
-    alive_at_end: Counter[int] = field(default_factory=Counter)                # cell → members on END
+    alive_at_end: Counter[int] = field(default_factory=Counter)  # cell → members on END
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -170,8 +188,9 @@ def _death_table(members: Sequence[asyncpg.Record]) -> list[float]:
     return [min(0.5, DEATH_RATE * s / mean) for s in shape]
 
 
-def _story(kept: list[list[int]], cell: int, rnd: Any, pools: tuple[list[int], list[int], list[int]],
-           counts: Counter[str]) -> Story:
+def _story(
+    kept: list[list[int]], cell: int, rnd: Any, pools: tuple[list[int], list[int], list[int]], counts: Counter[str]
+) -> Story:
     """The events with their cells, drawn backwards: the last cell is the record's, each transfer came from another
     cell (of the same commune, the same province or anywhere)."""
     moves = sum(1 for e in kept if e[1] == TRANSFER)
@@ -287,8 +306,11 @@ def simulate(units: Units, members: Sequence[asyncpg.Record], rng: random.Random
                 elif code == TRANSFER:
                     since = day
             recognized = recognized or recognized_late
-            stories.append(_story(kept, cell, rnd, (by_commune[communes[cell]], by_province[provinces[cell]],
-                                                    everywhere), counts) if kept else None)
+            stories.append(
+                _story(kept, cell, rnd, (by_commune[communes[cell]], by_province[provinces[cell]], everywhere), counts)
+                if kept
+                else None
+            )
         # The record as the last period leaves it.
         status = FINAL[final_kind] if final_kind >= 0 else "official" if recognized else "probationary"
         official_date = official_on or (DAYS[official - start_o] if recognized else None)
@@ -329,15 +351,21 @@ def period_rows(sim: Simulation) -> Iterator[tuple[Any, ...]]:
     ids = sim.units.ids
     days = DAYS
     start = START
-    for r, cell, first, official, story in zip(sim.members, sim.cells, sim.firsts, sim.officials, sim.stories,
-                                               strict=True):
+    for r, cell, first, official, story in zip(
+        sim.members, sim.cells, sim.firsts, sim.officials, sim.stories, strict=True
+    ):
         if story is None:
-            yield (r[0], r[2] if r[2] > start else start, None, ids[cell],
-                   "official" if official <= first else "probationary", False)
+            yield (
+                r[0],
+                r[2] if r[2] > start else start,
+                None,
+                ids[cell],
+                "official" if official <= first else "probationary",
+                False,
+            )
             continue
         for begin, end, home, status, exempt in _periods(first, official, story):
-            yield (r[0], days[begin - START_O], None if end is None else days[end - START_O], ids[home], status,
-                   exempt)
+            yield (r[0], days[begin - START_O], None if end is None else days[end - START_O], ids[home], status, exempt)
 
 
 def event_rows(sim: Simulation) -> Iterator[tuple[Any, ...]]:
@@ -370,8 +398,9 @@ def rating_rows(sim: Simulation, rng: random.Random) -> Iterator[tuple[Any, ...]
     bands = [_band(i / 10_000) for i in range(10_000)]  # a draw → (score, band), by its first four digits
     late_reason = "admitted_less_than_6_months"
     rated_all_along = YEAR_FROM[0]  # members from before it, without a story, are rated every year
-    for r, cell, first, official, story in zip(sim.members, sim.cells, sim.firsts, sim.officials, sim.stories,
-                                               strict=True):
+    for r, cell, first, official, story in zip(
+        sim.members, sim.cells, sim.firsts, sim.officials, sim.stories, strict=True
+    ):
         member = r[0]
         if story is None:
             home = ids[cell]
@@ -417,8 +446,7 @@ def _day_between(rng: random.Random, low: date, high: date) -> date:
     return date.fromordinal(low.toordinal() + int(rng.random() * (high.toordinal() - low.toordinal() + 1)))
 
 
-def position_and_post_rows(sim: Simulation, rng: random.Random) -> tuple[list[tuple[Any, ...]],
-                                                                           list[tuple[Any, ...]]]:
+def position_and_post_rows(sim: Simulation, rng: random.Random) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """party_positions (member_id, organization_id, position, valid_from) and public_posts (member_id, post, place,
     organization_id, valid_from)."""
     units, members = sim.units, sim.members
@@ -436,8 +464,13 @@ def position_and_post_rows(sim: Simulation, rng: random.Random) -> tuple[list[tu
         holders = rng.sample(pool, min(seats, len(pool)))
         secretary_from = None
         for number, (since, m) in enumerate(holders):
-            position, until = (("secretary", SECRETARY_BY) if number == 0 else ("deputy_secretary", DEPUTY_BY)
-                               if number == 1 else ("committee_member", SEATS_BY))
+            position, until = (
+                ("secretary", SECRETARY_BY)
+                if number == 0
+                else ("deputy_secretary", DEPUTY_BY)
+                if number == 1
+                else ("committee_member", SEATS_BY)
+            )
             start = max(_day_between(rng, SEATS_FROM, until), DAYS[since - START_O])
             positions.append((members[m][0], units.ids[u], position, start))
             if number == 0:
@@ -465,47 +498,72 @@ def inspection_rows(units: Units, rng: random.Random) -> list[tuple[Any, ...]]:
     for year in YEARS:
         for number, u in enumerate(sorted(rng.sample(grassroots, round(INSPECTED_SHARE * len(grassroots)))), 1):
             body = "Ủy ban Kiểm tra " + units.name[units.commune[u]].replace("Đảng bộ", "Đảng ủy", 1)
-            rows.append((units.ids[u], body, year, _day_between(rng, date(year, 1, 1), date(year, 12, 31)),
-                         "Thực hiện tốt" if rng.random() < 0.9 else "Có thiếu sót, cần khắc phục",
-                         f"{number}-TB/UBKT"))
+            rows.append(
+                (
+                    units.ids[u],
+                    body,
+                    year,
+                    _day_between(rng, date(year, 1, 1), date(year, 12, 31)),
+                    "Thực hiện tốt" if rng.random() < 0.9 else "Có thiếu sót, cần khắc phục",
+                    f"{number}-TB/UBKT",
+                )
+            )
     return rows
 
 
 def regulation_rows(units: Units, rng: random.Random) -> list[tuple[Any, ...]]:
     """organization_id, issued_on, reference, title."""
-    return [(units.ids[u], _day_between(rng, REGULATIONS_FROM, REGULATIONS_UNTIL), "01-QC/CB",
-             f"Quy chế làm việc của {units.name[u]}")
-            for u, kind in enumerate(units.kind) if kind == "subordinate_cell" and rng.random() < REGULATED_SHARE]
+    return [
+        (
+            units.ids[u],
+            _day_between(rng, REGULATIONS_FROM, REGULATIONS_UNTIL),
+            "01-QC/CB",
+            f"Quy chế làm việc của {units.name[u]}",
+        )
+        for u, kind in enumerate(units.kind)
+        if kind == "subordinate_cell" and rng.random() < REGULATED_SHARE
+    ]
 
 
 # --- loading ------------------------------------------------------------------------------------------------------
 
+
 async def definitions(conn: asyncpg.Connection, tables: Sequence[str]) -> tuple[list[str], list[str]]:
     """(DROP statements, CREATE/ADD statements in the order to run them) for every index and non-CHECK constraint
     of `tables`, and every foreign key pointing at them (bench/national_members.py uses it too)."""
-    constraints = await conn.fetch("""
+    constraints = await conn.fetch(
+        """
         SELECT c.conrelid::regclass::text AS tbl, c.conname, c.contype::text AS contype,
                pg_get_constraintdef(c.oid) AS def
         FROM pg_constraint c
         WHERE c.contype IN ('p', 'u', 'x', 'f')
-          AND (c.conrelid = ANY($1::regclass[]) OR c.confrelid = ANY($1::regclass[]))""", list(tables))
-    indexes = await conn.fetch("""
+          AND (c.conrelid = ANY($1::regclass[]) OR c.confrelid = ANY($1::regclass[]))""",
+        list(tables),
+    )
+    indexes = await conn.fetch(
+        """
         SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
         FROM pg_index i
         WHERE i.indrelid = ANY($1::regclass[])
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""", list(tables))
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
+        list(tables),
+    )
     foreign = [c for c in constraints if c["contype"] == "f"]
     own = [c for c in constraints if c["contype"] != "f"]
-    drops = ([f'ALTER TABLE {c["tbl"]} DROP CONSTRAINT "{c["conname"]}"' for c in foreign + own]
-             + [f"DROP INDEX {i['name']}" for i in indexes])
-    creates = ([f'ALTER TABLE {c["tbl"]} ADD CONSTRAINT "{c["conname"]}" {c["def"]}' for c in own]
-               + [i["def"] for i in indexes]
-               + [f'ALTER TABLE {c["tbl"]} ADD CONSTRAINT "{c["conname"]}" {c["def"]}' for c in foreign])
+    drops = [f'ALTER TABLE {c["tbl"]} DROP CONSTRAINT "{c["conname"]}"' for c in foreign + own] + [
+        f"DROP INDEX {i['name']}" for i in indexes
+    ]
+    creates = (
+        [f'ALTER TABLE {c["tbl"]} ADD CONSTRAINT "{c["conname"]}" {c["def"]}' for c in own]
+        + [i["def"] for i in indexes]
+        + [f'ALTER TABLE {c["tbl"]} ADD CONSTRAINT "{c["conname"]}" {c["def"]}' for c in foreign]
+    )
     return drops, creates
 
 
-def _counted(rows: Iterator[tuple[Any, ...]], label: str, progress: bool, every: int = 2_000_000
-             ) -> Iterator[tuple[Any, ...]]:
+def _counted(
+    rows: Iterator[tuple[Any, ...]], label: str, progress: bool, every: int = 2_000_000
+) -> Iterator[tuple[Any, ...]]:
     last = time.perf_counter()
     for n, row in enumerate(rows, 1):
         if progress and n % every == 0:
@@ -515,21 +573,24 @@ def _counted(rows: Iterator[tuple[Any, ...]], label: str, progress: bool, every:
         yield row
 
 
-async def load_history(dsn: str, *, seed: int = 2026, progress: bool = True, rebuild: bool = True
-                       ) -> dict[str, Any]:
+async def load_history(dsn: str, *, seed: int = 2026, progress: bool = True, rebuild: bool = True) -> dict[str, Any]:
     """Replace the history of the members (and the organisations' records) at `dsn` by a generated one."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute("SET coso.indicators = 'off'; SET synchronous_commit = off; "
-                           "SET maintenance_work_mem = '1GB'; SET max_parallel_maintenance_workers = 2; "
-                           "SET work_mem = '1GB'")
+        await conn.execute(
+            "SET coso.indicators = 'off'; SET synchronous_commit = off; "
+            "SET maintenance_work_mem = '1GB'; SET max_parallel_maintenance_workers = 2; "
+            "SET work_mem = '1GB'"
+        )
         rng = random.Random(seed)
         units = await read_units(conn)
         mark = time.perf_counter()
-        members = await conn.fetch("SELECT id, organization_id, admission_decision_date, official_date, birth_date, "
-                                   "status, exempt FROM members ORDER BY id")
+        members = await conn.fetch(
+            "SELECT id, organization_id, admission_decision_date, official_date, birth_date, "
+            "status, exempt FROM members ORDER BY id"
+        )
         timings["read_s"] = time.perf_counter() - mark
         mark = time.perf_counter()
         sim = simulate(units, members, rng)
@@ -557,20 +618,43 @@ async def load_history(dsn: str, *, seed: int = 2026, progress: bool = True, reb
             await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
             for statement in drops:
                 await conn.execute(statement)
-            await copy("member_periods", ("member_id", "valid_from", "valid_to", "organization_id", "status",
-                                          "exempt"), period_rows(sim))
-            await copy("member_events", ("member_id", "kind", "event_date", "from_organization_id",
-                                         "to_organization_id", "recorded_by"), event_rows(sim))
-            await copy("ratings", ("member_id", "organization_id", "period", "period_end", "score", "rating",
-                                   "not_rated_reason", "rated_on"), rating_rows(sim, rng))
+            await copy(
+                "member_periods",
+                ("member_id", "valid_from", "valid_to", "organization_id", "status", "exempt"),
+                period_rows(sim),
+            )
+            await copy(
+                "member_events",
+                ("member_id", "kind", "event_date", "from_organization_id", "to_organization_id", "recorded_by"),
+                event_rows(sim),
+            )
+            await copy(
+                "ratings",
+                (
+                    "member_id",
+                    "organization_id",
+                    "period",
+                    "period_end",
+                    "score",
+                    "rating",
+                    "not_rated_reason",
+                    "rated_on",
+                ),
+                rating_rows(sim, rng),
+            )
             await copy("party_positions", ("member_id", "organization_id", "position", "valid_from"), positions)
             await copy("public_posts", ("member_id", "post", "place", "organization_id", "valid_from"), posts)
-            await copy("inspections", ("organization_id", "inspecting_body", "year", "inspected_on", "conclusion",
-                                       "reference"), inspections)
+            await copy(
+                "inspections",
+                ("organization_id", "inspecting_body", "year", "inspected_on", "conclusion", "reference"),
+                inspections,
+            )
             await copy("working_regulations", ("organization_id", "issued_on", "reference", "title"), regulations)
             mark = time.perf_counter()
-            await conn.execute("CREATE TEMP TABLE bench_member_updates (id uuid, status text, official_date date, "
-                               "exempt boolean) ON COMMIT DROP")
+            await conn.execute(
+                "CREATE TEMP TABLE bench_member_updates (id uuid, status text, official_date date, "
+                "exempt boolean) ON COMMIT DROP"
+            )
             await conn.copy_records_to_table("bench_member_updates", records=sim.updates)
             await conn.execute("""
                 UPDATE members m SET status = u.status, official_date = u.official_date, exempt = u.exempt
@@ -589,14 +673,20 @@ async def load_history(dsn: str, *, seed: int = 2026, progress: bool = True, reb
         timings["vacuum_analyze_s"] = time.perf_counter() - mark
         loaded_s = time.perf_counter() - started
         rebuild_s = await rebuild_indicators(conn) if rebuild else None  # with the triggers off, once
-        sizes = await conn.fetch("SELECT t, pg_total_relation_size(t::regclass) AS bytes FROM unnest($1::text[]) t",
-                                 list(TABLES))
+        sizes = await conn.fetch(
+            "SELECT t, pg_total_relation_size(t::regclass) AS bytes FROM unnest($1::text[]) t", list(TABLES)
+        )
     finally:
         await conn.close()
-    return {"seed": seed, "rows": dict(copied), **{k: round(v, 1) for k, v in timings.items()},
-            "load_s": round(loaded_s, 1), "rebuild_s": None if rebuild_s is None else round(rebuild_s, 1),
-            "total_s": round(time.perf_counter() - started, 1),
-            "size_mb": {r["t"]: round(r["bytes"] / 2**20) for r in sizes}}
+    return {
+        "seed": seed,
+        "rows": dict(copied),
+        **{k: round(v, 1) for k, v in timings.items()},
+        "load_s": round(loaded_s, 1),
+        "rebuild_s": None if rebuild_s is None else round(rebuild_s, 1),
+        "total_s": round(time.perf_counter() - started, 1),
+        "size_mb": {r["t"]: round(r["bytes"] / 2**20) for r in sizes},
+    }
 
 
 def main() -> None:

@@ -51,19 +51,18 @@ from national_tree import CODE_PREFIX, PROVINCES, START, rebuild_indicators
 from app.domain.members.names import sort_key
 
 MEMBERS = 5_600_000
-REFERENCE = date(2025, 10, 1)       # "today" of the records: the probationary were admitted in the year before
-WINDOW = 1_000                      # cells whose members are shuffled together
+REFERENCE = date(2025, 10, 1)  # "today" of the records: the probationary were admitted in the year before
+WINDOW = 1_000  # cells whose members are shuffled together
 PROBATIONARY_SHARE = 0.035
 FEMALE_SHARE = 0.38
 # Mean members per cell by kind (and, for grassroots cells, category); counts vary around these (gamma, shape 4).
-MEAN_MEMBERS = {"village": 32.0, "grassroots_cell": 18.0, "subordinate_cell": 17.0,
-                "party_group": 6.0}
+MEAN_MEMBERS = {"village": 32.0, "grassroots_cell": 18.0, "subordinate_cell": 17.0, "party_group": 6.0}
 HOMES = ("grassroots_cell", "subordinate_cell", "party_group")
-PERIOD_FROM = START                 # the placements begin then: a period cannot start earlier and stay meaningful
+PERIOD_FROM = START  # the placements begin then: a period cannot start earlier and stay meaningful
 
 
 def _weighted(spec: str) -> tuple[list[str], list[float]]:
-    """"Nguyễn 38, Trần 11, …" → (values, cumulative weights)."""
+    """ "Nguyễn 38, Trần 11, …" → (values, cumulative weights)."""
     values, weights = [], []
     for part in spec.split(","):
         name, weight = part.strip().rsplit(" ", 1)
@@ -79,19 +78,23 @@ FAMILY = _weighted(
     "Thái 0.1, Kiều 0.08, La 0.06, Nông 0.1, Lò 0.05, Hứa 0.05, Châu 0.08, Triệu 0.08, Mạc 0.04, Thân 0.05, "
     "Phùng 0.08, Giang 0.05, Khổng 0.02, Âu 0.02, Lục 0.03, Ma 0.03, Văn 0.05, Tăng 0.04, Diệp 0.02, Ninh 0.03, "
     "Từ 0.04, Khúc 0.02, Bạch 0.02, Tôn 0.03, Hầu 0.01, Ông 0.02, Doãn 0.02, Nghiêm 0.03, Kim 0.02, Cù 0.01, "
-    "Mẫn 0.01, Lã 0.02, Khuất 0.01, Ứng 0.005, Yên 0.005")
+    "Mẫn 0.01, Lã 0.02, Khuất 0.01, Ứng 0.005, Yên 0.005"
+)
 MIDDLE_MALE = _weighted(
     "Văn 35, Đức 8, Minh 7, Quốc 5, Hữu 5, Thanh 4, Công 4, Xuân 3.5, Ngọc 3, Đình 4, Quang 3.5, Anh 2.5, "
     "Hoàng 2, Trọng 2.5, Duy 2.5, Tuấn 1.5, Thế 2, Mạnh 1.5, Bá 1.5, Tiến 1.5, Việt 1.5, Trung 1, Kim 0.5, "
     "Tấn 2, Phước 1, Thành 1.5, Huy 1, Nhật 0.8, Gia 0.8, Khắc 0.6, Chí 1, Hải 0.8, Đăng 0.6, Như 0.4, Sỹ 0.5, "
-    "Cảnh 0.2, Phú 0.3, Hồng 0.4, Doãn 0.1, Viết 0.3, Khả 0.05, Thiện 0.2")
+    "Cảnh 0.2, Phú 0.3, Hồng 0.4, Doãn 0.1, Viết 0.3, Khả 0.05, Thiện 0.2"
+)
 MIDDLE_FEMALE = _weighted(
     "Thị 50, Ngọc 6, Thu 5, Thanh 5, Kim 4, Phương 3, Minh 3, Hồng 3, Thùy 3, Mai 2, Bích 2, Hoài 1.5, Diệu 1, "
     "Hải 1.5, Lan 1, Khánh 1, Quỳnh 1.5, Thúy 2, Tuyết 1, Hoàng 1, Hà 1, Ánh 1, Vân 1, Cẩm 1, Mỹ 1.5, Xuân 1, "
-    "Bảo 0.3, Huyền 0.3, Trà 0.2, Nhã 0.1")
+    "Bảo 0.3, Huyền 0.3, Trà 0.2, Nhã 0.1"
+)
 SECOND_MIDDLE = _weighted(  # after a first middle name, for ~12 % of men and ~20 % of women
     "Thu 3, Ngọc 3, Kim 2, Thanh 3, Hồng 2, Bích 1, Mai 1, Minh 3, Phương 1, Thúy 1, Hải 1, Quốc 1, Anh 2, Hoàng 1, "
-    "Xuân 1, Đức 1, Bảo 0.5, Diễm 0.3")
+    "Xuân 1, Đức 1, Bảo 0.5, Diễm 0.3"
+)
 GIVEN_MALE = _weighted(
     "Hùng 3.0, Dũng 2.8, Tuấn 2.7, Minh 2.6, Hải 2.6, Nam 2.3, Long 2.2, Thắng 2.1, Hoàng 1.8, Sơn 2.3, "
     "Cường 2.0, Hưng 2.1, Đức 2.0, Trung 2.0, Quang 1.8, Thành 2.1, Tùng 1.6, Huy 1.9, Phong 1.3, Bình 1.8, "
@@ -103,7 +106,8 @@ GIVEN_MALE = _weighted(
     "Khiêm 0.2, Nguyên 0.5, Hoan 0.2, Thông 0.4, Tuyên 0.2, Dương 0.4, Điệp 0.1, Lộc 0.5, Phương 0.4, "
     "Hội 0.2, Khoa 0.4, Tín 0.3, Thức 0.2, Chính 0.4, Doanh 0.2, Huân 0.2, Kỳ 0.1, Lượng 0.2, Nhật 0.3, "
     "Quảng 0.1, Tấn 0.2, Thiện 0.4, Trọng 0.3, Uy 0.05, Vĩnh 0.1, Khang 0.2, Hào 0.2, Đông 0.3, Bắc 0.05, "
-    "Cảnh 0.2, Diệu 0.02, Hạ 0.03, Khôi 0.2, Lãm 0.02, Nhạc 0.01, Quỳnh 0.05, Thụy 0.03, Ước 0.01, Xứng 0.01")
+    "Cảnh 0.2, Diệu 0.02, Hạ 0.03, Khôi 0.2, Lãm 0.02, Nhạc 0.01, Quỳnh 0.05, Thụy 0.03, Ước 0.01, Xứng 0.01"
+)
 GIVEN_FEMALE = _weighted(
     "Lan 2.5, Hương 3.0, Hoa 2.5, Mai 2.4, Linh 2.6, Hà 2.5, Thảo 2.3, Trang 2.4, Hằng 2.3, Ngọc 1.6, "
     "Phương 2.0, Thủy 2.2, Nga 2.0, Huyền 1.9, Dung 1.8, Yến 1.6, Loan 1.3, Oanh 1.0, Hạnh 1.6, Nhung 1.4, "
@@ -112,23 +116,82 @@ GIVEN_FEMALE = _weighted(
     "Thúy 1.0, Diệp 0.3, Bích 0.5, Châu 0.4, Duyên 0.7, Gấm 0.1, Hiên 0.1, Khuê 0.1, Lành 0.2, Lụa 0.1, Mơ 0.1, "
     "Ngân 0.7, Nguyệt 0.5, Nhi 0.5, Quỳnh 0.8, Sen 0.2, Tươi 0.2, Thắm 0.3, Trâm 0.4, Vy 0.3, Xoan 0.1, "
     "Diễm 0.3, Kiều 0.2, Hảo 0.3, Huệ 0.5, Lài 0.1, Minh 0.4, Ánh 0.5, Đào 0.2, Hiếu 0.1, Lý 0.1, Mận 0.05, "
-    "Nhài 0.05, Thoa 0.3, Vinh 0.05, Xuyến 0.1, Yên 0.03")
-ETHNICITY = _weighted("01 85.3, 02 2.0, 03 1.9, 06 1.5, 05 1.3, 04 0.5, 07 1.0, 08 0.9, 09 0.8, 10 0.4, 12 0.3, "
-                      "13 0.2, 14 0.2, 16 0.2, 17 0.2, 18 0.2, 15 0.2, 24 0.1, 25 0.1, 26 0.1, 99 0.01")
-RELIGION = _weighted("none 90.5, buddhism 5.0, catholicism 3.5, protestantism 0.4, cao_dai 0.3, hoa_hao 0.2, "
-                     "islam 0.05, other 0.05")
+    "Nhài 0.05, Thoa 0.3, Vinh 0.05, Xuyến 0.1, Yên 0.03"
+)
+ETHNICITY = _weighted(
+    "01 85.3, 02 2.0, 03 1.9, 06 1.5, 05 1.3, 04 0.5, 07 1.0, 08 0.9, 09 0.8, 10 0.4, 12 0.3, "
+    "13 0.2, 14 0.2, 16 0.2, 17 0.2, 18 0.2, 15 0.2, 24 0.1, 25 0.1, 26 0.1, 99 0.01"
+)
+RELIGION = _weighted(
+    "none 90.5, buddhism 5.0, catholicism 3.5, protestantism 0.4, cao_dai 0.3, hoa_hao 0.2, islam 0.05, other 0.05"
+)
 EDUCATION = _weighted("upper_secondary 92, lower_secondary 7, primary 1")
 PROFESSIONAL = _weighted("bachelor 45, none 14, vocational 15, college 10, master 13, doctorate 3")
 THEORY = _weighted("elementary 55, intermediate 30, advanced 5, bachelor 2, none 8")
 # The CCCD province codes of the 34 provinces (PROVINCES' order).
-PROVINCE_CODES = [1, 46, 12, 11, 14, 20, 22, 38, 40, 42, 4, 8, 10, 19, 25, 27, 33, 31, 37, 45, 48, 51, 64, 56, 68,
-                  66, 79, 75, 72, 92, 86, 87, 96, 89]
+PROVINCE_CODES = [
+    1,
+    46,
+    12,
+    11,
+    14,
+    20,
+    22,
+    38,
+    40,
+    42,
+    4,
+    8,
+    10,
+    19,
+    25,
+    27,
+    33,
+    31,
+    37,
+    45,
+    48,
+    51,
+    64,
+    56,
+    68,
+    66,
+    79,
+    75,
+    72,
+    92,
+    86,
+    87,
+    96,
+    89,
+]
 
-COLUMNS = ["id", "full_name", "sort_key", "gender", "birth_date", "birth_place", "hometown", "residence",
-           "ethnicity", "religion", "citizen_id", "phone", "education", "professional_level",
-           "political_theory_level", "admission_decision_date", "admission_ceremony_date", "official_date",
-           "party_card_number", "record_number", "status", "organization_id", "org_path",
-           "training_certificate_date"]
+COLUMNS = [
+    "id",
+    "full_name",
+    "sort_key",
+    "gender",
+    "birth_date",
+    "birth_place",
+    "hometown",
+    "residence",
+    "ethnicity",
+    "religion",
+    "citizen_id",
+    "phone",
+    "education",
+    "professional_level",
+    "political_theory_level",
+    "admission_decision_date",
+    "admission_ceremony_date",
+    "official_date",
+    "party_card_number",
+    "record_number",
+    "status",
+    "organization_id",
+    "org_path",
+    "training_certificate_date",
+]
 TABLES = ("members", "member_periods")
 
 
@@ -136,9 +199,9 @@ TABLES = ("members", "member_periods")
 class Cell:
     id: uuid.UUID
     path: str
-    mean: float          # members it has on average, by kind
-    province: int        # index in PROVINCES
-    commune: str         # "xã An Phú"
+    mean: float  # members it has on average, by kind
+    province: int  # index in PROVINCES
+    commune: str  # "xã An Phú"
     members: int = 0
 
 
@@ -200,18 +263,29 @@ class MemberMaker:
         home = cell.commune if own == cell.province else self.communes[int(r() * len(self.communes))]
         hometown = f"{home}, {self.labels[own]}"
         return (
-            uuid.UUID(int=rng.getrandbits(128), version=4), full_name, self.key(full_name),
-            "female" if female else "male", birth,
-            hometown if r() < 0.7 else self.labels[own], hometown,
+            uuid.UUID(int=rng.getrandbits(128), version=4),
+            full_name,
+            self.key(full_name),
+            "female" if female else "male",
+            birth,
+            hometown if r() < 0.7 else self.labels[own],
+            hometown,
             f"{cell.commune}, {self.labels[cell.province]}",
-            _pick(rng, ETHNICITY), _pick(rng, RELIGION), self.citizen_id(own, female, birth),
-            f"0{'35789'[int(r() * 5)]}{int(r() * 10**8):08d}", _pick(rng, EDUCATION), _pick(rng, PROFESSIONAL),
+            _pick(rng, ETHNICITY),
+            _pick(rng, RELIGION),
+            self.citizen_id(own, female, birth),
+            f"0{'35789'[int(r() * 5)]}{int(r() * 10**8):08d}",
+            _pick(rng, EDUCATION),
+            _pick(rng, PROFESSIONAL),
             "none" if probationary and r() < 0.6 else _pick(rng, THEORY),
-            date.fromordinal(admitted), date.fromordinal(admitted + 5 + int(r() * 35)),
+            date.fromordinal(admitted),
+            date.fromordinal(admitted + 5 + int(r() * 35)),
             None if probationary else date.fromordinal(admitted + 365),
             None if probationary else f"{next(self.cards):08d}",
             f"{PROVINCE_CODES[cell.province]:03d}.{int(r() * 10**7):07d}",
-            "probationary" if probationary else "official", cell.id, cell.path,
+            "probationary" if probationary else "official",
+            cell.id,
+            cell.path,
             date.fromordinal(admitted - 60 - int(r() * 340)),
         )
 
@@ -222,18 +296,29 @@ async def read_cells(conn: asyncpg.Connection) -> tuple[list[Cell], list[str]]:
         "SELECT o.id, o.kind, o.category, o.name, p.path, p.depth FROM organizations o "
         "JOIN organization_placements p ON p.organization_id = o.id AND p.latest "
         "WHERE o.code LIKE $1 AND (p.depth <= 1 OR o.kind = ANY($2::text[])) ORDER BY p.path",
-        CODE_PREFIX + "%", list(HOMES))
+        CODE_PREFIX + "%",
+        list(HOMES),
+    )
     provinces = {r["path"]: i for i, r in enumerate(r for r in rows if r["depth"] == 0)}
     communes = {r["path"]: r["name"].removeprefix("Đảng bộ ") for r in rows if r["depth"] == 1}
     cells = []
     for r in rows:
         if r["depth"] >= 2:
             parts = r["path"].split("/")
-            mean = ("village" if r["kind"] == "grassroots_cell" and r["category"] in ("village", "residential_group")
-                    else r["kind"])
-            cells.append(Cell(id=r["id"], path=r["path"], mean=MEAN_MEMBERS[mean],
-                              province=provinces["/".join(parts[:2]) + "/"],
-                              commune=communes["/".join(parts[:3]) + "/"]))
+            mean = (
+                "village"
+                if r["kind"] == "grassroots_cell" and r["category"] in ("village", "residential_group")
+                else r["kind"]
+            )
+            cells.append(
+                Cell(
+                    id=r["id"],
+                    path=r["path"],
+                    mean=MEAN_MEMBERS[mean],
+                    province=provinces["/".join(parts[:2]) + "/"],
+                    commune=communes["/".join(parts[:3]) + "/"],
+                )
+            )
     if len(provinces) != len(PROVINCES):
         raise RuntimeError("the national tree is not loaded")
     return cells, list(communes.values())
@@ -255,22 +340,26 @@ def generate(cells: list[Cell], communes: list[str], rng: random.Random) -> Iter
     order = cells[:]
     rng.shuffle(order)
     for start in range(0, len(order), WINDOW):
-        rows = [maker.member(cell) for cell in order[start:start + WINDOW] for _ in range(cell.members)]
+        rows = [maker.member(cell) for cell in order[start : start + WINDOW] for _ in range(cell.members)]
         rng.shuffle(rows)
         yield from rows
 
 
 # --- loading ------------------------------------------------------------------------------------------------------
 
-async def load_members(dsn: str, *, total: int = MEMBERS, seed: int = 2025,
-                       progress: bool = True, rebuild: bool = True) -> dict[str, Any]:
+
+async def load_members(
+    dsn: str, *, total: int = MEMBERS, seed: int = 2025, progress: bool = True, rebuild: bool = True
+) -> dict[str, Any]:
     """Replace the members (and their periods) of the database at `dsn` by `total` generated ones."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute("SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; "
-                           "SET max_parallel_maintenance_workers = 2; SET coso.indicators = 'off'")
+        await conn.execute(
+            "SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; "
+            "SET max_parallel_maintenance_workers = 2; SET coso.indicators = 'off'"
+        )
         rng = random.Random(seed)
         cells, communes = await read_cells(conn)
         spread_members(cells, total, rng)
@@ -295,10 +384,12 @@ async def load_members(dsn: str, *, total: int = MEMBERS, seed: int = 2025,
             await conn.copy_records_to_table("members", columns=COLUMNS, records=counted())
             timings["copy_members_s"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            await conn.execute("""
+            await conn.execute(
+                """
                 INSERT INTO member_periods (member_id, valid_from, organization_id, status)
                 SELECT id, greatest(admission_decision_date, $1), organization_id, status FROM members""",
-                               PERIOD_FROM)
+                PERIOD_FROM,
+            )
             timings["periods_s"] = time.perf_counter() - mark
             for statement in creates:
                 mark = time.perf_counter()
@@ -320,10 +411,14 @@ async def load_members(dsn: str, *, total: int = MEMBERS, seed: int = 2025,
                    pg_indexes_size('member_periods') AS periods_indexes""")
     finally:
         await conn.close()
-    return {"members": copied, "cells": sum(1 for c in cells if c.members), "seed": seed,
-            **{k: round(v, 1) for k, v in timings.items()},
-            "total_s": round(time.perf_counter() - started, 1),
-            "size_mb": {k: round(v / 2**20) for k, v in sizes.items()}}
+    return {
+        "members": copied,
+        "cells": sum(1 for c in cells if c.members),
+        "seed": seed,
+        **{k: round(v, 1) for k, v in timings.items()},
+        "total_s": round(time.perf_counter() - started, 1),
+        "size_mb": {k: round(v / 2**20) for k, v in sizes.items()},
+    }
 
 
 def main() -> None:

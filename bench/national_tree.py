@@ -28,40 +28,171 @@ from datetime import date
 
 import asyncpg
 
-from app.db.paths import child_path
+from app.db.organizations.paths import child_path
 
 START = date(2020, 1, 1)
 COMMUNES = 3_321
 GRASSROOTS = 52_000
 SUBORDINATE_CELLS = 270_000
-COMMITTEE_SHARE = 0.40          # of grassroots units; the rest are grassroots cells
-PARTIAL_SHARE = 0.05            # of grassroots committees that have partial committees (2–4 each)
-GROUPED_CELLS = 400             # cells split into party groups (3–8 each)
-CODE_PREFIX = "BENCH-"          # every generated code starts with this: how a loaded tree is recognised
+COMMITTEE_SHARE = 0.40  # of grassroots units; the rest are grassroots cells
+PARTIAL_SHARE = 0.05  # of grassroots committees that have partial committees (2–4 each)
+GROUPED_CELLS = 400  # cells split into party groups (3–8 each)
+CODE_PREFIX = "BENCH-"  # every generated code starts with this: how a loaded tree is recognised
 
 # The 34 provinces and centrally-run cities since 1 July 2025 (True = city).
 PROVINCES: list[tuple[str, bool]] = [
-    ("Hà Nội", True), ("Huế", True), ("Lai Châu", False), ("Điện Biên", False), ("Sơn La", False),
-    ("Lạng Sơn", False), ("Quảng Ninh", False), ("Thanh Hóa", False), ("Nghệ An", False), ("Hà Tĩnh", False),
-    ("Cao Bằng", False), ("Tuyên Quang", False), ("Lào Cai", False), ("Thái Nguyên", False), ("Phú Thọ", False),
-    ("Bắc Ninh", False), ("Hưng Yên", False), ("Hải Phòng", True), ("Ninh Bình", False), ("Quảng Trị", False),
-    ("Đà Nẵng", True), ("Quảng Ngãi", False), ("Gia Lai", False), ("Khánh Hòa", False), ("Lâm Đồng", False),
-    ("Đắk Lắk", False), ("Hồ Chí Minh", True), ("Đồng Nai", False), ("Tây Ninh", False), ("Cần Thơ", True),
-    ("Vĩnh Long", False), ("Đồng Tháp", False), ("Cà Mau", False), ("An Giang", False),
+    ("Hà Nội", True),
+    ("Huế", True),
+    ("Lai Châu", False),
+    ("Điện Biên", False),
+    ("Sơn La", False),
+    ("Lạng Sơn", False),
+    ("Quảng Ninh", False),
+    ("Thanh Hóa", False),
+    ("Nghệ An", False),
+    ("Hà Tĩnh", False),
+    ("Cao Bằng", False),
+    ("Tuyên Quang", False),
+    ("Lào Cai", False),
+    ("Thái Nguyên", False),
+    ("Phú Thọ", False),
+    ("Bắc Ninh", False),
+    ("Hưng Yên", False),
+    ("Hải Phòng", True),
+    ("Ninh Bình", False),
+    ("Quảng Trị", False),
+    ("Đà Nẵng", True),
+    ("Quảng Ngãi", False),
+    ("Gia Lai", False),
+    ("Khánh Hòa", False),
+    ("Lâm Đồng", False),
+    ("Đắk Lắk", False),
+    ("Hồ Chí Minh", True),
+    ("Đồng Nai", False),
+    ("Tây Ninh", False),
+    ("Cần Thơ", True),
+    ("Vĩnh Long", False),
+    ("Đồng Tháp", False),
+    ("Cà Mau", False),
+    ("An Giang", False),
 ]
-FIRST = ["An", "Bình", "Phú", "Tân", "Hòa", "Thành", "Phước", "Long", "Hưng", "Thạnh", "Đông", "Tây", "Nam",
-         "Bắc", "Trung", "Hiệp", "Lộc", "Thuận", "Mỹ", "Vĩnh", "Quang", "Hồng", "Xuân", "Thanh", "Minh", "Đức",
-         "Nghĩa", "Sơn", "Hải", "Kim", "Cẩm", "Yên", "Tiên", "Định"]
-SECOND = ["Phú", "Bình", "Lạc", "Hòa", "Thịnh", "Lợi", "Ninh", "Điền", "Khánh", "Tường", "Thọ", "Hưng", "Phong",
-          "Thuận", "Lâm", "Sơn", "Hà", "Giang", "Xuyên", "Trạch", "Mỹ", "Tiến", "Đông", "Tây", "Phước", "Thạnh",
-          "Hải", "Quý", "Vinh", "An"]
-PEOPLE = ["Nguyễn Trãi", "Lê Lợi", "Trần Hưng Đạo", "Quang Trung", "Lý Thường Kiệt", "Nguyễn Du", "Hoàng Diệu",
-          "Phan Chu Trinh", "Phan Bội Châu", "Võ Thị Sáu", "Lê Hồng Phong", "Nguyễn Huệ", "Hai Bà Trưng",
-          "Chu Văn An", "Lê Quý Đôn", "Nguyễn Bỉnh Khiêm", "Trần Phú", "Ngô Quyền", "Đinh Tiên Hoàng",
-          "Lý Tự Trọng", "Nguyễn Thị Minh Khai", "Hàm Nghi", "Phạm Ngũ Lão", "Tô Hiệu", "Kim Đồng",
-          "Nguyễn Văn Trỗi", "Bạch Đằng", "Hùng Vương", "Lê Thánh Tông", "Trần Quốc Toản"]
-FIRMS = ["Sông Hồng", "Hoàng Long", "Minh Phát", "Tân Tiến", "Thành Công", "Hòa Phát", "Đại Việt", "Phương Nam",
-         "Trường Sơn", "Cửu Long", "Việt Tiến", "Bình Minh", "Sao Mai", "Hưng Thịnh", "An Khang"]
+FIRST = [
+    "An",
+    "Bình",
+    "Phú",
+    "Tân",
+    "Hòa",
+    "Thành",
+    "Phước",
+    "Long",
+    "Hưng",
+    "Thạnh",
+    "Đông",
+    "Tây",
+    "Nam",
+    "Bắc",
+    "Trung",
+    "Hiệp",
+    "Lộc",
+    "Thuận",
+    "Mỹ",
+    "Vĩnh",
+    "Quang",
+    "Hồng",
+    "Xuân",
+    "Thanh",
+    "Minh",
+    "Đức",
+    "Nghĩa",
+    "Sơn",
+    "Hải",
+    "Kim",
+    "Cẩm",
+    "Yên",
+    "Tiên",
+    "Định",
+]
+SECOND = [
+    "Phú",
+    "Bình",
+    "Lạc",
+    "Hòa",
+    "Thịnh",
+    "Lợi",
+    "Ninh",
+    "Điền",
+    "Khánh",
+    "Tường",
+    "Thọ",
+    "Hưng",
+    "Phong",
+    "Thuận",
+    "Lâm",
+    "Sơn",
+    "Hà",
+    "Giang",
+    "Xuyên",
+    "Trạch",
+    "Mỹ",
+    "Tiến",
+    "Đông",
+    "Tây",
+    "Phước",
+    "Thạnh",
+    "Hải",
+    "Quý",
+    "Vinh",
+    "An",
+]
+PEOPLE = [
+    "Nguyễn Trãi",
+    "Lê Lợi",
+    "Trần Hưng Đạo",
+    "Quang Trung",
+    "Lý Thường Kiệt",
+    "Nguyễn Du",
+    "Hoàng Diệu",
+    "Phan Chu Trinh",
+    "Phan Bội Châu",
+    "Võ Thị Sáu",
+    "Lê Hồng Phong",
+    "Nguyễn Huệ",
+    "Hai Bà Trưng",
+    "Chu Văn An",
+    "Lê Quý Đôn",
+    "Nguyễn Bỉnh Khiêm",
+    "Trần Phú",
+    "Ngô Quyền",
+    "Đinh Tiên Hoàng",
+    "Lý Tự Trọng",
+    "Nguyễn Thị Minh Khai",
+    "Hàm Nghi",
+    "Phạm Ngũ Lão",
+    "Tô Hiệu",
+    "Kim Đồng",
+    "Nguyễn Văn Trỗi",
+    "Bạch Đằng",
+    "Hùng Vương",
+    "Lê Thánh Tông",
+    "Trần Quốc Toản",
+]
+FIRMS = [
+    "Sông Hồng",
+    "Hoàng Long",
+    "Minh Phát",
+    "Tân Tiến",
+    "Thành Công",
+    "Hòa Phát",
+    "Đại Việt",
+    "Phương Nam",
+    "Trường Sơn",
+    "Cửu Long",
+    "Việt Tiến",
+    "Bình Minh",
+    "Sao Mai",
+    "Hưng Thịnh",
+    "An Khang",
+]
 
 # Grassroots units: (kind, category, name template); {place} is "xã An Phú", {short} "An Phú".
 COMMITTEES = [
@@ -85,8 +216,15 @@ CELLS = [
     ("mass_association", "Chi bộ Hội Cựu chiến binh {place}"),
 ]
 # What a committee's own cells are called, by the committee's category.
-SECTIONS = {"agency": "Phòng", "police": "Đội", "military": "Trung đội", "public_service_unit": "Khoa",
-            "school": "Tổ chuyên môn", "state_enterprise": "Phân xưởng", "private_enterprise": "Phòng"}
+SECTIONS = {
+    "agency": "Phòng",
+    "police": "Đội",
+    "military": "Trung đội",
+    "public_service_unit": "Khoa",
+    "school": "Tổ chuyên môn",
+    "state_enterprise": "Phân xưởng",
+    "private_enterprise": "Phòng",
+}
 
 
 @dataclass(slots=True)
@@ -120,8 +258,15 @@ class TreeBuilder:
 
     def add(self, parent: Unit | None, code: str, name: str, kind: str, category: str | None) -> Unit:
         depth = parent.depth + 1 if parent else 0
-        unit = Unit(code=code, name=name, kind=kind, category=category, depth=depth, parent=parent,
-                    id=uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        unit = Unit(
+            code=code,
+            name=name,
+            kind=kind,
+            category=category,
+            depth=depth,
+            parent=parent,
+            id=uuid.UUID(int=self.rng.getrandbits(128), version=4),
+        )
         self.levels[depth].append(unit)
         return unit
 
@@ -169,32 +314,45 @@ class TreeBuilder:
         if not ward and roll > 0.997:
             kind_word, category = "đặc khu", "special_zone"
         commune = Commune(place=f"{kind_word} {short}", short=short, ward=ward)
-        unit = self.add(province, f"{province.code}-X{number:03d}", f"Đảng bộ {commune.place}",
-                        "upper_level_committee", category)
+        unit = self.add(
+            province, f"{province.code}-X{number:03d}", f"Đảng bộ {commune.place}", "upper_level_committee", category
+        )
         return commune, unit
 
     def fill(self, template: str, commune: Commune) -> str:
-        hamlet = (f"tổ dân phố số {self.rng.randint(1, 40)}" if commune.ward
-                  else f"{self.rng.choice(SECOND)} {self.rng.choice(FIRST)}")
-        return template.format(place=commune.place, short=commune.short, person=self.rng.choice(PEOPLE),
-                               firm=self.rng.choice(FIRMS), hamlet=hamlet)
+        hamlet = (
+            f"tổ dân phố số {self.rng.randint(1, 40)}"
+            if commune.ward
+            else f"{self.rng.choice(SECOND)} {self.rng.choice(FIRST)}"
+        )
+        return template.format(
+            place=commune.place,
+            short=commune.short,
+            person=self.rng.choice(PEOPLE),
+            firm=self.rng.choice(FIRMS),
+            hamlet=hamlet,
+        )
 
     def grassroots_cell(self, parent: Unit, commune: Commune, number: int) -> Unit:
         category, template = self.rng.choice(CELLS)
         if category == "village" and commune.ward:
             category, template = "residential_group", "Chi bộ {hamlet}"
-        return self.add(parent, f"{parent.code}-CS{number:02d}", self.fill(template, commune),
-                        "grassroots_cell", category)
+        return self.add(
+            parent, f"{parent.code}-CS{number:02d}", self.fill(template, commune), "grassroots_cell", category
+        )
 
     def committee(self, parent: Unit, commune: Commune, number: int, n_cells: int) -> None:
         category, template = self.rng.choice(COMMITTEES)
-        unit = self.add(parent, f"{parent.code}-CS{number:02d}", self.fill(template, commune),
-                        "grassroots_committee", category)
+        unit = self.add(
+            parent, f"{parent.code}-CS{number:02d}", self.fill(template, commune), "grassroots_committee", category
+        )
         section = SECTIONS[category]
         homes = [unit]
         if n_cells >= 8 and self.rng.random() < PARTIAL_SHARE / 0.6:
-            homes = [self.add(unit, f"{unit.code}-BP{k}", f"Đảng bộ bộ phận {section} {k}", "partial_committee",
-                              category) for k in range(1, self.rng.randint(2, 4) + 1)]
+            homes = [
+                self.add(unit, f"{unit.code}-BP{k}", f"Đảng bộ bộ phận {section} {k}", "partial_committee", category)
+                for k in range(1, self.rng.randint(2, 4) + 1)
+            ]
         for k in range(1, n_cells + 1):
             home = homes[k % len(homes)]
             self.add(home, f"{home.code}-CB{k:03d}", f"Chi bộ {section} {k}", "subordinate_cell", category)
@@ -227,13 +385,19 @@ async def tree_loaded(conn: asyncpg.Connection) -> int:
 async def _copy_level(conn: asyncpg.Connection, level: list[Unit], *, latest_flag: bool) -> None:
     """One level: the units, then their placements (each unit's only placement, so its latest one)."""
     await conn.copy_records_to_table(
-        "organizations", columns=["id", "node", "code", "name", "kind", "category", "valid_from"],
-        records=[(u.id, u.node, u.code, u.name, u.kind, u.category, START) for u in level])
+        "organizations",
+        columns=["id", "node", "code", "name", "kind", "category", "valid_from"],
+        records=[(u.id, u.node, u.code, u.name, u.kind, u.category, START) for u in level],
+    )
     columns = ["organization_id", "valid_from", "parent_id", "path", "depth"] + (["latest"] if latest_flag else [])
     await conn.copy_records_to_table(
-        "organization_placements", columns=columns,
-        records=[(u.id, START, u.parent.id if u.parent else None, u.path, u.depth, *([True] if latest_flag else []))
-                 for u in level])
+        "organization_placements",
+        columns=columns,
+        records=[
+            (u.id, START, u.parent.id if u.parent else None, u.path, u.depth, *([True] if latest_flag else []))
+            for u in level
+        ],
+    )
 
 
 async def rebuild_indicators(conn: asyncpg.Connection) -> float | None:
@@ -256,26 +420,34 @@ async def load_national_tree(dsn: str, *, seed: int = 2025) -> dict[str, object]
         if await tree_loaded(conn):
             raise RuntimeError("the national tree is already loaded in this database")
         # The indicator triggers (migration 0009) stay silent during the COPY; the figures are rebuilt after it.
-        await conn.execute("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; "
-                           "SET coso.indicators = 'off'")
+        await conn.execute(
+            "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; SET coso.indicators = 'off'"
+        )
         latest_flag = await conn.fetchval(  # the schema marks each unit's latest placement (migration 0004 on)
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'organization_placements' "
-            "AND column_name = 'latest')")
+            "AND column_name = 'latest')"
+        )
         async with conn.transaction():
             for level in levels:
                 await _copy_level(conn, level, latest_flag=latest_flag)
-            await conn.execute("SELECT setval(pg_get_serial_sequence('organizations', 'node'), "
-                               "(SELECT max(node) FROM organizations))")
+            await conn.execute(
+                "SELECT setval(pg_get_serial_sequence('organizations', 'node'), (SELECT max(node) FROM organizations))"
+            )
         copied = time.perf_counter()
         await conn.execute("VACUUM (ANALYZE) organizations, organization_placements")
         indicators = await rebuild_indicators(conn)
     finally:
         await conn.close()
     kinds = Counter(u.kind for level in levels for u in level)
-    return {"units": sum(kinds.values()), "by_kind": dict(kinds), "by_depth": [len(level) for level in levels],
-            "generate_s": round(generated - started, 1), "copy_s": round(copied - generated, 1),
-            "indicators_rebuild_s": indicators,
-            "total_s": round(time.perf_counter() - started, 1)}
+    return {
+        "units": sum(kinds.values()),
+        "by_kind": dict(kinds),
+        "by_depth": [len(level) for level in levels],
+        "generate_s": round(generated - started, 1),
+        "copy_s": round(copied - generated, 1),
+        "indicators_rebuild_s": indicators,
+        "total_s": round(time.perf_counter() - started, 1),
+    }
 
 
 def main() -> None:

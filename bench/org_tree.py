@@ -4,7 +4,8 @@ What it does, in order:
  1. A PostgreSQL server: DATABASE_URL's, or the embedded one (app.db.embedded) with its cluster in bench/.data
     (kept between runs; --data-dir to move it).
  2. The database `coso_bench` on it, migrated, holding the synthetic national tree of bench/national_tree.py
-    (~330,000 units). It is reused while the migrations, app/db/paths.py and the generator are unchanged (their
+    (~330,000 units). It is reused while the migrations, app/db/organizations/paths.py and the generator are
+    unchanged (their
     hash is kept as the database's comment), otherwise (or with --fresh) dropped, recreated and loaded again.
  3. The real service as a subprocess (`.venv/bin/coso serve`, one uvicorn worker, its default pool), and the
     bare Starlette + asyncpg baseline of bench/baseline.py beside it, each waited for on /readyz.
@@ -52,8 +53,8 @@ import httpx
 import psutil
 from national_tree import load_national_tree, tree_loaded
 
-from app.db import organizations as service_sql
 from app.db.migrations import upgrade
+from app.db.organizations import reads as service_sql
 from app.db.scope import WHOLE_TREE
 from app.db.urls import asyncpg_dsn
 
@@ -67,6 +68,7 @@ API = "/api/v1/organizations"
 
 # --- the database -------------------------------------------------------------------------------------------------
 
+
 def _with_database(dsn: str, name: str) -> str:
     base, _, query = dsn.partition("?")
     head, _, _ = base.rpartition("/")
@@ -76,7 +78,9 @@ def _with_database(dsn: str, name: str) -> str:
 def _fingerprint() -> str:
     """Changes whenever the schema, the path encoding or the generated tree could have changed."""
     digest = hashlib.sha256()
-    for path in sorted([*ROOT.glob("alembic/versions/*.py"), ROOT / "app/db/paths.py", BENCH / "national_tree.py"]):
+    for path in sorted(
+        [*ROOT.glob("alembic/versions/*.py"), ROOT / "app/db/organizations/paths.py", BENCH / "national_tree.py"]
+    ):
         if path.exists():
             digest.update(path.read_bytes())
     return "coso-bench:" + digest.hexdigest()[:16]
@@ -98,7 +102,8 @@ async def _prepare_database(admin_dsn: str, fresh: bool) -> bool:
     conn = await asyncpg.connect(admin_dsn)
     try:
         comment = await conn.fetchval(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", DATABASE)
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", DATABASE
+        )
         if comment == _fingerprint() and not fresh:
             return False
         await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
@@ -131,6 +136,7 @@ def bench_database(admin_dsn: str, *, fresh: bool) -> tuple[str, dict[str, Any]]
 
 
 # --- the servers --------------------------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -171,8 +177,13 @@ def serve(name: str, command: list[str], dsn: str) -> Iterator[Server]:
     log = RESULTS / f"{name}.log"
     env = {**os.environ, "DATABASE_URL": dsn, "COSO_POOL_SIZE": str(POOL_SIZE)}
     with log.open("wb") as out:
-        process = subprocess.Popen([*command, "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-                                   stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = Server(name, f"http://127.0.0.1:{port}", process, log)
     try:
         asyncio.run(_wait_ready(server))
@@ -187,6 +198,7 @@ def serve(name: str, command: list[str], dsn: str) -> Iterator[Server]:
 
 
 # --- the load -----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Load:
@@ -235,14 +247,21 @@ class CpuMeter:
     def _sample(self) -> tuple[float, ...]:
         server = self.server.cpu_times()
         machine = psutil.cpu_times()
-        return (time.perf_counter(), time.process_time(), server.user + server.system, self._postgres(),
-                machine.user + machine.nice + machine.system + machine.irq + machine.softirq)
+        return (
+            time.perf_counter(),
+            time.process_time(),
+            server.user + server.system,
+            self._postgres(),
+            machine.user + machine.nice + machine.system + machine.irq + machine.softirq,
+        )
 
     def stop(self) -> dict[str, int | None]:
         end = self._sample()
         wall = end[0] - self.start[0]
-        used = {name: 100 * (end[i] - self.start[i]) / wall for i, name in
-                enumerate(("client", "server", "postgres", "machine"), 1)}
+        used = {
+            name: 100 * (end[i] - self.start[i]) / wall
+            for i, name in enumerate(("client", "server", "postgres", "machine"), 1)
+        }
         # Process and machine counters tick separately: a few % below zero is rounding, not a measure.
         used["other"] = max(0.0, used["machine"] - used["client"] - used["server"] - used["postgres"])
         return {name: None if math.isnan(value) else round(value) for name, value in used.items()}
@@ -335,14 +354,18 @@ async def _drive(gets: list[Get], urls: list[str], count: int, seconds: float) -
 
 def _http(server: Server, token: str, **options: Any) -> httpx.AsyncClient:
     """An httpx client for `server` (loopback; proxies in the environment ignored) sending `token`."""
-    return httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=60,
-                             headers={"Authorization": f"Bearer {token}"}, **options)
+    return httpx.AsyncClient(
+        base_url=server.url, trust_env=False, timeout=60, headers={"Authorization": f"Bearer {token}"}, **options
+    )
 
 
 async def measure(server: Server, scenario: "Scenario", load: Load) -> Stats:
     """Warm up, then drive the load (scaled to the scenario's budget); the figures of the measured part only."""
-    load = replace(load, requests=max(load.concurrency * 4, int(load.requests * scenario.budget)),
-                   warmup=max(load.concurrency, int(load.warmup * scenario.budget)))
+    load = replace(
+        load,
+        requests=max(load.concurrency * 4, int(load.requests * scenario.budget)),
+        warmup=max(load.concurrency, int(load.warmup * scenario.budget)),
+    )
     urls = scenario.urls
     async with clients(server, load, scenario.token) as gets:
         await _drive(gets, urls, load.warmup, min(load.seconds / 2, 5))
@@ -350,12 +373,20 @@ async def measure(server: Server, scenario: "Scenario", load: Load) -> Stats:
         latencies, errors, wall = await _drive(gets, urls, load.requests, load.seconds)
         cpu = meter.stop()
     ordered = sorted(latencies)
-    return Stats(requests=len(latencies), errors=errors, seconds=round(wall, 2), rps=round(len(latencies) / wall, 1),
-                 p50_ms=round(1000 * _percentile(ordered, 0.50), 2), p95_ms=round(1000 * _percentile(ordered, 0.95), 2),
-                 p99_ms=round(1000 * _percentile(ordered, 0.99), 2), cpu=cpu)
+    return Stats(
+        requests=len(latencies),
+        errors=errors,
+        seconds=round(wall, 2),
+        rps=round(len(latencies) / wall, 1),
+        p50_ms=round(1000 * _percentile(ordered, 0.50), 2),
+        p95_ms=round(1000 * _percentile(ordered, 0.95), 2),
+        p99_ms=round(1000 * _percentile(ordered, 0.99), 2),
+        cpu=cpu,
+    )
 
 
 # --- what is measured ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Scenario:
@@ -377,8 +408,14 @@ class Keys:
 
 def create_key(dsn: str, name: str, scope: str | None = None) -> str:
     command = [str(Path(sys.executable).parent / "coso"), "keys", "create", "--name", name, "--role", "viewer"]
-    done = subprocess.run([*command, *(["--scope", scope] if scope else [])], cwd=ROOT, capture_output=True,
-                          text=True, check=True, env={**os.environ, "DATABASE_URL": dsn})
+    done = subprocess.run(
+        [*command, *(["--scope", scope] if scope else [])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DATABASE_URL": dsn},
+    )
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -398,9 +435,12 @@ class Targets:
 async def pick_targets(dsn: str) -> Targets:
     conn = await asyncpg.connect(dsn)
     try:
+
         async def ids(where: str, n: int) -> list[str]:
-            rows = await conn.fetch(f"SELECT o.id FROM organizations o JOIN organization_placements p "
-                                    f"ON p.organization_id = o.id WHERE {where} ORDER BY o.code")
+            rows = await conn.fetch(
+                f"SELECT o.id FROM organizations o JOIN organization_placements p "  # noqa: S608 - SQL pieces written in this script, no input
+                f"ON p.organization_id = o.id WHERE {where} ORDER BY o.code"
+            )
             everything = [str(r[0]) for r in rows]
             return everything[:: max(1, len(everything) // n)][:n]
 
@@ -409,22 +449,31 @@ async def pick_targets(dsn: str) -> Targets:
         sizes = await conn.fetchrow(
             "SELECT min(n), round(avg(n)), max(n) FROM (SELECT count(*) n FROM organization_placements c "
             "JOIN organization_placements r ON r.depth = 0 AND c.path >= r.path AND c.path < "
-            "left(r.path, -1) || '0' GROUP BY r.path) s")
+            "left(r.path, -1) || '0' GROUP BY r.path) s"
+        )
         committee_sizes = await conn.fetchrow(
             "SELECT min(n), round(avg(n), 1), max(n) FROM (SELECT count(*) n FROM organization_placements c "
             "JOIN organization_placements r ON c.path >= r.path AND c.path < left(r.path, -1) || '0' "
             "JOIN organizations o ON o.id = r.organization_id AND o.kind = 'grassroots_committee' "
-            "WHERE r.organization_id = ANY($1::uuid[]) GROUP BY r.path) s", committees)
+            "WHERE r.organization_id = ANY($1::uuid[]) GROUP BY r.path) s",
+            committees,
+        )
         return Targets(
             provinces=provinces,
             committees=committees,
             communes=await ids("o.kind = 'upper_level_committee'", 200),
             leaves=await ids("p.depth >= 4", 200),
             anyone=await ids("true", 1000),
-            in_province=await ids(f"p.path LIKE (SELECT path FROM organization_placements "
-                                  f"WHERE organization_id = '{provinces[0]}') || '%'", 200),
-            sizes={"province_subtree": [float(v) for v in sizes],
-                   "committee_subtree": [float(v) for v in committee_sizes]})
+            in_province=await ids(
+                f"p.path LIKE (SELECT path FROM organization_placements "  # noqa: S608 - SQL pieces written in this script, no input
+                f"WHERE organization_id = '{provinces[0]}') || '%'",
+                200,
+            ),
+            sizes={
+                "province_subtree": [float(v) for v in sizes],
+                "committee_subtree": [float(v) for v in committee_sizes],
+            },
+        )
     finally:
         await conn.close()
 
@@ -447,36 +496,99 @@ def scenarios(targets: Targets, deep_pages: list[str], keys: Keys) -> list[Scena
     province = t.provinces[0]
     return [
         Scenario("by_id", "GET /{id} (any unit)", [f"{API}/{i}" for i in t.anyone], whole, compare=True),
-        Scenario("subtree_province", "GET /{province}/subtree?limit=50, page 1",
-                 [f"{API}/{i}/subtree?limit=50" for i in t.provinces], whole, compare=True, budget=0.5),
-        Scenario("subtree_province_deep", "GET /{province}/subtree, pages 2–10 by next_cursor", deep_pages, whole,
-                 compare=True, budget=0.5),
-        Scenario("subtree_committee", "GET /{grassroots committee}/subtree?limit=50",
-                 [f"{API}/{i}/subtree?limit=50" for i in t.committees], whole, compare=True),
-        Scenario("within_province", "GET ?within={province}&limit=50",
-                 [f"{API}?within={i}&limit=50" for i in t.provinces], whole, budget=0.5),
-        Scenario("ancestors_commune", "GET /{commune}/ancestors (1 above)",
-                 [f"{API}/{i}/ancestors" for i in t.communes], whole, compare=True),
-        Scenario("ancestors_leaf", "GET /{leaf}/ancestors (4–5 above)",
-                 [f"{API}/{i}/ancestors" for i in t.leaves], whole, compare=True),
-        Scenario("search_nguyen_trai", "GET ?q=nguyen trai&limit=50 (~300 matches)",
-                 [f"{API}?q=nguyen%20trai&limit=50"], whole, budget=0.5),
-        Scenario("search_xa_an", "GET ?q=xa an&limit=50 (~700 matches)", [f"{API}?q=xa%20an&limit=50"], whole,
-                 budget=0.5),
-        Scenario("search_nguyen_trai_within", "GET ?q=nguyen trai&within={province}&limit=50",
-                 [f"{API}?q=nguyen%20trai&within={i}&limit=50" for i in t.provinces], whole, budget=0.5),
-        Scenario("search_chi_bo", "GET ?q=chi bo&limit=50 (~300,000 matches: worst case)",
-                 [f"{API}?q=chi%20bo&limit=50"], whole, budget=0.05),
-        Scenario("scoped_by_id", "GET /{id}, key scoped to the unit's province", [f"{API}/{i}" for i in t.in_province],
-                 scoped),
-        Scenario("scoped_subtree_province", "GET /{province}/subtree?limit=50, key scoped to that province",
-                 [f"{API}/{province}/subtree?limit=50"], scoped, budget=0.5),
-        Scenario("scoped_search_xa_an", "GET ?q=xa an&limit=50, key scoped to one province",
-                 [f"{API}?q=xa%20an&limit=50"], scoped, budget=0.5),
+        Scenario(
+            "subtree_province",
+            "GET /{province}/subtree?limit=50, page 1",
+            [f"{API}/{i}/subtree?limit=50" for i in t.provinces],
+            whole,
+            compare=True,
+            budget=0.5,
+        ),
+        Scenario(
+            "subtree_province_deep",
+            "GET /{province}/subtree, pages 2–10 by next_cursor",
+            deep_pages,
+            whole,
+            compare=True,
+            budget=0.5,
+        ),
+        Scenario(
+            "subtree_committee",
+            "GET /{grassroots committee}/subtree?limit=50",
+            [f"{API}/{i}/subtree?limit=50" for i in t.committees],
+            whole,
+            compare=True,
+        ),
+        Scenario(
+            "within_province",
+            "GET ?within={province}&limit=50",
+            [f"{API}?within={i}&limit=50" for i in t.provinces],
+            whole,
+            budget=0.5,
+        ),
+        Scenario(
+            "ancestors_commune",
+            "GET /{commune}/ancestors (1 above)",
+            [f"{API}/{i}/ancestors" for i in t.communes],
+            whole,
+            compare=True,
+        ),
+        Scenario(
+            "ancestors_leaf",
+            "GET /{leaf}/ancestors (4–5 above)",
+            [f"{API}/{i}/ancestors" for i in t.leaves],
+            whole,
+            compare=True,
+        ),
+        Scenario(
+            "search_nguyen_trai",
+            "GET ?q=nguyen trai&limit=50 (~300 matches)",
+            [f"{API}?q=nguyen%20trai&limit=50"],
+            whole,
+            budget=0.5,
+        ),
+        Scenario(
+            "search_xa_an", "GET ?q=xa an&limit=50 (~700 matches)", [f"{API}?q=xa%20an&limit=50"], whole, budget=0.5
+        ),
+        Scenario(
+            "search_nguyen_trai_within",
+            "GET ?q=nguyen trai&within={province}&limit=50",
+            [f"{API}?q=nguyen%20trai&within={i}&limit=50" for i in t.provinces],
+            whole,
+            budget=0.5,
+        ),
+        Scenario(
+            "search_chi_bo",
+            "GET ?q=chi bo&limit=50 (~300,000 matches: worst case)",
+            [f"{API}?q=chi%20bo&limit=50"],
+            whole,
+            budget=0.05,
+        ),
+        Scenario(
+            "scoped_by_id",
+            "GET /{id}, key scoped to the unit's province",
+            [f"{API}/{i}" for i in t.in_province],
+            scoped,
+        ),
+        Scenario(
+            "scoped_subtree_province",
+            "GET /{province}/subtree?limit=50, key scoped to that province",
+            [f"{API}/{province}/subtree?limit=50"],
+            scoped,
+            budget=0.5,
+        ),
+        Scenario(
+            "scoped_search_xa_an",
+            "GET ?q=xa an&limit=50, key scoped to one province",
+            [f"{API}?q=xa%20an&limit=50"],
+            scoped,
+            budget=0.5,
+        ),
     ]
 
 
 # --- checks -------------------------------------------------------------------------------------------------------
+
 
 def _normalise(sql: str) -> str:
     return " ".join(sql.split())
@@ -492,11 +604,13 @@ async def sql_drift() -> list[str]:
     try:
         await service_sql.get_placed(record, uuid.uuid4(), scope=everything, as_of=None)
         expected["PLACED"] = record.sql
-        await service_sql.list_organizations(record, service_sql.ListQuery(within_path=probe, limit=51),
-                                             scope=everything)
+        await service_sql.list_organizations(
+            record, service_sql.ListQuery(within_path=probe, limit=51), scope=everything
+        )
         expected["SUBTREE_FIRST"] = record.sql
         await service_sql.list_organizations(
-            record, service_sql.ListQuery(within_path=probe, after_path=probe, limit=5), scope=everything)
+            record, service_sql.ListQuery(within_path=probe, after_path=probe, limit=5), scope=everything
+        )
         expected["SUBTREE_AFTER"] = record.sql
         await service_sql.ancestors(record, "/11/12/13/", scope=everything, as_of=None)
         expected["ANCESTORS"] = record.sql
@@ -534,13 +648,17 @@ def run_scenarios(coso: Server, all_scenarios: list[Scenario], load: Load) -> di
     results = {}
     for scenario in all_scenarios:
         results[scenario.key] = stats = asyncio.run(measure(coso, scenario, load))
-        print(f"  {scenario.key:28} p50 {stats.p50_ms:8.2f} ms  p95 {stats.p95_ms:8.2f} ms  "
-              f"{stats.rps:8.1f} req/s  cpu {stats.cpu}", flush=True)
+        print(
+            f"  {scenario.key:28} p50 {stats.p50_ms:8.2f} ms  p95 {stats.p95_ms:8.2f} ms  "
+            f"{stats.rps:8.1f} req/s  cpu {stats.cpu}",
+            flush=True,
+        )
     return results
 
 
-def compare(coso: Server, base: Server, all_scenarios: list[Scenario], load: Load,
-            rounds: int) -> dict[str, dict[str, Any]]:
+def compare(
+    coso: Server, base: Server, all_scenarios: list[Scenario], load: Load, rounds: int
+) -> dict[str, dict[str, Any]]:
     """Alternate coso and the baseline, `rounds` times per query; medians of requests/s, p50 and CPU."""
     results: dict[str, dict[str, Any]] = {}
     for scenario in (s for s in all_scenarios if s.compare):
@@ -549,58 +667,89 @@ def compare(coso: Server, base: Server, all_scenarios: list[Scenario], load: Loa
             for server in (coso, base):
                 runs[server.name].append(asyncio.run(measure(server, scenario, load)))
         row: dict[str, Any] = {
-            name: {"rps": statistics.median(s.rps for s in stats),
-                   "p50_ms": statistics.median(s.p50_ms for s in stats),
-                   "errors": sum(s.errors for s in stats),
-                   "cpu": {k: statistics.median(s.cpu[k] or 0 for s in stats) for k in stats[0].cpu},
-                   "rounds_rps": [s.rps for s in stats]} for name, stats in runs.items()}
+            name: {
+                "rps": statistics.median(s.rps for s in stats),
+                "p50_ms": statistics.median(s.p50_ms for s in stats),
+                "errors": sum(s.errors for s in stats),
+                "cpu": {k: statistics.median(s.cpu[k] or 0 for s in stats) for k in stats[0].cpu},
+                "rounds_rps": [s.rps for s in stats],
+            }
+            for name, stats in runs.items()
+        }
         row["ratio"] = round(row["coso"]["rps"] / row["baseline"]["rps"], 2)
         results[scenario.key] = row
-        print(f"  {scenario.key:28} coso {row['coso']['rps']:8.1f} req/s  baseline "
-              f"{row['baseline']['rps']:8.1f} req/s  ratio {row['ratio']:.2f}", flush=True)
+        print(
+            f"  {scenario.key:28} coso {row['coso']['rps']:8.1f} req/s  baseline "
+            f"{row['baseline']['rps']:8.1f} req/s  ratio {row['ratio']:.2f}",
+            flush=True,
+        )
     return results
 
 
 def _cpu(cpu: dict[str, Any]) -> str:
-    return " / ".join("–" if cpu.get(k) is None else f"{cpu[k]:.0f}" for k in ("client", "server", "postgres",
-                                                                              "other"))
+    return " / ".join("–" if cpu.get(k) is None else f"{cpu[k]:.0f}" for k in ("client", "server", "postgres", "other"))
 
 
-def markdown(all_scenarios: list[Scenario], stats: dict[str, Stats], compared: dict[str, dict[str, Any]],
-             setting: str, drift: list[str]) -> str:
+def markdown(
+    all_scenarios: list[Scenario],
+    stats: dict[str, Stats],
+    compared: dict[str, dict[str, Any]],
+    setting: str,
+    drift: list[str],
+) -> str:
     """The two tables, ready for the README; † and ‡ mark figures the client or other work may have limited."""
-    lines = [setting, "", "| query | p50 ms | p95 ms | p99 ms | req/s | requests | errors | "
-             "CPU % client / server / postgres / other |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = [
+        setting,
+        "",
+        "| query | p50 ms | p95 ms | p99 ms | req/s | requests | errors | CPU % client / server / postgres / other |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for s in all_scenarios:
         r = stats[s.key]
-        lines.append(f"| {s.title} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.rps:.0f}{_marks(r.cpu)} | "
-                     f"{r.requests} | {r.errors} | {_cpu(r.cpu)} |")
+        lines.append(
+            f"| {s.title} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | {r.rps:.0f}{_marks(r.cpu)} | "
+            f"{r.requests} | {r.errors} | {_cpu(r.cpu)} |"
+        )
     if drift:
-        lines += ["", f"**The baseline's SQL differs from the service's ({', '.join(drift)}): the ratios below compare "
-                      "different queries; copy the SQL into bench/baseline.py again.**"]
-    lines += ["", "| query | coso req/s | baseline req/s | coso / baseline (goal ≥ 0.6) | coso p50 ms | "
-              "baseline p50 ms | server CPU % coso / baseline |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            f"**The baseline's SQL differs from the service's ({', '.join(drift)}): the ratios below compare "
+            "different queries; copy the SQL into bench/baseline.py again.**",
+        ]
+    lines += [
+        "",
+        "| query | coso req/s | baseline req/s | coso / baseline (goal ≥ 0.6) | coso p50 ms | "
+        "baseline p50 ms | server CPU % coso / baseline |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for s in all_scenarios:
         if s.key in compared:
             c = compared[s.key]
             verdict = "" if c["ratio"] >= 0.6 else " ✗"
-            lines.append(f"| {s.title} | {c['coso']['rps']:.0f}{_marks(c['coso']['cpu'])} | "
-                         f"{c['baseline']['rps']:.0f}{_marks(c['baseline']['cpu'])} | "
-                         f"{c['ratio']:.2f}{verdict} | {c['coso']['p50_ms']:.1f} | {c['baseline']['p50_ms']:.1f} | "
-                         f"{c['coso']['cpu']['server']:.0f} / {c['baseline']['cpu']['server']:.0f} |")
-    lines += ["", f"† the client used ≥ {CLIENT_BOUND} % of a core: the server may do more than this (for the "
-              "baseline, the ratio then flatters coso); `--client raw` loads harder.",
-              f"‡ other processes used ≥ {BUSY} % of a core meanwhile: the figure is low by about that much."]
+            lines.append(
+                f"| {s.title} | {c['coso']['rps']:.0f}{_marks(c['coso']['cpu'])} | "
+                f"{c['baseline']['rps']:.0f}{_marks(c['baseline']['cpu'])} | "
+                f"{c['ratio']:.2f}{verdict} | {c['coso']['p50_ms']:.1f} | {c['baseline']['p50_ms']:.1f} | "
+                f"{c['coso']['cpu']['server']:.0f} / {c['baseline']['cpu']['server']:.0f} |"
+            )
+    lines += [
+        "",
+        f"† the client used ≥ {CLIENT_BOUND} % of a core: the server may do more than this (for the "
+        "baseline, the ratio then flatters coso); `--client raw` loads harder.",
+        f"‡ other processes used ≥ {BUSY} % of a core meanwhile: the figure is low by about that much.",
+    ]
     return "\n".join(lines)
 
 
 async def _server_facts(dsn: str) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn)
     try:
-        return {"postgres": await conn.fetchval("SHOW server_version"),
-                "shared_buffers": await conn.fetchval("SHOW shared_buffers"),
-                "work_mem": await conn.fetchval("SHOW work_mem"),
-                "units": await tree_loaded(conn)}
+        return {
+            "postgres": await conn.fetchval("SHOW server_version"),
+            "shared_buffers": await conn.fetchval("SHOW shared_buffers"),
+            "work_mem": await conn.fetchval("SHOW work_mem"),
+            "units": await tree_loaded(conn),
+        }
     finally:
         await conn.close()
 
@@ -611,12 +760,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per scenario (at most)")
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds per scenario (at most)")
     parser.add_argument("--warmup", type=int, default=200, help="requests before measuring")
-    parser.add_argument("--client", choices=["httpx", "raw"], default="httpx",
-                        help="httpx.AsyncClient, or a minimal keep-alive HTTP/1.1 client that costs less CPU")
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "raw"],
+        default="httpx",
+        help="httpx.AsyncClient, or a minimal keep-alive HTTP/1.1 client that costs less CPU",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternating coso/baseline rounds per query")
     parser.add_argument("--fresh", action="store_true", help="drop coso_bench and load it again")
-    parser.add_argument("--data-dir", type=Path, default=BENCH / ".data",
-                        help="embedded PostgreSQL cluster (unless DATABASE_URL is set)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=BENCH / ".data",
+        help="embedded PostgreSQL cluster (unless DATABASE_URL is set)",
+    )
     parser.add_argument("--tmp", action="store_true", help="a throwaway embedded cluster in a temporary directory")
     args = parser.parse_args()
     load = Load(args.concurrency, args.requests, args.seconds, args.warmup, args.client)
@@ -638,8 +795,10 @@ def main() -> None:
         base = stack.enter_context(serve("baseline", [sys.executable, str(BENCH / "baseline.py")], dsn))
         coso.postmaster = base.postmaster = asyncio.run(postmaster_pid(dsn))
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        keys = Keys(whole=create_key(dsn, f"bench-{stamp}"),
-                    province=create_key(dsn, f"bench-{stamp}-province", scope=targets.provinces[0]))
+        keys = Keys(
+            whole=create_key(dsn, f"bench-{stamp}"),
+            province=create_key(dsn, f"bench-{stamp}-province", scope=targets.provinces[0]),
+        )
         deep = asyncio.run(_cursor_pages(coso, keys.whole, targets.provinces[:5], pages=10))
         all_scenarios = scenarios(targets, deep, keys)
         drift = asyncio.run(sql_drift())
@@ -649,25 +808,41 @@ def main() -> None:
         print(f"coso vs baseline: {args.rounds} alternating rounds", flush=True)
         compared = compare(coso, base, all_scenarios, load, args.rounds)
 
-    setting = (f"{facts['units']:,} units; {load.concurrency} connections ({load.client} client), ≤ {load.requests} "
-               f"requests or {load.seconds:g} s per query; one uvicorn worker, pool {POOL_SIZE}; PostgreSQL "
-               f"{facts['postgres']}; {os.cpu_count()} cores shared by client, server and PostgreSQL. Province "
-               "subtrees hold {:,.0f}–{:,.0f} units (mean {:,.0f}); grassroots committee subtrees {:.0f}–{:.0f}."
-               .format(*targets.sizes["province_subtree"][::2], targets.sizes["province_subtree"][1],
-                       *targets.sizes["committee_subtree"][::2]))
+    setting = (
+        f"{facts['units']:,} units; {load.concurrency} connections ({load.client} client), ≤ {load.requests} "
+        f"requests or {load.seconds:g} s per query; one uvicorn worker, pool {POOL_SIZE}; PostgreSQL "
+        f"{facts['postgres']}; {os.cpu_count()} cores shared by client, server and PostgreSQL. Province "
+        "subtrees hold {:,.0f}–{:,.0f} units (mean {:,.0f}); grassroots committee subtrees {:.0f}–{:.0f}.".format(
+            *targets.sizes["province_subtree"][::2],
+            targets.sizes["province_subtree"][1],
+            *targets.sizes["committee_subtree"][::2],
+        )
+    )
     table = markdown(all_scenarios, stats, compared, setting, drift)
     print("\n" + table)
     if drift:
         print(f"\nWARNING: the baseline's SQL no longer matches the service's for {drift}: copy it again.")
     if not same:
         print("\nWARNING: the baseline's answers differ from the service's.")
-    report = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "platform": platform.platform(), **facts},
-              "load": asdict(load), "rounds": args.rounds, "pool_size": POOL_SIZE, "dataset": loaded,
-              "targets": targets.sizes, "baseline_sql_drift": drift, "baseline_same_answers": same,
-              "scenarios": {s.key: {"title": s.title, **asdict(stats[s.key])} for s in all_scenarios},
-              "comparison": compared, "markdown": table}
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            **facts,
+        },
+        "load": asdict(load),
+        "rounds": args.rounds,
+        "pool_size": POOL_SIZE,
+        "dataset": loaded,
+        "targets": targets.sizes,
+        "baseline_sql_drift": drift,
+        "baseline_same_answers": same,
+        "scenarios": {s.key: {"title": s.title, **asdict(stats[s.key])} for s in all_scenarios},
+        "comparison": compared,
+        "markdown": table,
+    }
     (RESULTS / "org_tree.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten: {RESULTS / 'org_tree.json'}")
 

@@ -25,9 +25,19 @@ from pathlib import Path
 import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
-          "response_headers_conformance", "negative_data_rejection", "ignored_auth", "missing_required_header",
-          "unsupported_method", "use_after_free", "ensure_resource_availability")
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "negative_data_rejection",
+    "ignored_auth",
+    "missing_required_header",
+    "unsupported_method",
+    "use_after_free",
+    "ensure_resource_availability",
+)
 
 # Path parameters bound to ids of the seeded data (the generator also tries values of its own).
 ID_QUERIES = {
@@ -46,11 +56,16 @@ ID_QUERIES = {
 
 # Ids in bodies and query parameters, from the same dictionaries.
 BODY_AND_QUERY = {
-    "body.organization_id": "organization_id", "body.parent_id": "organization_id",
-    "body.to_organization_id": "organization_id", "body.into_id": "organization_id",
-    "body.member_id": "member_id", "body.body_id": "body_id",
-    "query.organization_id": "organization_id", "query.within": "organization_id",
-    "query.parent_id": "organization_id", "query.body_id": "body_id",
+    "body.organization_id": "organization_id",
+    "body.parent_id": "organization_id",
+    "body.to_organization_id": "organization_id",
+    "body.into_id": "organization_id",
+    "body.member_id": "member_id",
+    "body.body_id": "body_id",
+    "query.organization_id": "organization_id",
+    "query.within": "organization_id",
+    "query.parent_id": "organization_id",
+    "query.body_id": "body_id",
 }
 
 
@@ -62,8 +77,9 @@ def _free_port() -> int:
 
 
 def _coso(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, cwd=ROOT, capture_output=True,  # noqa: S603
-                          text=True, check=False)
+    done = subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "app.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"coso {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -113,10 +129,13 @@ async def _ids(url: str) -> dict[str, list[str]]:
         await conn.close()
 
 
-def _config(base_url: str, ids: dict[str, list[str]], *, max_examples: int, phases: list[str],
-            seed: int | None) -> str:
-    lines = [f'base-url = "{base_url}"', f"workers = {min(4, os.cpu_count() or 1)}", "request-timeout = 30",
-             f"generation.max-examples = {max_examples}"]
+def _config(base_url: str, ids: dict[str, list[str]], *, max_examples: int, phases: list[str], seed: int | None) -> str:
+    lines = [
+        f'base-url = "{base_url}"',
+        f"workers = {min(4, os.cpu_count() or 1)}",
+        "request-timeout = 30",
+        f"generation.max-examples = {max_examples}",
+    ]
     if seed is not None:
         lines.append(f"seed = {seed}")
     lines.append("[phases]")
@@ -154,31 +173,56 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path, seconds:
     raise SystemExit(f"coso serve was not ready within {seconds} s:\n{log.read_text()}")
 
 
-def run(*, database_url: str | None, max_examples: int, phases: list[str], seed: int | None = None,
-        max_time: int | None = None) -> int:
+def run(
+    *,
+    database_url: str | None,
+    max_examples: int,
+    phases: list[str],
+    seed: int | None = None,
+    max_time: int | None = None,
+) -> int:
     """Seed, serve, fuzz; schemathesis's exit code (0: no failure)."""
     with _database(database_url) as url, tempfile.TemporaryDirectory(prefix="coso-fuzz-run-") as tmp:
         env = {**os.environ, "DATABASE_URL": url, "COSO_JSON_LOGS": "false", "COSO_LOG_LEVEL": "WARNING"}
         _coso("migrate", env=env)
         _coso("demo-data", env=env)
-        token = _coso("keys", "create", "--name", "schemathesis", "--role", "admin", "--pii",
-                      env=env).strip().splitlines()[-1]
+        token = (
+            _coso("keys", "create", "--name", "schemathesis", "--role", "admin", "--pii", env=env)
+            .strip()
+            .splitlines()[-1]
+        )
         for role in ("viewer", "editor"):  # keys for the run to read, edit and revoke
             _coso("keys", "create", "--name", f"fuzzed {role}", "--role", role, env=env)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         log = Path(tmp) / "serve.log"
         with log.open("wb") as out:
-            server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",  # noqa: S603
-                                       "--port", str(port)], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            server = subprocess.Popen(  # noqa: S603 - our own command line
+                [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             _wait_ready(base, server, log)
             config = Path(tmp) / "schemathesis.toml"
-            config.write_text(_config(base, asyncio.run(_ids(url)), max_examples=max_examples,
-                                      phases=phases, seed=seed))
-            command = [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(config), "run",
-                       f"{base}/openapi.json", "--header", f"Authorization: Bearer {token}",
-                       "--report", "junit", "--report-dir", str(ROOT / "fuzz" / "report")]
+            config.write_text(
+                _config(base, asyncio.run(_ids(url)), max_examples=max_examples, phases=phases, seed=seed)
+            )
+            command = [
+                str(Path(sys.executable).with_name("schemathesis")),
+                "--config-file",
+                str(config),
+                "run",
+                f"{base}/openapi.json",
+                "--header",
+                f"Authorization: Bearer {token}",
+                "--report",
+                "junit",
+                "--report-dir",
+                str(ROOT / "fuzz" / "report"),
+            ]
             if max_time is not None:
                 command += ["--max-time", str(max_time)]
             done = subprocess.run(command, cwd=tmp, check=False)  # noqa: S603
@@ -204,8 +248,15 @@ def main() -> None:
     parser.add_argument("--max-time", type=int, help="seconds for the whole run")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    raise SystemExit(run(database_url=args.database_url, max_examples=args.max_examples,
-                         phases=args.phases.split(","), seed=args.seed, max_time=args.max_time))
+    raise SystemExit(
+        run(
+            database_url=args.database_url,
+            max_examples=args.max_examples,
+            phases=args.phases.split(","),
+            seed=args.seed,
+            max_time=args.max_time,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Test wiring: a real PostgreSQL (DATABASE_URL's server, in a throwaway database, or an embedded one),
 migrations once per session, the app over ASGI, and every table emptied after each test.
 
-Why truncate rather than roll back: the service reads through an asyncpg pool and writes through SQLAlchemy, and
-some tests drive a real server process; one outer transaction cannot span those connections."""
+Why truncate rather than roll back: every request takes its own connection from the app's pool, and some tests drive a
+real server process; one outer transaction cannot span those connections. Every client made here checks each answer
+against openapi.yaml (tests/support/contract.py)."""
 
 import asyncio
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,29 @@ from fastapi import FastAPI
 from app.db.embedded import start_embedded
 from app.db.migrations import upgrade
 from app.db.urls import asyncpg_dsn
-from app.domain.access import generate_key
 from app.main import create_app
 from app.settings import Settings
+from tests.support.builders import (
+    AddMember,
+    ClientWith,
+    CountRows,
+    CreateOrg,
+    EmptyDatabase,
+    InsertKey,
+    Seat,
+    Snapshot,
+    all_rows,
+    app_client,
+    empty,
+    member_row,
+    new_key,
+    post_org,
+    post_seat,
+    rows_of,
+)
+
+# Worlds shared by several feature folders (communes A and B, …).
+pytest_plugins = ["tests.support.worlds"]
 
 
 def _replace_database(dsn: str, name: str) -> str:
@@ -80,73 +101,116 @@ async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-async def insert_key(pool: asyncpg.Pool, *, role: str = "admin", scopes: Sequence[str] = (), pii: bool = True,
-                     name: str = "test key", expires_at: datetime | None = None) -> str:
-    """A key straight into the table (as `coso keys create` would make it); returns the secret token."""
-    new = generate_key()
-    await pool.execute(
-        "INSERT INTO api_keys (key_id, secret_hash, name, role, scopes, pii, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7)",
-        new.key_id, new.secret_hash, name, role, list(scopes), pii, expires_at)
-    return new.token
-
-
 @pytest.fixture
 async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client that sends no credentials."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://coso.test") as c:
+    async with app_client(app) as c:
         yield c
 
 
 @pytest.fixture
 async def client(app: FastAPI, db_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
     """A client holding an administrator's key over the whole tree, with the pii permission."""
-    token = await insert_key(db_pool, name="test admin")
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://coso.test",
-                                 headers={"Authorization": f"Bearer {token}"}) as c:
+    token = await new_key(db_pool, name="test admin")
+    async with app_client(app, token) as c:
         yield c
 
 
-def client_with(app: FastAPI, token: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://coso.test",
-                             headers={"Authorization": f"Bearer {token}"})
+# --- builders, as fixtures (tests/support/builders.py) ---------------------------------------------------------------
 
 
-# Tables the migrations fill, kept between tests.
-KEPT_TABLES = ("alembic_version", "indicator_quarters", "service_secrets")
+@pytest.fixture
+def client_with() -> ClientWith:
+    """A client of `app` holding `token` (close it: `async with client_with(app, token) as c`)."""
+    return app_client
 
 
-async def empty_database(pool: asyncpg.Pool, app: FastAPI) -> None:
-    """Every table emptied (but those the migrations fill), and the app's caches forgotten."""
-    tables = await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                              "AND tablename <> ALL($1::text[])", list(KEPT_TABLES))
-    if tables:
-        # The audit log refuses TRUNCATE (append-only); the test database's owner lifts that for the cleanup.
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate")
-            await conn.execute("TRUNCATE " + ", ".join(f'"{t[0]}"' for t in tables) + " RESTART IDENTITY CASCADE")
-            await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate")
-    app.state.access.forget()
+@pytest.fixture
+def insert_key(db_pool: asyncpg.Pool) -> InsertKey:
+    """A key straight into the table (as `coso keys create` would make it); returns the secret token."""
+
+    async def insert(
+        *,
+        role: str = "admin",
+        scopes: tuple[str, ...] | list[str] = (),
+        pii: bool = True,
+        name: str = "test key",
+        expires_at: datetime | None = None,
+    ) -> str:
+        return await new_key(db_pool, role=role, scopes=scopes, pii=pii, name=name, expires_at=expires_at)
+
+    return insert
+
+
+@pytest.fixture
+def empty_database(db_pool: asyncpg.Pool, app: FastAPI) -> EmptyDatabase:
+    async def clear() -> None:
+        await empty(db_pool, app)
+
+    return clear
+
+
+@pytest.fixture
+def count_rows(db_pool: asyncpg.Pool) -> CountRows:
+    async def count(table: str) -> int:
+        return await rows_of(db_pool, table)
+
+    return count
+
+
+@pytest.fixture
+def snapshot(db_pool: asyncpg.Pool) -> Snapshot:
+    """Every row of every table (but a key's last use): equal before and after means nothing was written."""
+
+    async def take() -> dict[str, Any]:
+        return await all_rows(db_pool)
+
+    return take
+
+
+@pytest.fixture
+def create_org() -> CreateOrg:
+    """POST /organizations with a name made up from the code; returns the created unit."""
+    return post_org
+
+
+@pytest.fixture
+def add_member(db_pool: asyncpg.Pool) -> AddMember:
+    """A member straight into the tables: the record and one open period."""
+
+    async def add(
+        org: dict[str, Any],
+        name: str,
+        *,
+        status: str = "official",
+        admitted: date = date(2010, 6, 1),
+        since: date | None = None,
+        exempt: bool = False,
+        suspended: bool = False,
+        host: dict[str, Any] | None = None,
+    ) -> str:
+        return await member_row(
+            db_pool,
+            org,
+            name,
+            status=status,
+            admitted=admitted,
+            since=since,
+            exempt=exempt,
+            suspended=suspended,
+            host=host,
+        )
+
+    return add
+
+
+@pytest.fixture
+def seat() -> Seat:
+    """POST a seat in a unit; returns the response."""
+    return post_seat
 
 
 @pytest.fixture(autouse=True)
 async def _empty_tables(db_pool: asyncpg.Pool, app: FastAPI) -> AsyncIterator[None]:
     yield
-    await empty_database(db_pool, app)
-
-
-async def count_rows(pool: asyncpg.Pool, table: str) -> int:
-    value: int = await pool.fetchval(f'SELECT count(*) FROM "{table}"')
-    return value
-
-
-async def snapshot(pool: asyncpg.Pool) -> dict[str, Any]:
-    """Every row of every table, to prove a refused request wrote nothing (a key's last use aside: reading with a
-    key is meant to record it)."""
-    tables = [r[0] for r in await pool.fetch(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
-    return {t: sorted(repr({k: v for k, v in r.items() if k != "last_used_at"})
-                      for r in await pool.fetch(f'SELECT * FROM "{t}"'))
-            for t in tables}
+    await empty(db_pool, app)

@@ -31,7 +31,7 @@ def upgrade() -> None:
         RETURN lower(unaccent('unaccent'::regdictionary, value))
         """
     )
-    # The path segment of a unit (see app/db/paths.py): its node in hex behind a length character, so that byte
+    # The path segment of a unit (see app/db/organizations/paths.py): its node in hex behind a length character, so that byte
     # order is numeric order.
     op.execute(
         """
@@ -63,10 +63,20 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_organizations_kind"), "organizations", ["kind"])
     op.create_index(op.f("ix_organizations_category"), "organizations", ["category"])
-    op.create_index("ix_organizations_name_folded_trgm", "organizations", ["name_folded"],
-                    postgresql_using="gin", postgresql_ops={"name_folded": "gin_trgm_ops"})
-    op.create_index("ix_organizations_code_folded_trgm", "organizations", ["code_folded"],
-                    postgresql_using="gin", postgresql_ops={"code_folded": "gin_trgm_ops"})
+    op.create_index(
+        "ix_organizations_name_folded_trgm",
+        "organizations",
+        ["name_folded"],
+        postgresql_using="gin",
+        postgresql_ops={"name_folded": "gin_trgm_ops"},
+    )
+    op.create_index(
+        "ix_organizations_code_folded_trgm",
+        "organizations",
+        ["code_folded"],
+        postgresql_using="gin",
+        postgresql_ops={"code_folded": "gin_trgm_ops"},
+    )
 
     op.create_table(
         "organization_placements",
@@ -76,13 +86,19 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.UUID(), nullable=True),
         sa.Column("path", sa.Text(collation="C"), nullable=False),
         sa.Column("depth", sa.Integer(), nullable=False),
-        sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from",
-                           name=op.f("ck_organization_placements_validity")),
+        sa.CheckConstraint(
+            "valid_to IS NULL OR valid_to > valid_from", name=op.f("ck_organization_placements_validity")
+        ),
         sa.CheckConstraint("depth >= 0 AND path LIKE '/%/'", name=op.f("ck_organization_placements_path_shape")),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE",
-                                name=op.f("fk_organization_placements_organization_id_organizations")),
-        sa.ForeignKeyConstraint(["parent_id"], ["organizations.id"],
-                                name=op.f("fk_organization_placements_parent_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_organization_placements_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["organizations.id"], name=op.f("fk_organization_placements_parent_id_organizations")
+        ),
         sa.PrimaryKeyConstraint("organization_id", "valid_from", name=op.f("pk_organization_placements")),
         postgresql.ExcludeConstraint(
             (sa.column("organization_id"), "="),
@@ -99,12 +115,17 @@ def upgrade() -> None:
         sa.Column("external_id", sa.Text(), nullable=False),
         sa.Column("organization_id", sa.UUID(), nullable=False),
         sa.CheckConstraint("external_id ~ '^[^:\\s]+:\\S+$'", name=op.f("ck_organization_external_ids_shape")),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE",
-                                name=op.f("fk_organization_external_ids_organization_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_organization_external_ids_organization_id_organizations"),
+        ),
         sa.PrimaryKeyConstraint("external_id", name=op.f("pk_organization_external_ids")),
     )
-    op.create_index(op.f("ix_organization_external_ids_organization_id"), "organization_external_ids",
-                    ["organization_id"])
+    op.create_index(
+        op.f("ix_organization_external_ids_organization_id"), "organization_external_ids", ["organization_id"]
+    )
 
     op.create_table(
         "lineage_events",
@@ -122,10 +143,18 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.UUID(), nullable=False),
         sa.Column("role", sa.Text(), nullable=False),
         sa.CheckConstraint("role IN ('source', 'target')", name=op.f("ck_lineage_links_role")),
-        sa.ForeignKeyConstraint(["event_id"], ["lineage_events.id"], ondelete="CASCADE",
-                                name=op.f("fk_lineage_links_event_id_lineage_events")),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE",
-                                name=op.f("fk_lineage_links_organization_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["lineage_events.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_lineage_links_event_id_lineage_events"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_lineage_links_organization_id_organizations"),
+        ),
         sa.PrimaryKeyConstraint("event_id", "organization_id", "role", name=op.f("pk_lineage_links")),
     )
     op.create_index(op.f("ix_lineage_links_organization_id"), "lineage_links", ["organization_id"])

@@ -21,17 +21,31 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("organization_placements",
-                  sa.Column("latest", sa.Boolean(), server_default=sa.text("true"), nullable=False))
+    op.add_column(
+        "organization_placements", sa.Column("latest", sa.Boolean(), server_default=sa.text("true"), nullable=False)
+    )
     op.execute("""
         UPDATE organization_placements p SET latest = (p.valid_to IS NOT DISTINCT FROM o.valid_to)
         FROM organizations o WHERE o.id = p.organization_id""")
-    op.create_index("ix_organization_placements_latest_path", "organization_placements", ["path"],
-                    postgresql_where=sa.text("latest"))
-    op.create_index("ix_organization_placements_latest_parent", "organization_placements", ["parent_id", "path"],
-                    postgresql_where=sa.text("latest"))
-    op.create_index("uq_organization_placements_latest", "organization_placements", ["organization_id"],
-                    unique=True, postgresql_where=sa.text("latest"))
+    op.create_index(
+        "ix_organization_placements_latest_path",
+        "organization_placements",
+        ["path"],
+        postgresql_where=sa.text("latest"),
+    )
+    op.create_index(
+        "ix_organization_placements_latest_parent",
+        "organization_placements",
+        ["parent_id", "path"],
+        postgresql_where=sa.text("latest"),
+    )
+    op.create_index(
+        "uq_organization_placements_latest",
+        "organization_placements",
+        ["organization_id"],
+        unique=True,
+        postgresql_where=sa.text("latest"),
+    )
 
 
 def downgrade() -> None:

@@ -22,12 +22,24 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Frozen here (a migration never changes); app/db/indicators.py holds the same list.
+# Frozen here (a migration never changes); app/db/indicators/queries.py holds the same list.
 MEASURES = (
-    "members", "admissions", "exits", "members_rated", "members_rated_good",
-    "grassroots", "grassroots_rated", "grassroots_rated_good", "inspected_quarter", "inspected_year",
-    "subordinate_cells", "subordinate_cells_regulated", "village_cells", "village_cells_committee",
-    "village_cells_head_member", "village_cells_secretary_head",
+    "members",
+    "admissions",
+    "exits",
+    "members_rated",
+    "members_rated_good",
+    "grassroots",
+    "grassroots_rated",
+    "grassroots_rated_good",
+    "inspected_quarter",
+    "inspected_year",
+    "subordinate_cells",
+    "subordinate_cells_regulated",
+    "village_cells",
+    "village_cells_committee",
+    "village_cells_head_member",
+    "village_cells_secretary_head",
 )
 FIRST_YEAR, LAST_YEAR = 2020, 2027
 CELL_COMMITTEE_MIN_POSITIONS = 3  # the default of COSO_CELL_COMMITTEE_MIN_POSITIONS
@@ -51,56 +63,94 @@ _HEADS = "('village_head', 'residential_group_head')"
 
 # The own facts of the units in `ids` (uuid[]), one row per unit and quarter of the window with a fact.
 _SOURCES = [
-    _source("mp.organization_id", "q.quarter", {"members": "1"}, f"""
-        FROM member_periods mp JOIN indicator_quarters q ON {_VALID_ON_END.format(a='mp')}
-        WHERE mp.organization_id = ANY(@IDS@) AND mp.status IN {_IN_MEMBERSHIP}"""),
-    _source("mp.organization_id", "q.quarter", {"admissions": "1"}, """
+    _source(
+        "mp.organization_id",
+        "q.quarter",
+        {"members": "1"},
+        f"""
+        FROM member_periods mp JOIN indicator_quarters q ON {_VALID_ON_END.format(a="mp")}
+        WHERE mp.organization_id = ANY(@IDS@) AND mp.status IN {_IN_MEMBERSHIP}""",
+    ),
+    _source(
+        "mp.organization_id",
+        "q.quarter",
+        {"admissions": "1"},
+        """
         FROM member_periods mp JOIN indicator_quarters q ON mp.valid_from BETWEEN q.starts AND q.ends
         WHERE mp.organization_id = ANY(@IDS@) AND mp.status = 'probationary'
           AND NOT EXISTS (SELECT 1 FROM member_periods prev WHERE prev.member_id = mp.member_id
-                          AND prev.valid_to = mp.valid_from AND prev.status = 'probationary')"""),
-    _source("mp.organization_id", "q.quarter", {"exits": "1"}, """
+                          AND prev.valid_to = mp.valid_from AND prev.status = 'probationary')""",
+    ),
+    _source(
+        "mp.organization_id",
+        "q.quarter",
+        {"exits": "1"},
+        """
         FROM member_periods mp JOIN indicator_quarters q ON mp.valid_from BETWEEN q.starts AND q.ends
-        WHERE mp.organization_id = ANY(@IDS@) AND mp.status IN ('struck_off', 'resigned')"""),
-    _source("r.organization_id", "substr(r.period, 1, 4)::int * 4 + 3",
-            {"members_rated": "1", "members_rated_good": f"(r.rating IN {_GOOD})::int"}, """
+        WHERE mp.organization_id = ANY(@IDS@) AND mp.status IN ('struck_off', 'resigned')""",
+    ),
+    _source(
+        "r.organization_id",
+        "substr(r.period, 1, 4)::int * 4 + 3",
+        {"members_rated": "1", "members_rated_good": f"(r.rating IN {_GOOD})::int"},
+        """
         FROM ratings r WHERE r.organization_id = ANY(@IDS@) AND r.member_id IS NOT NULL
-          AND r.rating IS NOT NULL AND length(r.period) = 4"""),
-    _source("r.organization_id", "substr(r.period, 1, 4)::int * 4 + 3",
-            {"grassroots_rated": "1", "grassroots_rated_good": f"(r.rating IN {_GOOD})::int"}, f"""
+          AND r.rating IS NOT NULL AND length(r.period) = 4""",
+    ),
+    _source(
+        "r.organization_id",
+        "substr(r.period, 1, 4)::int * 4 + 3",
+        {"grassroots_rated": "1", "grassroots_rated_good": f"(r.rating IN {_GOOD})::int"},
+        f"""
         FROM ratings r JOIN organizations o ON o.id = r.organization_id
         WHERE r.organization_id = ANY(@IDS@) AND r.member_id IS NULL AND r.rating IS NOT NULL
-          AND length(r.period) = 4 AND o.kind IN {_GRASSROOTS}"""),
-    _source("i.organization_id", "i.quarter", {"inspected_quarter": "1"}, f"""
+          AND length(r.period) = 4 AND o.kind IN {_GRASSROOTS}""",
+    ),
+    _source(
+        "i.organization_id",
+        "i.quarter",
+        {"inspected_quarter": "1"},
+        f"""
         FROM (SELECT DISTINCT i.organization_id, q.quarter FROM inspections i
               JOIN indicator_quarters q ON i.inspected_on BETWEEN q.starts AND q.ends
               JOIN organizations o ON o.id = i.organization_id
-              WHERE i.organization_id = ANY(@IDS@) AND o.kind IN {_GRASSROOTS}) i"""),
-    _source("i.organization_id", "i.year * 4 + 3", {"inspected_year": "1"}, f"""
+              WHERE i.organization_id = ANY(@IDS@) AND o.kind IN {_GRASSROOTS}) i""",  # noqa: S608 - DDL from constants frozen in this migration
+    ),
+    _source(
+        "i.organization_id",
+        "i.year * 4 + 3",
+        {"inspected_year": "1"},
+        f"""
         FROM (SELECT DISTINCT i.organization_id, i.year FROM inspections i
               JOIN organizations o ON o.id = i.organization_id
-              WHERE i.organization_id = ANY(@IDS@) AND o.kind IN {_GRASSROOTS}) i"""),
-    _source("o.id", "q.quarter", {
-        "grassroots": f"(o.kind IN {_GRASSROOTS})::int",
-        "subordinate_cells": "(o.kind = 'subordinate_cell')::int",
-        "subordinate_cells_regulated": """(o.kind = 'subordinate_cell' AND EXISTS (
+              WHERE i.organization_id = ANY(@IDS@) AND o.kind IN {_GRASSROOTS}) i""",  # noqa: S608 - DDL from constants frozen in this migration
+    ),
+    _source(
+        "o.id",
+        "q.quarter",
+        {
+            "grassroots": f"(o.kind IN {_GRASSROOTS})::int",
+            "subordinate_cells": "(o.kind = 'subordinate_cell')::int",
+            "subordinate_cells_regulated": """(o.kind = 'subordinate_cell' AND EXISTS (
             SELECT 1 FROM working_regulations w WHERE w.organization_id = o.id AND w.issued_on <= q.ends))::int""",
-        "village_cells": "v.village::int",
-        "village_cells_committee": f"""(v.village AND EXISTS (
-            SELECT 1 FROM party_positions pp WHERE pp.organization_id = o.id AND {_VALID_ON_END.format(a='pp')}
-            HAVING count(*) >= {CELL_COMMITTEE_MIN_POSITIONS} AND bool_or(pp.position = 'secretary')))::int""",
-        "village_cells_head_member": f"""(v.village AND EXISTS (
+            "village_cells": "v.village::int",
+            "village_cells_committee": f"""(v.village AND EXISTS (
+            SELECT 1 FROM party_positions pp WHERE pp.organization_id = o.id AND {_VALID_ON_END.format(a="pp")}
+            HAVING count(*) >= {CELL_COMMITTEE_MIN_POSITIONS} AND bool_or(pp.position = 'secretary')))::int""",  # noqa: S608 - DDL from constants frozen in this migration
+            "village_cells_head_member": f"""(v.village AND EXISTS (
             SELECT 1 FROM public_posts pu WHERE pu.organization_id = o.id AND pu.post IN {_HEADS}
-              AND {_VALID_ON_END.format(a='pu')}))::int""",
-        "village_cells_secretary_head": f"""(v.village AND EXISTS (
+              AND {_VALID_ON_END.format(a="pu")}))::int""",  # noqa: S608 - DDL from constants frozen in this migration
+            "village_cells_secretary_head": f"""(v.village AND EXISTS (
             SELECT 1 FROM party_positions pp JOIN public_posts pu ON pu.member_id = pp.member_id
-            WHERE pp.organization_id = o.id AND pp.position = 'secretary' AND {_VALID_ON_END.format(a='pp')}
-              AND pu.organization_id = o.id AND pu.post IN {_HEADS} AND {_VALID_ON_END.format(a='pu')}))::int""",
-    }, f"""
-        FROM organizations o JOIN indicator_quarters q ON {_VALID_ON_END.format(a='o')}
+            WHERE pp.organization_id = o.id AND pp.position = 'secretary' AND {_VALID_ON_END.format(a="pp")}
+              AND pu.organization_id = o.id AND pu.post IN {_HEADS} AND {_VALID_ON_END.format(a="pu")}))::int""",  # noqa: S608 - DDL from constants frozen in this migration
+        },
+        f"""
+        FROM organizations o JOIN indicator_quarters q ON {_VALID_ON_END.format(a="o")}
         CROSS JOIN LATERAL (SELECT o.kind IN {_CELLS} AND coalesce(o.category IN ('village', 'residential_group'), false)
                             AS village) v
-        WHERE o.id = ANY(@IDS@) AND (o.kind IN {_GRASSROOTS} OR o.kind = 'subordinate_cell' OR v.village)"""),
+        WHERE o.id = ANY(@IDS@) AND (o.kind IN {_GRASSROOTS} OR o.kind = 'subordinate_cell' OR v.village)""",
+    ),
 ]
 
 
@@ -110,11 +160,15 @@ def _quarter_of(day: str) -> str:
 
 # The member stock of every unit at once (the rebuild): +1 in the quarter a period starts, -1 in the quarter it
 # ends, summed along the quarters — instead of matching every period with every quarter end it spans.
-_MEMBERS_BY_DELTAS = _source("g.organization_id", "g.quarter", {"members": "g.members"}, f"""
+_MEMBERS_BY_DELTAS = _source(
+    "g.organization_id",
+    "g.quarter",
+    {"members": "g.members"},
+    f"""
     FROM (
         WITH w AS (SELECT min(quarter) AS lo, max(quarter) AS hi FROM indicator_quarters),
-        p AS (SELECT mp.organization_id, {_quarter_of('mp.valid_from')} AS qf,
-                     {_quarter_of('mp.valid_to')} AS qt
+        p AS (SELECT mp.organization_id, {_quarter_of("mp.valid_from")} AS qf,
+                     {_quarter_of("mp.valid_to")} AS qt
               FROM member_periods mp WHERE mp.status IN {_IN_MEMBERSHIP}),
         d AS (SELECT p.organization_id, greatest(p.qf, w.lo) AS quarter, 1 AS delta FROM p, w
               WHERE p.qf <= w.hi AND (p.qt IS NULL OR p.qt > w.lo)
@@ -126,7 +180,7 @@ _MEMBERS_BY_DELTAS = _source("g.organization_id", "g.quarter", {"members": "g.me
                sum(coalesce(s.delta, 0)) OVER (PARTITION BY u.organization_id ORDER BY q.quarter)::int AS members
         FROM (SELECT DISTINCT organization_id FROM s) u CROSS JOIN indicator_quarters q
         LEFT JOIN s ON s.organization_id = u.organization_id AND s.quarter = q.quarter
-    ) g"""
+    ) g""",  # noqa: S608 - DDL from constants frozen in this migration
 )
 
 _SUMS = ", ".join(f"sum({m})::int AS {m}" for m in MEASURES)
@@ -167,7 +221,7 @@ def _own_facts(ids: str | None) -> str:
     LEFT JOIN organization_placements p ON p.organization_id = o.id AND p.valid_from <= r.ref
          AND (p.valid_to IS NULL OR p.valid_to > r.ref)
     LEFT JOIN anchors a ON a.id = f.organization_id
-    WHERE p.path IS NOT NULL OR a.nodes IS NOT NULL"""
+    WHERE p.path IS NOT NULL OR a.nodes IS NOT NULL"""  # noqa: S608 - DDL from constants frozen in this migration
 
 
 OWN_FACTS = f"""
@@ -278,7 +332,7 @@ BEGIN
                           AND o.organization_id = f.organization_id
                           AND o.quarter = f.quarter AND (f.*)::text = (o.*)::text)
     ), delta AS (
-        SELECT period_nodes, current_nodes, quarter, {_signed('-')} FROM gone
+        SELECT period_nodes, current_nodes, quarter, {_signed("-")} FROM gone
         UNION ALL SELECT period_nodes, current_nodes, quarter, {_COLUMNS} FROM came
     ), spread AS (
         SELECT 0::smallint AS structure, n AS node, quarter, {_COLUMNS} FROM delta, unnest(period_nodes) n
@@ -304,7 +358,7 @@ BEGIN
     SELECT u, a FROM unnest(ids) u, coso_indicator_anchor(u) a WHERE a <> u;
 END
 $$
-"""
+"""  # noqa: S608 - DDL from constants frozen in this migration
 
 
 def _rollup_from_own(structure: int, nodes: str) -> str:
@@ -316,7 +370,7 @@ def _rollup_from_own(structure: int, nodes: str) -> str:
         UNION ALL
         SELECT {structure}::smallint, n, quarter, {_COLUMNS}
         FROM (SELECT {nodes}[1:cardinality({nodes}) - 1] AS chain, quarter, {_SUMS} FROM indicator_own
-              WHERE cardinality({nodes}) > 1 GROUP BY 1, 2) g, unnest(g.chain) n"""
+              WHERE cardinality({nodes}) > 1 GROUP BY 1, 2) g, unnest(g.chain) n"""  # noqa: S608 - DDL from constants frozen in this migration
 
 
 REBUILD = f"""
@@ -345,7 +399,7 @@ BEGIN
     ALTER TABLE indicator_rollup ADD CONSTRAINT pk_indicator_rollup PRIMARY KEY (structure, node, quarter);
 END
 $$
-"""
+"""  # noqa: S608 - DDL from constants frozen in this migration
 
 # Units whose figures a change of `unit` can touch: itself, and the dissolved units counting under it today
 # (`indicator_anchors`: each one's anchor; a living unit's chain changes with its own placements).
@@ -432,7 +486,7 @@ def upgrade() -> None:
     op.execute(f"""
         INSERT INTO indicator_quarters (quarter, starts, ends)
         SELECT y * 4 + q, make_date(y, q * 3 + 1, 1), (make_date(y, q * 3 + 1, 1) + interval '3 months')::date - 1
-        FROM generate_series({FIRST_YEAR}, {LAST_YEAR}) y, generate_series(0, 3) q""")
+        FROM generate_series({FIRST_YEAR}, {LAST_YEAR}) y, generate_series(0, 3) q""")  # noqa: S608 - DDL from constants frozen in this migration
     op.create_table(
         "indicator_own",
         sa.Column("organization_id", sa.UUID(), nullable=False),
@@ -481,20 +535,26 @@ def upgrade() -> None:
         sa.Column("value_high", sa.Numeric(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint("comparator IN ('gte', 'gt', 'lte', 'lt', 'between')",
-                           name=op.f("ck_indicator_targets_comparator")),
-        sa.CheckConstraint("(comparator = 'between') = (value_high IS NOT NULL)",
-                           name=op.f("ck_indicator_targets_between")),
+        sa.CheckConstraint(
+            "comparator IN ('gte', 'gt', 'lte', 'lt', 'between')", name=op.f("ck_indicator_targets_comparator")
+        ),
+        sa.CheckConstraint(
+            "(comparator = 'between') = (value_high IS NOT NULL)", name=op.f("ck_indicator_targets_between")
+        ),
         sa.CheckConstraint("year_to IS NULL OR year_to >= year_from", name=op.f("ck_indicator_targets_years")),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"],
-                                name=op.f("fk_indicator_targets_organization_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_indicator_targets_organization_id_organizations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_indicator_targets")),
-        sa.UniqueConstraint("indicator", "organization_id", "year_from",
-                            name=op.f("uq_indicator_targets_indicator")),
+        sa.UniqueConstraint("indicator", "organization_id", "year_from", name=op.f("uq_indicator_targets_indicator")),
     )
     # A unit's member ratings (its indicator facts are recomputed from them at every write touching the unit).
-    op.create_index("ix_ratings_member_organization", "ratings", ["organization_id", "period"],
-                    postgresql_where=sa.text("member_id IS NOT NULL"))
+    op.create_index(
+        "ix_ratings_member_organization",
+        "ratings",
+        ["organization_id", "period"],
+        postgresql_where=sa.text("member_id IS NOT NULL"),
+    )
     op.execute(PATH_NODES)
     op.execute(ANCHOR)
     op.execute(OWN_FACTS)
@@ -519,11 +579,25 @@ def downgrade() -> None:
     for table, _, _ in WATCHED:
         op.execute(f"DROP TRIGGER indicators_mark ON {table}")
         op.execute(f"DROP FUNCTION coso_indicator_mark_{table}()")
-    for function in ("coso_indicators_advance()", "coso_indicators_flush()", "coso_indicator_mark(uuid, boolean)", "coso_indicators_rebuild()",
-                     "coso_indicators_refresh(uuid[])", "coso_indicator_own_facts(uuid[])",
-                     "coso_indicator_anchor(uuid)", "coso_path_nodes(text)"):
+    for function in (
+        "coso_indicators_advance()",
+        "coso_indicators_flush()",
+        "coso_indicator_mark(uuid, boolean)",
+        "coso_indicators_rebuild()",
+        "coso_indicators_refresh(uuid[])",
+        "coso_indicator_own_facts(uuid[])",
+        "coso_indicator_anchor(uuid)",
+        "coso_path_nodes(text)",
+    ):
         op.execute(f"DROP FUNCTION {function}")
-    for table in ("indicator_targets", "indicator_clock", "indicator_anchors", "indicator_dirty", "indicator_rollup", "indicator_own",
-                  "indicator_quarters"):
+    for table in (
+        "indicator_targets",
+        "indicator_clock",
+        "indicator_anchors",
+        "indicator_dirty",
+        "indicator_rollup",
+        "indicator_own",
+        "indicator_quarters",
+    ):
         op.drop_table(table)
     op.drop_index("ix_ratings_member_organization", table_name="ratings")

@@ -31,8 +31,11 @@ LARGE = """
 
 
 def _definition() -> str:
-    definition: str = op.get_bind().execute(sa.text(
-        "SELECT pg_get_functiondef('coso_indicators_refresh(uuid[])'::regprocedure)")).scalar_one()
+    definition: str = (
+        op.get_bind()
+        .execute(sa.text("SELECT pg_get_functiondef('coso_indicators_refresh(uuid[])'::regprocedure)"))
+        .scalar_one()
+    )
     return definition
 
 

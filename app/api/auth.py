@@ -13,19 +13,21 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.api.deps import Transaction
 from app.api.hygiene import Screen
 from app.api.request_context import current_request_id
-from app.db.scope import Scope
-from app.domain.access import Actor, Caller, Permission, Unauthenticated
-from app.domain.keys import AccessCache
-from app.domain.tokens import JwtConfig, caller_from_jwt
+from app.domain.access.callers import Actor, Caller, Permission, Scope, Unauthenticated
+from app.domain.access.keys import AccessCache
+from app.domain.access.tokens import JwtConfig, caller_from_jwt
+from app.domain.tx import Tx
 
-BEARER_SCHEME = {"type": "http", "scheme": "bearer",
-                 "description": "An API key (`coso_…`) or a JWT from the configured identity provider."}
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key (`coso_…`) or a JWT from the configured identity provider.",
+}
 
 
 async def authenticate(request: Request) -> Caller:
@@ -99,7 +101,7 @@ def _reader(permission: Permission) -> object:
         caller: Caller = request.state.caller
         caller.require(permission)
         cache: AccessCache = request.app.state.access
-        return Reader(pool=request.app.state.db.pool, scope=await cache.scope_of(caller), caller=caller)
+        return Reader(pool=request.app.state.pool, scope=await cache.scope_of(caller), caller=caller)
 
     return dependency
 
@@ -108,15 +110,15 @@ def _reader(permission: Permission) -> object:
 class Writer:
     """What a write needs: the request's transaction, who is writing (for the audit log), and its scope."""
 
-    session: AsyncSession
+    tx: Tx
     actor: Actor
     scope: Scope
 
 
 def _writer(permission: Permission) -> object:
-    async def dependency(session: Transaction, caller: CallerDep, scope: ScopeDep) -> Writer:
+    async def dependency(tx: Transaction, caller: CallerDep, scope: ScopeDep) -> Writer:
         caller.require(permission)
-        return Writer(session=session, actor=Actor(caller=caller, request_id=current_request_id()), scope=scope)
+        return Writer(tx=tx, actor=Actor(caller=caller, request_id=current_request_id()), scope=scope)
 
     return dependency
 

@@ -1,4 +1,4 @@
-"""Chained dependencies: settings, database handles, the request's transaction, the structure date."""
+"""Chained dependencies: settings, the request's transaction, paging, the structure date."""
 
 from collections.abc import AsyncIterator
 from datetime import date, datetime
@@ -6,13 +6,12 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.types import Day
-from app.db.database import Database
-from app.domain.audit import AUDITED, READ_ONLY
 from app.domain.pagination import Paging
 from app.domain.secrets import ServiceSecrets
+from app.domain.tx import Tx
+from app.domain.tx import transaction as begin
 from app.settings import Settings
 
 
@@ -21,37 +20,18 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-async def transaction(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
+async def transaction(request: Request) -> AsyncIterator[Tx]:
     """One request = one transaction: committed when the route returns, before the response is sent; rolled back
-    (nothing half-written) when anything raises. A failed commit raises, so it can never become a 2xx.
-    A change without its audit row is impossible: such a transaction is refused. One the domain declared
-    read-only (a preview) is rolled back."""
-    async with db.sessionmaker() as session:
-        transaction = await session.begin()
-        try:
-            yield session
-        except BaseException:
-            await transaction.rollback()
-            raise
-        if session.info.get(READ_ONLY):
-            await transaction.rollback()
-        elif not session.info.get(AUDITED):
-            await transaction.rollback()
-            raise RuntimeError("a write reached commit without an audit row; rolled back")
-        else:
-            await transaction.commit()
+    (nothing half-written) when anything raises. A failed commit raises, so it can never become a 2xx. A change
+    without its audit entry is impossible: such a transaction is refused (app/domain/tx.py)."""
+    async with begin(request.app.state.pool) as tx:
+        yield tx
 
 
-Transaction = Annotated[AsyncSession, Depends(transaction, scope="function")]
+Transaction = Annotated[Tx, Depends(transaction, scope="function")]
 
 
 async def today(settings: SettingsDep) -> date:
@@ -60,9 +40,13 @@ async def today(settings: SettingsDep) -> date:
 
 Today = Annotated[date, Depends(today)]
 
-AsOf = Annotated[Day | None, Query(
-    description="Structure date: answer with the tree as it was on this day. Default: each unit at its latest "
-                "placement (dissolved units included, at their last place).")]
+AsOf = Annotated[
+    Day | None,
+    Query(
+        description="Structure date: answer with the tree as it was on this day. Default: each unit at its latest "
+        "placement (dissolved units included, at their last place)."
+    ),
+]
 ActiveOn = Annotated[Day | None, Query(description="Only units that existed on this day")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")]
 # Every dependency is `async def`: a plain `def` would run in the thread pool, which costs more than the work.

@@ -21,8 +21,8 @@ from starlette.types import Receive, Scope, Send
 from app.api.auth import Reader, authenticate
 from app.api.routing import flat_routes
 from app.api.types import DATE_RANGE
-from app.domain.access import Permission
-from app.domain.keys import AccessCache
+from app.domain.access.callers import Permission
+from app.domain.access.keys import AccessCache
 
 _ALLOWED_QUERY = frozenset({"as_of"})
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -54,7 +54,7 @@ def _lane(route: APIRoute) -> Callable[[Request], Awaitable[Response]]:
         caller = await authenticate(request)
         caller.require(Permission.read)
         cache: AccessCache = request.app.state.access
-        reader = Reader(pool=request.app.state.db.pool, scope=await cache.scope_of(caller), caller=caller)
+        reader = Reader(pool=request.app.state.pool, scope=await cache.scope_of(caller), caller=caller)
         return await endpoint(organization_id=org_id, reader=reader, as_of=as_of)
 
     return fast

@@ -112,8 +112,13 @@ class Screen:
         for key, value in request.query_params.multi_items():
             if key not in self.query_names:
                 known = ", ".join(sorted(self.query_names)) or "none"
-                errors.append({"type": "unknown_parameter", "loc": ("query", key),
-                               "msg": f"this operation takes no parameter {key!r} (it takes: {known})"})
+                errors.append(
+                    {
+                        "type": "unknown_parameter",
+                        "loc": ("query", key),
+                        "msg": f"this operation takes no parameter {key!r} (it takes: {known})",
+                    }
+                )
             elif unstorable(value) or unstorable(key):
                 errors.append({"type": "unstorable_text", "loc": ("query", key), "msg": _FORBIDDEN_TEXT})
         for name, value in request.path_params.items():
@@ -125,10 +130,14 @@ class Screen:
                 if not _is_json(request.headers.get("content-type")):
                     raise UnsupportedMediaType(
                         "This operation takes a JSON body: send it with `Content-Type: application/json` (with "
-                        "curl: -H 'Content-Type: application/json').")
+                        "curl: -H 'Content-Type: application/json')."
+                    )
                 document = _parse_json(body)
-                errors += [{"type": "unstorable_text", "loc": loc, "msg": _FORBIDDEN_TEXT}
-                           for loc, text in _strings(document, ("body",)) if unstorable(text)]
+                errors += [
+                    {"type": "unstorable_text", "loc": loc, "msg": _FORBIDDEN_TEXT}
+                    for loc, text in _strings(document, ("body",))
+                    if unstorable(text)
+                ]
                 # FastAPI reads the body through Request.json(), which keeps what it parsed here: parsed once, and
                 # strictly (the standard parser would accept NaN and Infinity).
                 request._json = document

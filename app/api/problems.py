@@ -10,15 +10,13 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.api.hygiene import MalformedBody, UnsupportedMediaType
 from app.api.request_context import current_request_id
 from app.api.routing import allowed_methods, flat_routes
-from app.domain.access import Forbidden, Unauthenticated
+from app.domain.access.callers import Forbidden, Unauthenticated
 from app.domain.errors import Conflict, DomainError, InvalidCursor, NotFound, PreconditionFailed, RuleViolation
 from app.domain.plans.docx import UnreadableDocument
 
@@ -43,15 +41,20 @@ _STATUS: dict[type[DomainError], int] = {
 # Known constraints → what a person should read (unique violations and friends that slip past the domain checks).
 CONSTRAINT_DETAILS: dict[str, tuple[str, str]] = {
     "uq_organizations_code": ("duplicate_code", "An organisation with this code already exists."),
-    "pk_organization_external_ids": ("duplicate_external_id",
-                                     "This external identifier already belongs to another organisation."),
-    "ex_organization_placements_no_overlap": ("overlapping_placement",
-                                              "Two placements of the same organisation would overlap in time."),
+    "pk_organization_external_ids": (
+        "duplicate_external_id",
+        "This external identifier already belongs to another organisation.",
+    ),
+    "ex_organization_placements_no_overlap": (
+        "overlapping_placement",
+        "Two placements of the same organisation would overlap in time.",
+    ),
     # Written at the same moment by two requests (the domain checks saw neither): said without naming the holder.
-    "uq_members_citizen_id_living": ("duplicate_citizen_id", "This citizen ID is already recorded for another "
-                                                             "living member; a citizen ID belongs to one record."),
-    "pk_member_external_ids": ("duplicate_external_id", "This external identifier already belongs to another "
-                                                        "member."),
+    "uq_members_citizen_id_living": (
+        "duplicate_citizen_id",
+        "This citizen ID is already recorded for another living member; a citizen ID belongs to one record.",
+    ),
+    "pk_member_external_ids": ("duplicate_external_id", "This external identifier already belongs to another member."),
     "uq_plans_code": ("duplicate_plan_code", "The plan code is already taken."),
 }
 
@@ -73,8 +76,16 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Each invalid field (validation errors)")
 
 
-def problem(status: int, detail: str, *, code: str | None = None, title: str | None = None,
-            instance: str | None = None, headers: Mapping[str, str] | None = None, **extra: Any) -> Response:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code if code else "about:blank",
         "title": title or HTTPStatus(status).phrase,
@@ -96,19 +107,23 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 
 def _unavailable(request: Request, why: str) -> Response:
-    return problem(503, f"The database is unavailable ({why}). Retry in a few seconds.", code="database_unavailable",
-                   instance=request.url.path, headers={"Retry-After": "5"})
+    return problem(
+        503,
+        f"The database is unavailable ({why}). Retry in a few seconds.",
+        code="database_unavailable",
+        instance=request.url.path,
+        headers={"Retry-After": "5"},
+    )
 
 
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,  # includes TimeoutError; what asyncpg raises when it cannot reach the server at all
+    OSError,  # includes TimeoutError: asyncpg cannot reach the server, or no pooled connection came free in time
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
-    PoolTimeout,
 )
 
 # Failures that come from the database (or the way to it). They get their own handler so that FastAPI's
@@ -116,8 +131,10 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 # handler outside every middleware and re-raises after answering, so its answers carry no X-Request-ID and each
 # request during a database outage would print a traceback.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
-    SQLAlchemyError, asyncpg.exceptions.PostgresError, asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.InternalClientError, OSError,
+    asyncpg.exceptions.PostgresError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
 )
 
 
@@ -129,8 +146,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    return any(isinstance(e, _CONNECTION_ERRORS) or (isinstance(e, DBAPIError) and e.connection_invalidated)
-               for e in _chain(exc))
+    return any(isinstance(e, _CONNECTION_ERRORS) for e in _chain(exc))
 
 
 def _is_query_timeout(exc: BaseException) -> bool:
@@ -138,15 +154,18 @@ def _is_query_timeout(exc: BaseException) -> bool:
 
 
 def _integrity(request: Request, exc: BaseException) -> Response | None:
-    orig = getattr(exc, "orig", None)
-    cause = getattr(orig, "__cause__", None) or orig or exc
+    cause = next((e for e in _chain(exc) if isinstance(e, asyncpg.exceptions.IntegrityConstraintViolationError)), exc)
     constraint = getattr(cause, "constraint_name", None)
     if constraint in CONSTRAINT_DETAILS:
         code, detail = CONSTRAINT_DETAILS[constraint]
         return problem(409, detail, code=code, instance=request.url.path)
     if isinstance(cause, asyncpg.exceptions.IntegrityConstraintViolationError):
-        return problem(409, "The change conflicts with existing data and was not saved.", code="conflict",
-                       instance=request.url.path)
+        return problem(
+            409,
+            "The change conflicts with existing data and was not saved.",
+            code="conflict",
+            instance=request.url.path,
+        )
     return None
 
 
@@ -155,15 +174,22 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
         headers = {"WWW-Authenticate": 'Bearer realm="coso"'} if status == 401 else None
-        return problem(status, exc.detail, code=exc.code, title=exc.title, instance=request.url.path,
-                       headers=headers, **exc.extra)
+        return problem(
+            status, exc.detail, code=exc.code, title=exc.title, instance=request.url.path, headers=headers, **exc.extra
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         listing = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem(422, f"The request is invalid: {listing}", code="validation_error",
-                       title="Invalid request", instance=request.url.path, errors=errors)
+        return problem(
+            422,
+            f"The request is invalid: {listing}",
+            code="validation_error",
+            title="Invalid request",
+            instance=request.url.path,
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -190,17 +216,26 @@ def install(app: FastAPI) -> None:
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, IntegrityError | asyncpg.exceptions.IntegrityConstraintViolationError):
+    if isinstance(exc, asyncpg.exceptions.IntegrityConstraintViolationError):
         mapped = _integrity(request, exc)
         if mapped is not None:
             return mapped
     if _is_query_timeout(exc):
-        return problem(503, "The query took longer than the service allows and was cancelled. Narrow it "
-                       "(a smaller subtree, fewer periods) or retry later.", code="query_timeout",
-                       instance=request.url.path, headers={"Retry-After": "5"})
+        return problem(
+            503,
+            "The query took longer than the service allows and was cancelled. Narrow it "
+            "(a smaller subtree, fewer periods) or retry later.",
+            code="query_timeout",
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
+        )
     if _is_connection_error(exc):
         log.warning("database unavailable: %s", exc.__class__.__name__)
         return _unavailable(request, exc.__class__.__name__)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "An unexpected error occurred; nothing was saved. Quote the request_id when reporting it.",
-                   code="internal_error", instance=request.url.path)
+    return problem(
+        500,
+        "An unexpected error occurred; nothing was saved. Quote the request_id when reporting it.",
+        code="internal_error",
+        instance=request.url.path,
+    )

@@ -87,25 +87,49 @@ class RequestContextMiddleware:
                 # What no handler answered: log it with the request id, and answer a 500 problem carrying it.
                 log.exception("unhandled error on %s %s", scope.get("method"), scope["path"])
                 if not started:
-                    await self._send(scope, send_with_id, 500, "internal_error", "Internal Server Error",
-                                     "An unexpected error occurred; nothing was saved. Quote the request_id "
-                                     "when reporting it.")
+                    await self._send(
+                        scope,
+                        send_with_id,
+                        500,
+                        "internal_error",
+                        "Internal Server Error",
+                        "An unexpected error occurred; nothing was saved. Quote the request_id when reporting it.",
+                    )
         finally:
             DATE_RANGE.reset(range_token)
             _request_id.reset(token)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        await self._send(scope, send, 413, "body_too_large", "Content Too Large",
-                         f"The request body exceeds {self.max_body_bytes} bytes; send smaller batches.")
+        await self._send(
+            scope,
+            send,
+            413,
+            "body_too_large",
+            "Content Too Large",
+            f"The request body exceeds {self.max_body_bytes} bytes; send smaller batches.",
+        )
 
     async def _send(self, scope: Scope, send: Send, status: int, code: str, title: str, detail: str) -> None:
-        body = orjson.dumps({
-            "type": f"urn:coso:problem:{code}", "title": title, "status": status, "detail": detail,
-            "instance": scope["path"], "request_id": current_request_id(),
-        })
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})
+        body = orjson.dumps(
+            {
+                "type": f"urn:coso:problem:{code}",
+                "title": title,
+                "status": status,
+                "detail": detail,
+                "instance": scope["path"],
+                "request_id": current_request_id(),
+            }
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -20,8 +20,11 @@ def _parameters(route: Any) -> int:
 
 def owners(routes: Iterable[Any], path: str) -> list[Any]:
     """The routes that own `path` (those matching it with the fewest parameters)."""
-    matching = [r for r in routes if getattr(r, "path_regex", None) is not None and getattr(r, "methods", None)
-                and r.path_regex.match(path)]
+    matching = [
+        r
+        for r in routes
+        if getattr(r, "path_regex", None) is not None and getattr(r, "methods", None) and r.path_regex.match(path)
+    ]
     fewest = min((_parameters(r) for r in matching), default=0)
     return [r for r in matching if _parameters(r) == fewest]
 
@@ -32,6 +35,12 @@ def allowed_methods(routes: Iterable[Any], path: str) -> list[str]:
 
 def shadowing(route: Any, routes: Iterable[Any]) -> list[Any]:
     """Routes with fewer parameters whose paths `route` also matches (the literal `merge` for `{organization_id}`)."""
-    return [r for r in routes if r is not route and getattr(r, "path_regex", None) is not None
-            and getattr(r, "methods", None) and _parameters(r) < _parameters(route)
-            and route.path_regex.match(r.path)]
+    return [
+        r
+        for r in routes
+        if r is not route
+        and getattr(r, "path_regex", None) is not None
+        and getattr(r, "methods", None)
+        and _parameters(r) < _parameters(route)
+        and route.path_regex.match(r.path)
+    ]

@@ -19,10 +19,14 @@ _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 EXTRA_LINKS: dict[tuple[str, str], dict[str, str]] = {
     ("add_task", "get_task"): {"task_id": "$response.body#/id"},
     ("add_task", "add_report"): {"task_id": "$response.body#/id"},
-    ("rate_member", "replace_member_rating"): {"member_id": "$request.path.member_id",
-                                               "period": "$response.body#/period"},
-    ("rate_organization", "replace_organization_rating"): {"organization_id": "$request.path.organization_id",
-                                                           "period": "$response.body#/period"},
+    ("rate_member", "replace_member_rating"): {
+        "member_id": "$request.path.member_id",
+        "period": "$response.body#/period",
+    },
+    ("rate_organization", "replace_organization_rating"): {
+        "organization_id": "$request.path.organization_id",
+        "period": "$response.body#/period",
+    },
     ("create_member", "list_member_positions"): {"member_id": "$response.body#/id"},
     ("create_organization", "list_organization_ratings"): {"organization_id": "$response.body#/id"},
 }
@@ -48,15 +52,19 @@ def _problem_response(status: int) -> dict[str, Any]:
 def _links(paths: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """Links by source operation id: a POST that creates (201 with an `id`) links to every operation under the
     created resource's path, which takes the new id for the path's next parameter."""
-    operations = {(path, method): op for path, item in paths.items() for method, op in item.items()
-                  if isinstance(op, dict) and "operationId" in op}
+    operations = {
+        (path, method): op
+        for path, item in paths.items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
     by_id = {op["operationId"]: (path, method) for (path, method), op in operations.items()}
     links: dict[str, dict[str, dict[str, Any]]] = {}
     for (path, method), op in operations.items():
         if method != "post" or "201" not in op.get("responses", {}):
             continue
         for (other, _), target in operations.items():
-            rest = other[len(path):] if other.startswith(path + "/{") else None
+            rest = other[len(path) :] if other.startswith(path + "/{") else None
             if not rest:
                 continue
             created = _PARAM.search(rest)
@@ -98,8 +106,10 @@ def install(app: FastAPI) -> None:
                     for operation in item.values():
                         if operation.get("operationId") == source:
                             created = operation["responses"]["201"]
-                            created["links"] = {target: {"operationId": target, "parameters": parameters}
-                                                for target, parameters in sorted(targets.items())}
+                            created["links"] = {
+                                target: {"operationId": target, "parameters": parameters}
+                                for target, parameters in sorted(targets.items())
+                            }
             app.openapi_schema = schema
         return app.openapi_schema
 

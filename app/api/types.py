@@ -23,6 +23,7 @@ from pydantic import (
 from starlette.responses import Response
 
 from app.domain.pagination import Page
+from app.domain.results import Document
 
 # The dates a request may name (COSO_EARLIEST_DATE, COSO_LATEST_DATE), set for each request by the request-context
 # middleware from the app's settings; the defaults hold outside a request (a test building a model).
@@ -34,9 +35,17 @@ def nfc(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
-def _not_blank(value: str) -> str:
+def _not_empty(value: str) -> str:
     if not value:
         raise ValueError("must not be empty or only spaces")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    _not_empty(value)
+    if not any(unicodedata.category(c)[0] in "LN" for c in value):
+        # "…", "-", "???": a placeholder left in a form, not a name
+        raise ValueError("must contain a letter or a digit (a placeholder such as '…' is not a name)")
     return value
 
 
@@ -58,12 +67,16 @@ def _nfc_only(value: str) -> str:
 # Free text (notes, comments, conclusions): one Unicode form, line breaks kept.
 Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_nfc_only)]
 LongText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_nfc_only)]
-SearchText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(nfc),
-                       AfterValidator(_not_blank)]
+# What is searched for may be anything but blank ("_" and "100%" are searched literally).
+SearchText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(nfc), AfterValidator(_not_empty)
+]
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-                           r"(Z|[+-][0-9]{2}:?[0-9]{2})?$")
+_ISO_DATETIME = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
 
 
 def _iso_date(value: Any) -> Any:
@@ -108,8 +121,12 @@ def _year_in_range(value: str) -> str:
 
 
 PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4])?$"
-Period = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN), AfterValidator(_year_in_range),
-                   WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN, "examples": ["2024", "2024-Q2"]})]
+Period = Annotated[
+    str,
+    StringConstraints(pattern=PERIOD_PATTERN),
+    AfterValidator(_year_in_range),
+    WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN, "examples": ["2024", "2024-Q2"]}),
+]
 
 
 def _no_null_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
@@ -145,6 +162,22 @@ def dump(value: object) -> bytes:
 
 def json_response(body: bytes, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def document_response(doc: Document, *, status_code: int = 200, location: str | None = None) -> Response:
+    """One resource, with its version as the ETag (and where it lives, when it was just created)."""
+    headers = {"ETag": f'"{doc.version}"'}
+    if location is not None:
+        headers["Location"] = location
+    return Response(doc.json.encode(), status_code=status_code, media_type="application/json", headers=headers)
+
+
+def if_match_version(if_match: str | None) -> int | None:
+    """The version an If-Match header names ("3", W/"3"), or None."""
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    return int(value) if value.isdigit() else None
 
 
 def _joined(items: Sequence[str | bytes]) -> bytes:

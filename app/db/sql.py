@@ -10,13 +10,30 @@ doubled, as in str.format: `'{{}}'::text[]`. ARCHITECTURE.md says why this, rath
 import string
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import asyncpg
 import orjson
 
 # A pool (each call takes and returns a connection) or one connection (a transaction's own statements).
 Querier: TypeAlias = asyncpg.Pool | asyncpg.Connection
+
+
+class Record(Protocol):
+    """What an asyncpg row offers: access by column name or position, never by attribute (asyncpg ships no type
+    hints, so without this a `row.code` would pass the type checker and fail at run time)."""
+
+    def __getitem__(self, key: str | int, /) -> Any: ...
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+    def values(self) -> Iterable[Any]: ...
+
+    def items(self) -> Iterable[tuple[str, Any]]: ...
+
+    def __len__(self) -> int: ...
 
 
 @lru_cache(maxsize=4096)
@@ -73,15 +90,15 @@ class Sql:
         return f"Sql({text!r}, {values!r})"
 
 
-async def fetch(conn: Querier, sql: Sql) -> list[asyncpg.Record]:
+async def fetch(conn: Querier, sql: Sql) -> list[Record]:
     text, values = sql.render()
-    rows: list[asyncpg.Record] = await conn.fetch(text, *values)
+    rows: list[Record] = await conn.fetch(text, *values)
     return rows
 
 
-async def fetchrow(conn: Querier, sql: Sql) -> asyncpg.Record | None:
+async def fetchrow(conn: Querier, sql: Sql) -> Record | None:
     text, values = sql.render()
-    row: asyncpg.Record | None = await conn.fetchrow(text, *values)
+    row: Record | None = await conn.fetchrow(text, *values)
     return row
 
 
@@ -99,24 +116,5 @@ async def execute(conn: Querier, sql: Sql) -> str:
 async def estimated_rows(conn: Querier, sql: Sql) -> float:
     """How many rows the planner expects `sql` to return (planning only, nothing is executed)."""
     plan = await fetchval(conn, Sql("EXPLAIN (FORMAT JSON) {query}", query=sql))
-    rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
-    return rows
-
-
-# --- the older style, on its way out (each feature moves to Sql as it moves to its folder) ---------------------
-
-class Params:
-    """Numbered parameters for asyncpg, added as a statement grows: `params(value)` → "$n"."""
-
-    def __init__(self) -> None:
-        self.values: list[object] = []
-
-    def __call__(self, value: object) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-
-async def planner_rows(conn: Any, sql: str, *args: object) -> float:
-    plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
     rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
     return rows

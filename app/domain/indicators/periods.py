@@ -80,7 +80,9 @@ def parse(values: list[str], *, today: date, window: tuple[int, int]) -> list[Pe
         else:
             raise RuleViolation(
                 f"Period {raw!r} is not understood; use a year (2024), a quarter (2024Q3) or one of "
-                f"{', '.join(RELATIVE)}.", code="invalid_period")
+                f"{', '.join(RELATIVE)}.",
+                code="invalid_period",
+            )
         periods.extend(p for p in found if p not in periods)
     low, high = window
     for p in periods:
@@ -88,7 +90,8 @@ def parse(values: list[str], *, today: date, window: tuple[int, int]) -> list[Pe
         if p.first < low or p.last > high:
             raise RuleViolation(
                 f"Period {p.id} is outside the quarters kept for indicators ({quarter(low).id}–{quarter(high).id}).",
-                code="period_outside_window")
+                code="period_outside_window",
+            )
     if not periods:
         raise RuleViolation("Name at least one period.", code="invalid_period")
     return periods

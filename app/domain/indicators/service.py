@@ -14,23 +14,18 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.db import indicators as db
-from app.db import plans as plans_db
-from app.db.organization_writes import driver_connection
-from app.db.paths import nodes_of
+from app.db.indicators import queries as db
+from app.db.indicators import targets as targets_db
+from app.db.organizations.paths import nodes_of
+from app.db.plans import queries as plans_db
 from app.db.scope import Scope
 from app.db.sql import Querier
-from app.domain import audit
-from app.domain.access import Actor
-from app.domain.errors import Conflict, NotFound, RuleViolation
+from app.domain.errors import NotFound, RuleViolation
 from app.domain.indicators.catalogue import BY_CODE, TASKS, Comparator, Indicator, PeriodType, Target, Term, Unit, met
 from app.domain.indicators.periods import Period, parse
 from app.domain.organizations import tree
-from app.domain.organizations.changes import guard
-from app.domain.plans.service import task_view
 from app.domain.plans.status import State
+from app.domain.plans.tasks import task_view
 
 TOTAL_NAME = "Tổng (phạm vi được cấp)"
 
@@ -53,13 +48,16 @@ def indicators_named(codes: Sequence[str]) -> list[Indicator]:
             if not code:
                 continue
             if code not in BY_CODE:
-                raise RuleViolation(f"Unknown indicator {code!r}; GET /api/v1/indicators lists them "
-                                    f"({', '.join(BY_CODE)}).", code="unknown_indicator")
+                raise RuleViolation(
+                    f"Unknown indicator {code!r}; GET /api/v1/indicators lists them ({', '.join(BY_CODE)}).",
+                    code="unknown_indicator",
+                )
             if BY_CODE[code] not in chosen:
                 chosen.append(BY_CODE[code])
     if not chosen:
-        raise RuleViolation("Name at least one indicator (`indicator=members_rated_good,...`).",
-                            code="unknown_indicator")
+        raise RuleViolation(
+            "Name at least one indicator (`indicator=members_rated_good,...`).", code="unknown_indicator"
+        )
     return chosen
 
 
@@ -116,8 +114,11 @@ class _Tasks:
             owed: list[tuple[date, bool]] = []
             for row in rows:
                 view = task_view(row, events, as_of=self.today, due_soon_days=self.due_soon_days)
-                owed.extend((o["due"], o["state"] == State.done_on_time.value) for o in view["obligations"]
-                            if o["due"] is not None)
+                owed.extend(
+                    (o["due"], o["state"] == State.done_on_time.value)
+                    for o in view["obligations"]
+                    if o["due"] is not None
+                )
             self.cache[plan_id] = owed
         return self.cache[plan_id]
 
@@ -136,9 +137,14 @@ class _Tasks:
 def _target_view(target: Target | None, organization_id: uuid.UUID | None) -> dict[str, Any] | None:
     if target is None:
         return None
-    return {"comparator": target.comparator.value, "value": float(target.value),
-            "value_high": float(target.value_high) if target.value_high is not None else None,
-            "year_from": target.year_from, "year_to": target.year_to, "organization_id": organization_id}
+    return {
+        "comparator": target.comparator.value,
+        "value": float(target.value),
+        "value_high": float(target.value_high) if target.value_high is not None else None,
+        "year_from": target.year_from,
+        "year_to": target.year_to,
+        "organization_id": organization_id,
+    }
 
 
 class _Targets:
@@ -154,23 +160,26 @@ class _Targets:
     def find(self, indicator: Indicator, path: str | None, year: int) -> tuple[Target | None, uuid.UUID | None]:
         for node in reversed(nodes_of(path) if path else []):
             for r in self.by_key.get((indicator.code, node), []):
-                target = Target(Comparator(r["comparator"]), r["value"], r["value_high"], r["year_from"],
-                                r["year_to"])
+                target = Target(Comparator(r["comparator"]), r["value"], r["value_high"], r["year_from"], r["year_to"])
                 if target.covers(year):
                     return target, r["organization_id"]
         default = indicator.default_target
         return (default, None) if default is not None and default.covers(year) else (None, None)
 
 
-async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
-                    due_soon_days: int) -> list[dict[str, Any]]:
+async def analytics(
+    conn: Querier, *, scope: Scope, query: Query, today: date, due_soon_days: int
+) -> list[dict[str, Any]]:
     """One item per indicator × period × unit (docs/indicators.md)."""
     periods = parse(list(query.periods), today=today, window=await db.quarter_window(conn))
     pairs = [(i, p) for i in query.indicators for p in periods if p.type in i.period_types]
     if not pairs:
-        raise RuleViolation(f"{', '.join(i.code for i in query.indicators)} are not reported by "
-                            f"{' or '.join(sorted({p.type.value for p in periods}))}; GET /api/v1/indicators says "
-                            "which period types each indicator has.", code="period_type_not_supported")
+        raise RuleViolation(
+            f"{', '.join(i.code for i in query.indicators)} are not reported by "
+            f"{' or '.join(sorted({p.type.value for p in periods}))}; GET /api/v1/indicators says "
+            "which period types each indicator has.",
+            code="period_type_not_supported",
+        )
     if query.breakdown == "self":
         below: list[int] = []
     elif query.breakdown == "children":
@@ -181,12 +190,14 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
     current = query.structure == "current"
     spans = [(today, today)] if current else [(p.start, p.end) for p in periods]
     if query.unit_id is not None:
-        found = await db.units(conn, scope=scope, periods=spans, unit_id=query.unit_id,
-                                depths=sorted({0, *below}))
+        found = await db.units(conn, scope=scope, periods=spans, unit_id=query.unit_id, depths=sorted({0, *below}))
         if current and not any(str(u.id) == str(query.unit_id) for u in found):
-            raise RuleViolation(f"Organisation {query.unit_id} is not in today's tree (dissolved or merged); its "
-                                "history counts under the unit it went to: ask with structure=period, or for that "
-                                "unit.", code="not_in_current_tree")
+            raise RuleViolation(
+                f"Organisation {query.unit_id} is not in today's tree (dissolved or merged); its "
+                "history counts under the unit it went to: ask with structure=period, or for that "
+                "unit.",
+                code="not_in_current_tree",
+            )
         if not with_self:
             found = [u for u in found if str(u.id) != str(query.unit_id)]
         roots: dict[int, list[db.Unit]] = {}
@@ -198,17 +209,27 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
         found = await db.units(conn, scope=scope, periods=spans, unit_id=None, depths=below) if below else []
     slot_units: dict[int, list[db.Unit]] = {}
     for u in found:
-        for slot in (range(len(periods)) if current else [u.slot]):
+        for slot in range(len(periods)) if current else [u.slot]:
             slot_units.setdefault(slot, []).append(u)
     nodes = {u.node for u in found} | {u.node for rs in roots.values() for u in rs}
     quarters = {q for p in periods for q in (*p.quarters, p.first - 1)}
     structure = "current" if current else "period"
-    measures = sorted({t.measure_for(p.type) for i in query.indicators for t in (i.numerator, i.denominator)
-                       if t is not None and t.read != "plans" for p in periods})
-    figures = _Figures(await db.sums(conn, structure=structure, nodes=list(nodes), quarters=list(quarters),
-                                     measures=measures) if measures else {})
+    measures = sorted(
+        {
+            t.measure_for(p.type)
+            for i in query.indicators
+            for t in (i.numerator, i.denominator)
+            if t is not None and t.read != "plans"
+            for p in periods
+        }
+    )
+    figures = _Figures(
+        await db.sums(conn, structure=structure, nodes=list(nodes), quarters=list(quarters), measures=measures)
+        if measures
+        else {}
+    )
     ancestor_nodes = {n for u in found for n in nodes_of(u.path)}
-    targets = _Targets(await db.targets_for(conn, [i.code for i in query.indicators], list(ancestor_nodes)), {})
+    targets = _Targets(await targets_db.targets_for(conn, [i.code for i in query.indicators], list(ancestor_nodes)), {})
     tasks = _Tasks(conn, scope, today, due_soon_days)
     items: list[dict[str, Any]] = []
     for indicator in query.indicators:
@@ -218,19 +239,45 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
             rows: list[tuple[dict[str, Any], list[int], list[str], str | None]] = []
             if query.unit_id is None and with_self:
                 scope_roots = roots.get(0 if current else slot, [])
-                rows.append(({"organization_id": None, "organization_code": None, "organization_name": TOTAL_NAME,
-                              "parent_id": None, "depth": None},
-                             [u.node for u in scope_roots], [u.path for u in scope_roots], None))
+                rows.append(
+                    (
+                        {
+                            "organization_id": None,
+                            "organization_code": None,
+                            "organization_name": TOTAL_NAME,
+                            "parent_id": None,
+                            "depth": None,
+                        },
+                        [u.node for u in scope_roots],
+                        [u.path for u in scope_roots],
+                        None,
+                    )
+                )
             for u in slot_units.get(slot, []):
-                rows.append(({"organization_id": u.id, "organization_code": u.code, "organization_name": u.name,
-                              "parent_id": u.parent_id, "depth": u.depth}, [u.node], [u.path], u.path))
+                rows.append(
+                    (
+                        {
+                            "organization_id": u.id,
+                            "organization_code": u.code,
+                            "organization_name": u.name,
+                            "parent_id": u.parent_id,
+                            "depth": u.depth,
+                        },
+                        [u.node],
+                        [u.path],
+                        u.path,
+                    )
+                )
             for head, unit_nodes, paths, path in rows:
                 if indicator.numerator.read == TASKS or indicator.numerator.read == "plans":
                     numerator, denominator = await tasks.count(paths, period, today if current else period.end)
                 else:
                     numerator = figures.read(indicator.numerator, period, unit_nodes)
-                    denominator = (figures.read(indicator.denominator, period, unit_nodes)
-                                   if indicator.denominator is not None else 0)
+                    denominator = (
+                        figures.read(indicator.denominator, period, unit_nodes)
+                        if indicator.denominator is not None
+                        else 0
+                    )
                 if indicator.unit == Unit.number:
                     value: Decimal | None = Decimal(numerator)
                     shown_denominator: int | None = None
@@ -238,10 +285,19 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date,
                     value = _percent(numerator, denominator)
                     shown_denominator = denominator
                 target, set_on = targets.find(indicator, path, period.year)
-                items.append({"indicator": indicator.code, "period": period.id, **head,
-                              "numerator": numerator, "denominator": shown_denominator,
-                              "value": _number(value), "unit": indicator.unit.value,
-                              "target": _target_view(target, set_on), "met": met(value, target)})
+                items.append(
+                    {
+                        "indicator": indicator.code,
+                        "period": period.id,
+                        **head,
+                        "numerator": numerator,
+                        "denominator": shown_denominator,
+                        "value": _number(value),
+                        "unit": indicator.unit.value,
+                        "target": _target_view(target, set_on),
+                        "met": met(value, target),
+                    }
+                )
     return items
 
 
@@ -251,9 +307,23 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-CSV_COLUMNS = ("indicator", "period", "organization_id", "organization_code", "organization_name", "parent_id",
-               "depth", "numerator", "denominator", "value", "unit", "target_comparator", "target_value",
-               "target_value_high", "met")
+CSV_COLUMNS = (
+    "indicator",
+    "period",
+    "organization_id",
+    "organization_code",
+    "organization_name",
+    "parent_id",
+    "depth",
+    "numerator",
+    "denominator",
+    "value",
+    "unit",
+    "target_comparator",
+    "target_value",
+    "target_value_high",
+    "met",
+)
 
 
 def as_csv(items: Sequence[dict[str, Any]]) -> str:
@@ -262,77 +332,19 @@ def as_csv(items: Sequence[dict[str, Any]]) -> str:
     writer.writerow(CSV_COLUMNS)
     for item in items:
         target = item["target"] or {}
-        row = {**item, "target_comparator": target.get("comparator"), "target_value": target.get("value"),
-               "target_value_high": target.get("value_high")}
-        writer.writerow(["" if row[c] is None else str(row[c]).lower() if isinstance(row[c], bool) else row[c]
-                         for c in CSV_COLUMNS])
+        row = {
+            **item,
+            "target_comparator": target.get("comparator"),
+            "target_value": target.get("value"),
+            "target_value_high": target.get("value_high"),
+        }
+        writer.writerow(
+            ["" if row[c] is None else str(row[c]).lower() if isinstance(row[c], bool) else row[c] for c in CSV_COLUMNS]
+        )
     return out.getvalue()
 
 
 # --- targets -------------------------------------------------------------------------------------------------------
-
-def target_doc(row: Any) -> dict[str, Any]:
-    return {"id": row["id"], "indicator": row["indicator"], "organization_id": row["organization_id"],
-            "organization_code": row["organization_code"], "year_from": row["year_from"], "year_to": row["year_to"],
-            "comparator": row["comparator"], "value": float(row["value"]),
-            "value_high": float(row["value_high"]) if row["value_high"] is not None else None,
-            "note": row["note"], "created_at": row["created_at"]}
-
-
-async def list_targets(conn: Querier, *, scope: Scope, indicator: str,
-                       organization_id: uuid.UUID | None) -> list[dict[str, Any]]:
-    if indicator not in BY_CODE:
-        raise NotFound(f"No indicator {indicator!r}; GET /api/v1/indicators lists them.", code="indicator_not_found")
-    return [target_doc(r) for r in await db.list_targets(conn, scope=scope, indicator=indicator,
-                                                         organization_id=organization_id)]
-
-
-async def set_target(session: AsyncSession, *, actor: Actor, scope: Scope, indicator: str,
-                     organization_id: uuid.UUID, year_from: int, year_to: int | None, comparator: Comparator,
-                     value: Decimal, value_high: Decimal | None, note: str | None) -> dict[str, Any]:
-    if indicator not in BY_CODE:
-        raise NotFound(f"No indicator {indicator!r}; GET /api/v1/indicators lists them.", code="indicator_not_found")
-    conn = await driver_connection(session)
-    await tree.placed(conn, organization_id, scope=scope, as_of=None)
-    await guard(session, scope, organization_id)
-    if (comparator == Comparator.between) != (value_high is not None):
-        raise RuleViolation("`value_high` goes with comparator `between` (a range such as 5–10 %), and only "
-                            "with it.", code="target_range")
-    if value_high is not None and value_high < value:
-        raise RuleViolation(f"The range {value}–{value_high} is empty: value_high must be at least value.",
-                            code="target_range")
-    if year_to is not None and year_to < year_from:
-        raise RuleViolation(f"year_to ({year_to}) is before year_from ({year_from}).", code="target_years")
-    clash = await db.overlapping_target(session, indicator=indicator, organization_id=organization_id,
-                                        year_from=year_from, year_to=year_to, except_id=None)
-    if clash is not None:
-        raise Conflict(f"This organisation already has a target for {indicator} over "
-                       f"{clash.year_from}–{clash.year_to or '…'} (target {clash.id}); delete it first or choose "
-                       "other years.", code="target_overlaps")
-    target_id = await db.insert_target(session, indicator=indicator, organization_id=organization_id,
-                                       year_from=year_from, year_to=year_to, comparator=comparator.value,
-                                       value=value, value_high=value_high, note=note)
-    row = await db.get_target(conn, target_id)
-    doc = target_doc(row)
-    await audit.record(session, actor, action="create", entity="indicator_target", entity_id=target_id,
-                       organization_id=organization_id, before=None, after=doc)
-    return doc
-
-
-async def delete_target(session: AsyncSession, *, actor: Actor, scope: Scope, indicator: str,
-                        target_id: uuid.UUID) -> None:
-    conn = await driver_connection(session)
-    row = await db.get_target(conn, target_id)
-    if row is None or row["indicator"] != indicator:
-        raise NotFound(f"No target {target_id} for {indicator}.", code="target_not_found")
-    try:
-        await tree.placed(conn, row["organization_id"], scope=scope, as_of=None)
-    except NotFound:
-        raise NotFound(f"No target {target_id} for {indicator}.", code="target_not_found") from None
-    await guard(session, scope, row["organization_id"])
-    await db.delete_target(session, target_id)
-    await audit.record(session, actor, action="delete", entity="indicator_target", entity_id=target_id,
-                       organization_id=row["organization_id"], before=target_doc(row), after=None)
 
 
 PERIOD_TYPES = tuple(p.value for p in PeriodType)

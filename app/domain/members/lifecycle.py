@@ -13,19 +13,19 @@ MEMBERS = frozenset({"probationary", "official"})
 
 
 class EventKind(StrEnum):
-    admit = "admit"                           # candidate → probationary
-    recognize = "recognize"                   # probationary → official (official date = admission + 12 months)
-    fail_probation = "fail_probation"         # probationary → struck off
-    transfer = "transfer"                     # official transfer: to another organisation of the tree, or out
+    admit = "admit"  # candidate → probationary
+    recognize = "recognize"  # probationary → official (official date = admission + 12 months)
+    fail_probation = "fail_probation"  # probationary → struck off
+    transfer = "transfer"  # official transfer: to another organisation of the tree, or out
     temporary_transfer = "temporary_transfer"  # keeps the home organisation; counted only there
     return_from_temporary = "return_from_temporary"
-    exempt = "exempt"                         # exemption from activity (still counted, not rated)
+    exempt = "exempt"  # exemption from activity (still counted, not rated)
     end_exemption = "end_exemption"
     suspend = "suspend"
     end_suspension = "end_suspension"
     expel = "expel"
     strike_off = "strike_off"
-    resign = "resign"                         # cho ra khỏi Đảng
+    resign = "resign"  # cho ra khỏi Đảng
     die = "die"
 
 
@@ -33,14 +33,19 @@ class EventKind(StrEnum):
 DISCIPLINE = frozenset({EventKind.suspend, EventKind.end_suspension, EventKind.expel})
 
 LABELS_VI: dict[EventKind, str] = {
-    EventKind.admit: "Kết nạp", EventKind.recognize: "Công nhận đảng viên chính thức",
+    EventKind.admit: "Kết nạp",
+    EventKind.recognize: "Công nhận đảng viên chính thức",
     EventKind.fail_probation: "Không công nhận đảng viên chính thức (xóa tên)",
     EventKind.transfer: "Chuyển sinh hoạt đảng chính thức",
     EventKind.temporary_transfer: "Chuyển sinh hoạt đảng tạm thời",
     EventKind.return_from_temporary: "Trở lại sinh hoạt sau chuyển tạm thời",
-    EventKind.exempt: "Miễn công tác và sinh hoạt đảng", EventKind.end_exemption: "Thôi miễn sinh hoạt",
-    EventKind.suspend: "Đình chỉ sinh hoạt", EventKind.end_suspension: "Hết đình chỉ sinh hoạt",
-    EventKind.expel: "Khai trừ", EventKind.strike_off: "Xóa tên", EventKind.resign: "Cho ra khỏi Đảng",
+    EventKind.exempt: "Miễn công tác và sinh hoạt đảng",
+    EventKind.end_exemption: "Thôi miễn sinh hoạt",
+    EventKind.suspend: "Đình chỉ sinh hoạt",
+    EventKind.end_suspension: "Hết đình chỉ sinh hoạt",
+    EventKind.expel: "Khai trừ",
+    EventKind.strike_off: "Xóa tên",
+    EventKind.resign: "Cho ra khỏi Đảng",
     EventKind.die: "Từ trần",
 }
 
@@ -61,8 +66,15 @@ def _refuse(rule: str, detail: str) -> Conflict:
     return Conflict(detail, code=rule)
 
 
-def apply(state: MemberState, kind: EventKind, *, on: date, to_organization_id: str | None = None,
-          leaves_tree: bool = False, probation_months: int = 12) -> MemberState:
+def apply(
+    state: MemberState,
+    kind: EventKind,
+    *,
+    on: date,
+    to_organization_id: str | None = None,
+    leaves_tree: bool = False,
+    probation_months: int = 12,
+) -> MemberState:
     """The state after `kind` on `on`, or a Conflict naming the rule that forbids it."""
     status = state.status
     if status in TERMINAL:
@@ -84,8 +96,11 @@ def apply(state: MemberState, kind: EventKind, *, on: date, to_organization_id: 
         assert admitted is not None
         due = add_months(admitted, probation_months)
         if on < due:
-            raise _refuse("probation_not_over", f"Probation ends on {due} (admission {admitted} + "
-                                                f"{probation_months} months); recognition cannot be dated {on}.")
+            raise _refuse(
+                "probation_not_over",
+                f"Probation ends on {due} (admission {admitted} + "
+                f"{probation_months} months); recognition cannot be dated {on}.",
+            )
         return replace(state, status="official", official_date=due)
     if kind == EventKind.fail_probation:
         if status != "probationary":
@@ -95,8 +110,10 @@ def apply(state: MemberState, kind: EventKind, *, on: date, to_organization_id: 
         if leaves_tree:
             return replace(state, status="transferred_out", host_organization_id=None, temporarily_away=False)
         if to_organization_id is None:
-            raise _refuse("transfer_destination", "Say where the member goes: `to_organization_id` in this "
-                                                  "service's tree, or `destination` outside it.")
+            raise _refuse(
+                "transfer_destination",
+                "Say where the member goes: `to_organization_id` in this service's tree, or `destination` outside it.",
+            )
         if to_organization_id == state.organization_id:
             raise _refuse("same_organization", "The member already belongs to that organisation.")
         return replace(state, organization_id=to_organization_id, host_organization_id=None, temporarily_away=False)
@@ -124,6 +141,10 @@ def apply(state: MemberState, kind: EventKind, *, on: date, to_organization_id: 
         if not state.suspended:
             raise _refuse("not_suspended", "The member is not suspended.")
         return replace(state, suspended=False)
-    final = {EventKind.expel: "expelled", EventKind.strike_off: "struck_off", EventKind.resign: "resigned",
-             EventKind.die: "deceased"}
+    final = {
+        EventKind.expel: "expelled",
+        EventKind.strike_off: "struck_off",
+        EventKind.resign: "resigned",
+        EventKind.die: "deceased",
+    }
     return replace(state, status=final[kind], host_organization_id=None, temporarily_away=False)

@@ -2,32 +2,52 @@
 
 import hashlib
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
-import asyncpg
+import orjson
 
-from app.db import organizations as db
+from app.db.organizations import reads as db
 from app.db.scope import Scope
 from app.db.sql import Querier
 from app.domain.errors import NotFound, RuleViolation
 from app.domain.pagination import Page, Paging
+from app.domain.results import Document
 
 
 def _on(as_of: date | None) -> str:
     return f" on {as_of.isoformat()}" if as_of else ""
 
 
-async def read_organization(conn: Querier, *, scope: Scope, as_of: date | None, org_id: uuid.UUID | None = None,
-                            code: str | None = None, external_id: str | None = None) -> asyncpg.Record:
-    """(doc, version) of one unit. Outside the scope is the same as missing."""
-    doc = await db.get_organization(conn, scope=scope, as_of=as_of, org_id=org_id, code=code,
-                                    external_id=external_id)
-    if doc is None:
-        what = (f"id {org_id}" if org_id else f"code {code!r}" if code is not None
-                else f"external identifier {external_id!r}")
-        raise NotFound(f"No organisation with {what}{' existed' + _on(as_of) if as_of else ' exists'}.",
-                       code="organization_not_found")
-    return doc
+async def read_organization(
+    conn: Querier,
+    *,
+    scope: Scope,
+    as_of: date | None,
+    org_id: uuid.UUID | None = None,
+    code: str | None = None,
+    external_id: str | None = None,
+) -> Document:
+    """One unit, by id, code or external id. Outside the scope is the same as missing."""
+    row = await db.get_organization(conn, scope=scope, as_of=as_of, org_id=org_id, code=code, external_id=external_id)
+    if row is None:
+        what = (
+            f"id {org_id}"
+            if org_id
+            else f"code {code!r}"
+            if code is not None
+            else f"external identifier {external_id!r}"
+        )
+        raise NotFound(
+            f"No organisation with {what}{' existed' + _on(as_of) if as_of else ' exists'}.",
+            code="organization_not_found",
+        )
+    return Document(
+        id=uuid.UUID(orjson.loads(row["doc"])["id"]) if org_id is None else org_id,
+        json=row["doc"],
+        version=row["version"],
+    )
 
 
 async def find_placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed | None:
@@ -37,15 +57,27 @@ async def find_placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: 
 async def placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed:
     found = await db.get_placed(conn, org_id, scope=scope, as_of=as_of)
     if found is None:
-        raise NotFound(f"No organisation with id {org_id}{' existed' + _on(as_of) if as_of else ' exists'}.",
-                       code="organization_not_found")
+        raise NotFound(
+            f"No organisation with id {org_id}{' existed' + _on(as_of) if as_of else ' exists'}.",
+            code="organization_not_found",
+        )
     return found
 
 
 def _query_fingerprint(query: db.ListQuery) -> str:
     """Ties a cursor to the filters it was issued for, so it cannot silently page another query."""
-    key = repr((query.as_of, query.active_on, query.within_path, query.parent_id, query.kinds, query.categories,
-                query.q, query.max_depth))
+    key = repr(
+        (
+            query.as_of,
+            query.active_on,
+            query.within_path,
+            query.parent_id,
+            query.kinds,
+            query.categories,
+            query.q,
+            query.max_depth,
+        )
+    )
     return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
 
 
@@ -53,18 +85,78 @@ async def page_organizations(conn: Querier, query: db.ListQuery, paging: Paging,
     kind = "org:" + _query_fingerprint(query)
     position = paging.after(kind)
     if position is not None:
-        query = db.ListQuery(**{**query.__dict__, "after_path": str(position["p"]),
-                                "after_rank": int(position.get("r", 0))})
+        query = db.ListQuery(
+            **{**query.__dict__, "after_path": str(position["p"]), "after_rank": int(position.get("r", 0))}
+        )
     rows = await db.list_organizations(conn, db.ListQuery(**{**query.__dict__, "limit": paging.fetch}), scope=scope)
     page = paging.page(rows, kind=kind, position=lambda r: {"p": r["path"], "r": r["rank"]})
     return Page(items=[r["doc"] for r in page.items], next_cursor=page.next_cursor)
 
 
+@dataclass(frozen=True)
+class OrganizationFilters:
+    as_of: date | None = None
+    active_on: date | None = None
+    kinds: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    parent_id: uuid.UUID | None = None
+    within: uuid.UUID | None = None
+    q: str | None = None
+
+
+async def list_organizations(conn: Querier, *, scope: Scope, filters: OrganizationFilters, paging: Paging) -> Page[str]:
+    """Units in tree order (or by relevance with `q`), filtered, keyset-paged."""
+    within_path = (
+        await resolve_within(conn, filters.within, scope=scope, as_of=filters.as_of) if filters.within else None
+    )
+    query = db.ListQuery(
+        as_of=filters.as_of,
+        active_on=filters.active_on,
+        within_path=within_path,
+        parent_id=filters.parent_id,
+        kinds=tuple(filters.kinds),
+        categories=tuple(filters.categories),
+        q=filters.q,
+    )
+    return await page_organizations(conn, query, paging, scope=scope)
+
+
+async def children(
+    conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None, active_on: date | None, paging: Paging
+) -> Page[str]:
+    """The units directly under this one."""
+    await placed(conn, org_id, scope=scope, as_of=as_of)
+    query = db.ListQuery(as_of=as_of, active_on=active_on, parent_id=org_id)
+    return await page_organizations(conn, query, paging, scope=scope)
+
+
+async def subtree(
+    conn: Querier,
+    org_id: uuid.UUID,
+    *,
+    scope: Scope,
+    as_of: date | None,
+    active_on: date | None,
+    max_depth: int | None,
+    paging: Paging,
+) -> Page[str]:
+    """This unit and everything under it (to `max_depth` levels below it), depth-first in tree order."""
+    root = await placed(conn, org_id, scope=scope, as_of=as_of)
+    query = db.ListQuery(
+        as_of=as_of,
+        active_on=active_on,
+        within_path=root.path,
+        max_depth=root.depth + max_depth if max_depth is not None else None,
+    )
+    return await page_organizations(conn, query, paging, scope=scope)
+
+
 async def resolve_within(conn: Querier, within: uuid.UUID, *, scope: Scope, as_of: date | None) -> str:
     found = await db.get_placed(conn, within, scope=scope, as_of=as_of)
     if found is None:
-        raise RuleViolation(f"The organisation given as `within` ({within}) does not exist{_on(as_of)}.",
-                            code="within_not_found")
+        raise RuleViolation(
+            f"The organisation given as `within` ({within}) does not exist{_on(as_of)}.", code="within_not_found"
+        )
     return found.path
 
 

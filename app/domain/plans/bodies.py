@@ -9,63 +9,154 @@ starts, i.e. a capitalised head noun (Ban, Hội, Ủy ban, UBND, Trung tâm, �
 import re
 import unicodedata
 
-from app.domain.plans.document import ROLE_ORDER, Role
+from app.domain.plans.document import ROLE_ORDER, TaskRole
 
 # Role labels after "Cơ quan"/"Đơn vị" is dropped and punctuation is blanked. Exact readings only: a label that is
 # not here is reported, not guessed.
-_ROLE_LABELS: dict[str, tuple[Role, ...]] = {
-    "chỉ đạo": (Role.directing,),
-    "lãnh đạo": (Role.directing,),
-    "lãnh đạo chỉ đạo": (Role.directing,),
-    "chỉ đạo và thực hiện": (Role.directing, Role.implementing),
-    "lãnh đạo chỉ đạo và thực hiện": (Role.directing, Role.implementing),
-    "tham mưu": (Role.advisory,),
-    "tham mưu chỉ đạo": (Role.advisory,),  # advises the directing body
-    "tham mưu giúp việc": (Role.advisory,),
-    "chủ trì": (Role.lead,),
-    "chủ trì tham mưu": (Role.lead, Role.advisory),
-    "chủ trì tham mưu chỉ đạo": (Role.lead, Role.advisory),
-    "chủ trì thực hiện": (Role.lead, Role.implementing),
-    "chủ trì tổ chức thực hiện": (Role.lead, Role.implementing),
-    "phối hợp": (Role.coordinating,),
-    "phối hợp tham mưu": (Role.coordinating,),
-    "phối hợp thực hiện": (Role.coordinating,),
-    "tổ chức thực hiện": (Role.implementing,),
-    "thực hiện": (Role.implementing,),
-    "triển khai thực hiện": (Role.implementing,),
-    "tổ chức triển khai thực hiện": (Role.implementing,),
+_ROLE_LABELS: dict[str, tuple[TaskRole, ...]] = {
+    "chỉ đạo": (TaskRole.directing,),
+    "lãnh đạo": (TaskRole.directing,),
+    "lãnh đạo chỉ đạo": (TaskRole.directing,),
+    "chỉ đạo và thực hiện": (TaskRole.directing, TaskRole.implementing),
+    "lãnh đạo chỉ đạo và thực hiện": (TaskRole.directing, TaskRole.implementing),
+    "tham mưu": (TaskRole.advisory,),
+    "tham mưu chỉ đạo": (TaskRole.advisory,),  # advises the directing body
+    "tham mưu giúp việc": (TaskRole.advisory,),
+    "chủ trì": (TaskRole.lead,),
+    "chủ trì tham mưu": (TaskRole.lead, TaskRole.advisory),
+    "chủ trì tham mưu chỉ đạo": (TaskRole.lead, TaskRole.advisory),
+    "chủ trì thực hiện": (TaskRole.lead, TaskRole.implementing),
+    "chủ trì tổ chức thực hiện": (TaskRole.lead, TaskRole.implementing),
+    "phối hợp": (TaskRole.coordinating,),
+    "phối hợp tham mưu": (TaskRole.coordinating,),
+    "phối hợp thực hiện": (TaskRole.coordinating,),
+    "tổ chức thực hiện": (TaskRole.implementing,),
+    "thực hiện": (TaskRole.implementing,),
+    "triển khai thực hiện": (TaskRole.implementing,),
+    "tổ chức triển khai thực hiện": (TaskRole.implementing,),
 }
 _LABEL_PREFIX = re.compile(r"^(?:cơ quan|đơn vị|bộ phận)\s+")
 _DEADLINE_LABEL = re.compile(r"^(?:thời gian|thời hạn|tiến độ)\b")
 
 # Head nouns that start a body's proper name; two-word heads where the first word alone starts ordinary words
 # ("Văn hóa", "Công nghệ", "Xã hội", "Thông tin").
-_HEADS_1 = frozenset({
-    "ban", "hội", "sở", "phòng", "trường", "cục", "đài", "báo", "hạt", "đội", "bộ", "viện", "đoàn", "tổ", "trạm",
-    "ubnd", "hđnd", "ubmttq", "mttq", "ubkt", "btv", "bch", "bcđ", "lđlđ", "hlhpn", "thị đoàn",
-})
-_HEADS_2 = frozenset({
-    "văn phòng", "trung tâm", "công an", "công ty", "công đoàn", "mặt trận", "cơ quan", "liên đoàn", "tòa án",
-    "toà án", "kho bạc", "bảo hiểm", "ngân hàng", "bệnh viện", "hội đồng", "thanh tra", "doanh nghiệp", "hợp tác",
-    "lãnh đạo", "bí thư", "chủ tịch", "chi bộ", "chi cục", "chi hội", "chi nhánh", "đảng ủy", "đảng uỷ", "đảng bộ",
-    "đảng đoàn", "ủy ban", "uỷ ban", "ủy viên", "uỷ viên", "thị ủy", "thị uỷ", "thị đoàn", "huyện ủy", "huyện uỷ",
-    "huyện đoàn", "tỉnh ủy", "tỉnh uỷ", "tỉnh đoàn", "thành ủy", "thành uỷ", "thành đoàn", "quận ủy", "quận uỷ",
-    "thường trực", "cấp ủy", "cấp uỷ", "tổ chức", "ban chỉ", "bộ chỉ", "câu lạc",
-})
+_HEADS_1 = frozenset(
+    {
+        "ban",
+        "hội",
+        "sở",
+        "phòng",
+        "trường",
+        "cục",
+        "đài",
+        "báo",
+        "hạt",
+        "đội",
+        "bộ",
+        "viện",
+        "đoàn",
+        "tổ",
+        "trạm",
+        "ubnd",
+        "hđnd",
+        "ubmttq",
+        "mttq",
+        "ubkt",
+        "btv",
+        "bch",
+        "bcđ",
+        "lđlđ",
+        "hlhpn",
+        "thị đoàn",
+    }
+)
+_HEADS_2 = frozenset(
+    {
+        "văn phòng",
+        "trung tâm",
+        "công an",
+        "công ty",
+        "công đoàn",
+        "mặt trận",
+        "cơ quan",
+        "liên đoàn",
+        "tòa án",
+        "toà án",
+        "kho bạc",
+        "bảo hiểm",
+        "ngân hàng",
+        "bệnh viện",
+        "hội đồng",
+        "thanh tra",
+        "doanh nghiệp",
+        "hợp tác",
+        "lãnh đạo",
+        "bí thư",
+        "chủ tịch",
+        "chi bộ",
+        "chi cục",
+        "chi hội",
+        "chi nhánh",
+        "đảng ủy",
+        "đảng uỷ",
+        "đảng bộ",
+        "đảng đoàn",
+        "ủy ban",
+        "uỷ ban",
+        "ủy viên",
+        "uỷ viên",
+        "thị ủy",
+        "thị uỷ",
+        "thị đoàn",
+        "huyện ủy",
+        "huyện uỷ",
+        "huyện đoàn",
+        "tỉnh ủy",
+        "tỉnh uỷ",
+        "tỉnh đoàn",
+        "thành ủy",
+        "thành uỷ",
+        "thành đoàn",
+        "quận ủy",
+        "quận uỷ",
+        "thường trực",
+        "cấp ủy",
+        "cấp uỷ",
+        "tổ chức",
+        "ban chỉ",
+        "bộ chỉ",
+        "câu lạc",
+    }
+)
 
 _ABBREVIATIONS = {
-    "UBND": "ủy ban nhân dân", "HĐND": "hội đồng nhân dân", "UBMTTQ": "ủy ban mặt trận tổ quốc",
-    "MTTQ": "mặt trận tổ quốc", "UBKT": "ủy ban kiểm tra", "BTV": "ban thường vụ", "BCH": "ban chấp hành",
-    "BCĐ": "ban chỉ đạo", "LĐLĐ": "liên đoàn lao động", "HLHPN": "hội liên hiệp phụ nữ", "CCB": "cựu chiến binh",
-    "TX": "thị xã", "TP": "thành phố", "THPT": "trung học phổ thông", "THCS": "trung học cơ sở", "VN": "việt nam",
+    "UBND": "ủy ban nhân dân",
+    "HĐND": "hội đồng nhân dân",
+    "UBMTTQ": "ủy ban mặt trận tổ quốc",
+    "MTTQ": "mặt trận tổ quốc",
+    "UBKT": "ủy ban kiểm tra",
+    "BTV": "ban thường vụ",
+    "BCH": "ban chấp hành",
+    "BCĐ": "ban chỉ đạo",
+    "LĐLĐ": "liên đoàn lao động",
+    "HLHPN": "hội liên hiệp phụ nữ",
+    "CCB": "cựu chiến binh",
+    "TX": "thị xã",
+    "TP": "thành phố",
+    "THPT": "trung học phổ thông",
+    "THCS": "trung học cơ sở",
+    "VN": "việt nam",
 }
 
-_FILLER = re.compile(r"các (?:cơ quan|đơn vị|ngành|địa phương|tổ chức)(?:(?:,| và) (?:cơ quan|đơn vị|ngành|địa phương|"
-                     r"tổ chức))* (?:có )?liên quan")
+_FILLER = re.compile(
+    r"các (?:cơ quan|đơn vị|ngành|địa phương|tổ chức)(?:(?:,| và) (?:cơ quan|đơn vị|ngành|địa phương|"
+    r"tổ chức))* (?:có )?liên quan"
+)
 _COLLECTIVE = re.compile(
     r"^các |^\d+ |\bxã, phường\b|^tổ chức (?:cơ sở )?đảng\b"
     r"|^(?:đảng ủy|đảng uỷ|ubnd|ủy ban nhân dân|uỷ ban nhân dân|hđnd|chi bộ) các "
-    r"|\bvà các (?:tổ chức|đồng chí|đoàn thể|hội|cơ quan|đơn vị|chi bộ|cấp ủy|cấp uỷ)\b")
+    r"|\bvà các (?:tổ chức|đồng chí|đoàn thể|hội|cơ quan|đơn vị|chi bộ|cấp ủy|cấp uỷ)\b"
+)
 
 _LEAD = re.compile(r"\s+chủ trì(?:\s+tham mưu)?(?:\s+thực hiện)?\s*(?:[,;]\s*|$)", re.IGNORECASE)
 _WITH = re.compile(r"^phối hợp\s+(?:với|cùng)\s+", re.IGNORECASE)
@@ -107,14 +198,14 @@ def is_collective(name: str) -> bool:
     return _COLLECTIVE.search(text) is not None
 
 
-def read_role_label(label: str) -> tuple[Role, ...] | None:
+def read_role_label(label: str) -> tuple[TaskRole, ...] | None:
     """The roles a label gives ("Cơ quan chủ trì tham mưu" → lead, advisory); None for a label this reader does
     not know."""
     return _ROLE_LABELS.get(_label_key(label))
 
 
 def is_deadline_label(label: str) -> bool:
-    """"Thời gian hoàn thành", "Thời gian thực hiện", "Thời gian hoàn thành kế hoạch", "Thời hạn", …"""
+    """ "Thời gian hoàn thành", "Thời gian thực hiện", "Thời gian hoàn thành kế hoạch", "Thời hạn", …"""
     return _DEADLINE_LABEL.match(_label_key(label)) is not None
 
 
@@ -124,31 +215,32 @@ def _label_key(label: str) -> str:
     return _LABEL_PREFIX.sub("", text)
 
 
-def read_bodies(value: str, roles: tuple[Role, ...]) -> list[tuple[str, tuple[Role, ...]]]:
+def read_bodies(value: str, roles: tuple[TaskRole, ...]) -> list[tuple[str, tuple[TaskRole, ...]]]:
     """The bodies of one role line with the roles each holds. "X chủ trì, phối hợp với Y, Z" and "X chủ trì, Y
     phối hợp" make X lead as well as the line's roles, and Y, Z coordinating."""
     text = clean_name(value)
     lead = _LEAD.search(text)
     if lead is not None:
-        leaders, rest = text[: lead.start()], text[lead.end():]
-        found = [(name, _with(roles, Role.lead)) for name in split_names(leaders)]
+        leaders, rest = text[: lead.start()], text[lead.end() :]
+        found = [(name, _with(roles, TaskRole.lead)) for name in split_names(leaders)]
         with_ = _WITH.match(rest)
         by = _BY.fullmatch(rest)
         if with_ is not None:
-            found += [(name, (Role.coordinating,)) for name in split_names(rest[with_.end():])]
+            found += [(name, (TaskRole.coordinating,)) for name in split_names(rest[with_.end() :])]
         elif by is not None:
-            found += [(name, (Role.coordinating,)) for name in split_names(by["names"])]
+            found += [(name, (TaskRole.coordinating,)) for name in split_names(by["names"])]
         elif rest:
             found += [(name, roles) for name in split_names(rest)]
         return found
     coordinate = _COORDINATE.search(text)
     if coordinate is not None:
-        return ([(name, roles) for name in split_names(text[: coordinate.start()])]
-                + [(name, (Role.coordinating,)) for name in split_names(text[coordinate.end():])])
+        return [(name, roles) for name in split_names(text[: coordinate.start()])] + [
+            (name, (TaskRole.coordinating,)) for name in split_names(text[coordinate.end() :])
+        ]
     return [(name, roles) for name in split_names(text)]
 
 
-def _with(roles: tuple[Role, ...], extra: Role) -> tuple[Role, ...]:
+def _with(roles: tuple[TaskRole, ...], extra: TaskRole) -> tuple[TaskRole, ...]:
     return tuple(role for role in ROLE_ORDER if role in roles or role is extra)
 
 
@@ -200,8 +292,8 @@ def _last_and(text: str) -> tuple[str, str] | None:
             depth += 1
         elif match[0] == ")":
             depth = max(0, depth - 1)
-        elif depth == 0 and _starts_proper_name(text[match.end():]):
-            return text[: match.start()], text[match.end():]
+        elif depth == 0 and _starts_proper_name(text[match.end() :]):
+            return text[: match.start()], text[match.end() :]
     return None
 
 
@@ -224,12 +316,18 @@ def _starts_proper_name(text: str) -> bool:
 
 
 def _share_qualifiers(names: list[str]) -> list[str]:
-    """"HĐND, UBND thị xã" reads as "HĐND thị xã" and "UBND thị xã": a bare abbreviation takes the qualifier of
+    """ "HĐND, UBND thị xã" reads as "HĐND thị xã" and "UBND thị xã": a bare abbreviation takes the qualifier of
     the name after it."""
     shared = list(names)
     for index in range(len(shared) - 2, -1, -1):
         name, following = shared[index], shared[index + 1].split()
-        if name.isupper() and " " not in name and name.upper() in _ABBREVIATIONS and len(following) > 1 \
-                and following[0].isupper() and following[0] in _ABBREVIATIONS:
+        if (
+            name.isupper()
+            and " " not in name
+            and name.upper() in _ABBREVIATIONS
+            and len(following) > 1
+            and following[0].isupper()
+            and following[0] in _ABBREVIATIONS
+        ):
             shared[index] = " ".join([name, *following[1:]])
     return shared

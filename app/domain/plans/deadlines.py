@@ -26,8 +26,9 @@ _UNIT = r"(tháng|ngày|tuần|năm)"
 _DAY = re.compile(_BY_DAY + r"(?:ngày\s+)?(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}))?", _F)
 _DAY_WORDS = re.compile(_BY_DAY + r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})(?:\s+năm\s+(\d{4}))?", _F)
 _MONTH = re.compile(_BY + r"(?:(?:hết|cuối)\s+)?tháng\s+(\d{1,2})(?:" + _SEP + r"(\d{4}))?", _F)
-_QUARTER = re.compile(_BY + r"(?:(?:đầu|giữa|cuối|hết)\s+)?quý\s+(iv|iii|ii|i|[1-4])(?:(?:" + _SEP + r"|\s+)(\d{4}))?",
-                      _F)
+_QUARTER = re.compile(
+    _BY + r"(?:(?:đầu|giữa|cuối|hết)\s+)?quý\s+(iv|iii|ii|i|[1-4])(?:(?:" + _SEP + r"|\s+)(\d{4}))?", _F
+)
 _MONTHS_OF_YEAR = re.compile(_BY + r"(\d{1,2})\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?", _F)
 _YEAR = re.compile(_BY + r"(?:(?:hết|cuối)\s+)?năm(?:\s+(\d{4}))?|" + _BY + r"(\d{4})", _F)
 
@@ -39,9 +40,11 @@ _BY_PLAN = re.compile(r"theo\s+(?:kế hoạch|chương trình|lộ trình|tiế
 
 # "Sau 03 tháng kể từ khi có Quy chế mẫu …", "Sau 01 tháng khi có sự chỉ đạo …", "Chậm nhất 30 ngày sau khi …"
 _AFTER_N = re.compile(
-    r"(?:sau|trong vòng|trong|chậm nhất|không quá)\s+(\d{1,3})\s+" + _UNIT
+    r"(?:sau|trong vòng|trong|chậm nhất|không quá)\s+(\d{1,3})\s+"
+    + _UNIT
     + r"\s+(?:kể từ khi|kể từ ngày|tính từ khi|tính từ ngày|từ khi|từ ngày|sau khi|kể từ|sau|khi)\s+(?P<event>\D.*)",
-    _F)
+    _F,
+)
 # "Sau khi có Quy định mới của Ban Thường vụ Thị ủy 03 tháng"
 _AFTER_EVENT_N = re.compile(r"(?:sau khi|khi)\s+(?P<event>.+?)\s+(\d{1,3})\s+" + _UNIT, _F)
 # "Khi có chỉ đạo của tỉnh", "Sau khi Ban Thường vụ Tỉnh ủy chỉ đạo, hướng dẫn", "Sau Đại hội"
@@ -80,9 +83,13 @@ def read_deadline(text: str, *, issued_on: date | None = None) -> tuple[ParsedDe
 
 def _whole(core: str, text: str, issued_on: date | None) -> ParsedDeadline | str | None:
     """One reading of the whole wording; a reason string when it is date-like but cannot be dated; else None."""
-    for pattern, kind in ((_DONE, DeadlineKind.done), (_ONGOING, DeadlineKind.ongoing),
-                          (_YEARLY, DeadlineKind.yearly), (_PER_TERM, DeadlineKind.per_term),
-                          (_BY_PLAN, DeadlineKind.by_plan)):
+    for pattern, kind in (
+        (_DONE, DeadlineKind.done),
+        (_ONGOING, DeadlineKind.ongoing),
+        (_YEARLY, DeadlineKind.yearly),
+        (_PER_TERM, DeadlineKind.per_term),
+        (_BY_PLAN, DeadlineKind.by_plan),
+    ):
         if pattern.fullmatch(core):
             return ParsedDeadline(kind=kind, text=text)
     for read in (_read_day, _read_month, _read_quarter, _read_months_of_year, _read_year):
@@ -94,7 +101,7 @@ def _whole(core: str, text: str, issued_on: date | None) -> ParsedDeadline | str
 
 def _compound(core: str, text: str, issued_on: date | None) -> ParsedDeadline | None:
     for separator in _SPLIT.finditer(core):
-        left, right = core[: separator.start()], core[separator.end():]
+        left, right = core[: separator.start()], core[separator.end() :]
         first = _whole(left, left, issued_on)
         if not isinstance(first, ParsedDeadline):
             continue
@@ -174,7 +181,7 @@ def _read_quarter(core: str, text: str, issued_on: date | None) -> ParsedDeadlin
 
 
 def _read_months_of_year(core: str, text: str, issued_on: date | None) -> ParsedDeadline | str | None:
-    """"6 tháng đầu năm 2024" is due when those months end (2024-06-30); "6 tháng cuối năm" at the year's end."""
+    """ "6 tháng đầu năm 2024" is due when those months end (2024-06-30); "6 tháng cuối năm" at the year's end."""
     match = _MONTHS_OF_YEAR.fullmatch(core)
     if match is None:
         return None
@@ -222,5 +229,6 @@ def _read_event(core: str, text: str) -> ParsedDeadline | None:
     else:
         offset_days = amount
     event = match["event"].strip(" .;,:")
-    return ParsedDeadline(kind=DeadlineKind.on_event, text=text, event=event, offset_months=offset_months,
-                          offset_days=offset_days)
+    return ParsedDeadline(
+        kind=DeadlineKind.on_event, text=text, event=event, offset_months=offset_months, offset_days=offset_days
+    )

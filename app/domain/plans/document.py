@@ -9,7 +9,7 @@ from datetime import date
 from enum import StrEnum
 
 
-class Role(StrEnum):
+class TaskRole(StrEnum):
     """What an assigned body does for a task; declared in the order a plan lists them."""
 
     directing = "directing"  # cơ quan chỉ đạo
@@ -34,7 +34,7 @@ class DeadlineKind(StrEnum):
     unknown = "unknown"  # wording not understood (the line is also reported as unparsed)
 
 
-ROLE_ORDER: tuple[Role, ...] = tuple(Role)
+ROLE_ORDER: tuple[TaskRole, ...] = tuple(TaskRole)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class ParsedDeadline:
 @dataclass(frozen=True)
 class ParsedAssignment:
     body: str  # the body's name as written, cleaned (NFC, spacing, trailing punctuation, first letter capital)
-    roles: tuple[Role, ...]  # in ROLE_ORDER, no repeats
+    roles: tuple[TaskRole, ...]  # in ROLE_ORDER, no repeats
     collective: bool  # stands for every organisation of a subtree ("Các cấp ủy, tổ chức đảng trong Đảng bộ thị xã")
 
 

@@ -45,8 +45,9 @@ def docx_text(data: bytes, *, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> s
     except (zipfile.BadZipFile, ValueError) as error:
         raise UnreadableDocument("This is not a Word (.docx) file.") from error
     if unpacked > max_unpacked_bytes:
-        raise UnreadableDocument(f"The file unpacks to {unpacked} bytes, more than a plan can be "
-                                 f"({max_unpacked_bytes}).")
+        raise UnreadableDocument(
+            f"The file unpacks to {unpacked} bytes, more than a plan can be ({max_unpacked_bytes})."
+        )
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as error:
@@ -93,5 +94,5 @@ def _marked(text: str, *, bold: bool, italic: bool) -> str:
     if not core or not (bold or italic):
         return text
     marker = ("**" if bold else "") + ("*" if italic else "")
-    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
     return f"{lead}{marker}{core}{marker[::-1]}{trail}"

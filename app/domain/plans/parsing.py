@@ -25,7 +25,7 @@ from app.domain.plans.document import (
     ParsedDeadline,
     ParsedPlan,
     ParsedTask,
-    Role,
+    TaskRole,
     UnparsedLine,
 )
 
@@ -43,9 +43,11 @@ _CODE = re.compile(r"Số\s*:?\s*(?P<number>[0-9]*)\s*-\s*(?P<kind>[A-ZĐ]{1,6}(
 _ISSUED = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
 _REFERENCE = re.compile(
     r"\b(?:Nghị quyết|Kế hoạch|Đề án|Chỉ thị|Kết luận|Quy định|Hướng dẫn|Chương trình|Quyết định|Thông báo)"
-    r"\s+số\s*:?\s*(?:\d+[a-z]?)?\s*-\s*[A-ZĐ]{1,6}(?:/[A-ZĐ]{1,8})*")
-_ISSUER = re.compile(r"(?:^|[,;.:]\s*)(?P<issuer>[^,;.:]+?)\s+(?:ban hành|xây dựng)\s+(?:kế hoạch|chương trình)",
-                     re.IGNORECASE)
+    r"\s+số\s*:?\s*(?:\d+[a-z]?)?\s*-\s*[A-ZĐ]{1,6}(?:/[A-ZĐ]{1,8})*"
+)
+_ISSUER = re.compile(
+    r"(?:^|[,;.:]\s*)(?P<issuer>[^,;.:]+?)\s+(?:ban hành|xây dựng)\s+(?:kế hoạch|chương trình)", re.IGNORECASE
+)
 
 
 @dataclass
@@ -89,9 +91,16 @@ def parse_plan_text(text: str) -> ParsedPlan:
         unparsed.append(UnparsedLine(0, "", "no plan title found (expected a “KẾ HOẠCH” heading and its title)"))
     drafts = _read_tree(lines, start, end, unparsed)
     tasks = [_finish(draft, header.issued_on, unparsed) for draft in drafts]
-    return ParsedPlan(code=header.code, title=header.title, issuer=header.issuer, issued_on=header.issued_on,
-                      implements=header.implements, tasks=tuple(tasks),
-                      unparsed=tuple(sorted(unparsed, key=lambda item: item.line)), draft=header.draft)
+    return ParsedPlan(
+        code=header.code,
+        title=header.title,
+        issuer=header.issuer,
+        issued_on=header.issued_on,
+        implements=header.implements,
+        tasks=tuple(tasks),
+        unparsed=tuple(sorted(unparsed, key=lambda item: item.line)),
+        draft=header.draft,
+    )
 
 
 def _lines(text: str) -> list[str]:
@@ -106,7 +115,7 @@ def _plain(line: str) -> str:
 
 
 def _part_title(line: str) -> str | None:
-    """"B. NỘI DUNG THỰC HIỆN" → its title; a heading is written in capitals (sections "I- Mục đích" are not)."""
+    """ "B. NỘI DUNG THỰC HIỆN" → its title; a heading is written in capitals (sections "I- Mục đích" are not)."""
     match = _PART.fullmatch(_plain(line))
     if match is None:
         return None
@@ -148,7 +157,7 @@ def _read_header(lines: list[str]) -> _Header:
     if heading is None:
         return header
     title_end = _title_end(lines, heading + 1)
-    header.title = clean_text(" ".join(lines[heading + 1: title_end]))
+    header.title = clean_text(" ".join(lines[heading + 1 : title_end]))
     preamble = clean_text(" ".join(lines[title_end:]))
     references = [match[0] for match in _REFERENCE.finditer(preamble)]
     references += [match[0] for match in _REFERENCE.finditer(header.title)]
@@ -211,8 +220,9 @@ def _read_tree(lines: list[str], start: int, end: int, unparsed: list[UnparsedLi
         if item is not None:
             code = item["code"] or item["top"]
             parent = code.rpartition(".")[0] or None
-            current = numbered = begin(code, parent if parent in codes else None, number,
-                                       item["text"] or item["top_text"])
+            current = numbered = begin(
+                code, parent if parent in codes else None, number, item["text"] or item["top_text"]
+            )
         elif letter is not None:
             if numbered is None:
                 unparsed.append(UnparsedLine(number, plain, "lettered item outside any numbered task"))
@@ -227,9 +237,14 @@ def _read_tree(lines: list[str], start: int, end: int, unparsed: list[UnparsedLi
             else:
                 current.entries.append(entry)
         elif current is None:
-            unparsed.append(UnparsedLine(
-                number, plain, "paragraph in the tasks part that is not a numbered task: it may assign work, "
-                               "but names no task code, roles or deadline"))
+            unparsed.append(
+                UnparsedLine(
+                    number,
+                    plain,
+                    "paragraph in the tasks part that is not a numbered task: it may assign work, "
+                    "but names no task code, roles or deadline",
+                )
+            )
         elif not current.entries:
             current.title.append(plain)  # the item's text goes on (a page break split it)
         elif plain[:1].islower() and not current.entries[-1].value.endswith("."):
@@ -255,13 +270,14 @@ def _entry(plain: str, number: int) -> _Entry | None:
 
 
 def _finish(draft: _Draft, issued_on: date | None, unparsed: list[UnparsedLine]) -> ParsedTask:
-    bodies: dict[str, tuple[str, set[Role]]] = {}
+    bodies: dict[str, tuple[str, set[TaskRole]]] = {}
     deadlines: list[ParsedDeadline] = []
     labels: list[str] = []
     for entry in draft.entries:
         if entry.label is None:
-            unparsed.append(UnparsedLine(entry.line, entry.text,
-                                         f"line in task {draft.code} is neither a role nor a deadline"))
+            unparsed.append(
+                UnparsedLine(entry.line, entry.text, f"line in task {draft.code} is neither a role nor a deadline")
+            )
             continue
         if is_deadline_label(entry.label):
             deadline, reason = read_deadline(entry.value, issued_on=issued_on)
@@ -272,8 +288,9 @@ def _finish(draft: _Draft, issued_on: date | None, unparsed: list[UnparsedLine])
             continue
         roles = read_role_label(entry.label)
         if roles is None:
-            unparsed.append(UnparsedLine(entry.line, entry.text,
-                                         f"task {draft.code}: unknown role label “{entry.label}”"))
+            unparsed.append(
+                UnparsedLine(entry.line, entry.text, f"task {draft.code}: unknown role label “{entry.label}”")
+            )
             continue
         found = read_bodies(entry.value, roles)
         if not found:
@@ -282,18 +299,32 @@ def _finish(draft: _Draft, issued_on: date | None, unparsed: list[UnparsedLine])
             key = normalise_body_name(name)
             _, already = bodies.setdefault(key, (name, set()))
             already.update(held)
-    assignments = tuple(ParsedAssignment(body=name, roles=tuple(role for role in ROLE_ORDER if role in held),
-                                         collective=is_collective(name)) for name, held in bodies.values())
-    return ParsedTask(code=draft.code, parent_code=draft.parent_code, title=clean_text(" ".join(draft.title)),
-                      assignments=assignments, deadline=_one_deadline(deadlines), line=draft.line,
-                      deadline_label=clean_text("; ".join(labels)) or None)
+    assignments = tuple(
+        ParsedAssignment(
+            body=name, roles=tuple(role for role in ROLE_ORDER if role in held), collective=is_collective(name)
+        )
+        for name, held in bodies.values()
+    )
+    return ParsedTask(
+        code=draft.code,
+        parent_code=draft.parent_code,
+        title=clean_text(" ".join(draft.title)),
+        assignments=assignments,
+        deadline=_one_deadline(deadlines),
+        line=draft.line,
+        deadline_label=clean_text("; ".join(labels)) or None,
+    )
 
 
 def _one_deadline(deadlines: list[ParsedDeadline]) -> ParsedDeadline | None:
     """Two deadline lines in one task ("… kế hoạch: Quý I/2023", "… thực hiện: Thường xuyên") hold together."""
     if len(deadlines) <= 1:
         return deadlines[0] if deadlines else None
-    parts = tuple(part for deadline in deadlines
-                  for part in (deadline.parts if deadline.kind is DeadlineKind.compound else (deadline,)))
-    return ParsedDeadline(kind=DeadlineKind.compound, text="; ".join(deadline.text for deadline in deadlines),
-                          parts=parts)
+    parts = tuple(
+        part
+        for deadline in deadlines
+        for part in (deadline.parts if deadline.kind is DeadlineKind.compound else (deadline,))
+    )
+    return ParsedDeadline(
+        kind=DeadlineKind.compound, text="; ".join(deadline.text for deadline in deadlines), parts=parts
+    )

@@ -56,7 +56,8 @@ def due_date(deadline: Mapping[str, Any], events: Mapping[str, date | None]) -> 
         if happened is None:
             return None
         return add_months(happened, int(deadline.get("offset_months") or 0)) + timedelta(
-            days=int(deadline.get("offset_days") or 0))
+            days=int(deadline.get("offset_days") or 0)
+        )
     if kind == "compound":
         dates = [d for d in (due_date(p, events) for p in deadline.get("parts", ())) if d is not None]
         return min(dates) if dates else None
@@ -64,8 +65,11 @@ def due_date(deadline: Mapping[str, Any], events: Mapping[str, date | None]) -> 
 
 
 def _done(reports: Sequence[Report], as_of: date, year: int | None) -> date | None:
-    done = [r.reported_on for r in reports
-            if r.status == "done" and r.reported_on <= as_of and (year is None or r.period_year == year)]
+    done = [
+        r.reported_on
+        for r in reports
+        if r.status == "done" and r.reported_on <= as_of and (year is None or r.period_year == year)
+    ]
     return min(done) if done else None
 
 
@@ -83,9 +87,16 @@ def _parts(deadline: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(deadline.get("parts") or []) if deadline["kind"] == "compound" else [deadline]
 
 
-def obligations(deadline: Mapping[str, Any] | None, *, events: Mapping[str, date | None],
-                reports: Sequence[Report], as_of: date, first_year: int, due_soon_days: int,
-                event_names: Mapping[str, str] | None = None) -> list[Obligation]:
+def obligations(
+    deadline: Mapping[str, Any] | None,
+    *,
+    events: Mapping[str, date | None],
+    reports: Sequence[Report],
+    as_of: date,
+    first_year: int,
+    due_soon_days: int,
+    event_names: Mapping[str, str] | None = None,
+) -> list[Obligation]:
     """The task's obligations as of `as_of`. A yearly task owes one per year from `first_year` to `as_of`'s year,
     each due at the end of its year and done by a report for that year."""
     if deadline is None:
@@ -100,8 +111,11 @@ def obligations(deadline: Mapping[str, Any] | None, *, events: Mapping[str, date
         for year in range(first_year, max(as_of.year, first_year) + 1):
             year_end = date(year, 12, 31)
             year_done = _done(reports, as_of, year)
-            result.append(Obligation(year=year, due=year_end, state=_dated(year_end, year_done, as_of, due_soon_days),
-                                     done_on=year_done))
+            result.append(
+                Obligation(
+                    year=year, due=year_end, state=_dated(year_end, year_done, as_of, due_soon_days), done_on=year_done
+                )
+            )
         return result
     done_on = _done(reports, as_of, None)
     due = due_date(deadline, events)

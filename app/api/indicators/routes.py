@@ -1,0 +1,154 @@
+"""Indicators: the catalogue, targets, and figures over units and periods (DHIS2's analytics, docs/indicators.md)."""
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import Header, Path, Query, Request, status
+from starlette.responses import Response
+
+from app.api.auth import EditorDep, ReaderDep, api_router
+from app.api.deps import SettingsDep, Today
+from app.api.indicators.models import Analytics, IndicatorPage, IndicatorRead, TargetCreate, TargetPage, TargetStored
+from app.api.responses import problems
+from app.api.types import dump, json_response
+from app.domain.errors import NotFound
+from app.domain.indicators import service, targets
+from app.domain.indicators.catalogue import BY_CODE, INDICATORS, catalogue_entry
+
+router = api_router("/api/v1/indicators", "indicators")
+
+Code = Annotated[str, Path(description="The indicator's code (GET /api/v1/indicators)")]
+
+
+@router.get("", response_model=IndicatorPage)
+async def list_indicators(reader: ReaderDep) -> Response:
+    """Every indicator: code, Vietnamese and English names, numerator and denominator in words, unit, the period
+    types it is reported by, and the default target (Resolution 21-NQ/TW) that applies where no organisation
+    set its own. docs/indicators.md says exactly what each counts."""
+    return json_response(dump({"items": [catalogue_entry(i) for i in INDICATORS], "next_cursor": None}))
+
+
+CSV_EXAMPLE = "indicator,period,organization_id,...\r\nmembers_rated_good,2024,...\r\n"
+
+
+@router.get(
+    "/analytics",
+    response_model=Analytics,
+    responses={**problems(404), 200: {"content": {"text/csv": {"example": CSV_EXAMPLE}}}},
+)
+async def indicator_analytics(
+    reader: ReaderDep,
+    settings: SettingsDep,
+    today: Today,
+    request: Request,
+    indicator: Annotated[list[str], Query(description="Indicator codes, comma-separated or repeated")],
+    period: Annotated[
+        list[str],
+        Query(
+            description="2024, 2024Q3, THIS_YEAR, LAST_YEAR, LAST_5_YEARS, "
+            "THIS_QUARTER, LAST_QUARTER, LAST_4_QUARTERS; comma-separated "
+            "or repeated"
+        ),
+    ],
+    organization_id: Annotated[
+        str | None, Query(description="A unit, by id or code (default: the total over the caller's scope)")
+    ] = None,
+    breakdown: Annotated[
+        Literal["self", "children", "level"],
+        Query(
+            description="self: the unit; children: the units directly below it; level: every unit `level` steps "
+            "below it (in the tree of each period, or today's with structure=current)"
+        ),
+    ] = "self",
+    level: Annotated[int, Query(ge=1, le=10, description="With breakdown=level: steps below")] = 1,
+    include_self: Annotated[bool, Query(description="With a breakdown: the unit (or the scope's total) too")] = True,
+    structure: Annotated[
+        Literal["period", "current"],
+        Query(
+            description="period: each period in the tree as it was then (a merged commune's old figures stay its "
+            "own); current: history regrouped under today's tree"
+        ),
+    ] = "period",
+    format: Annotated[
+        Literal["json", "csv"] | None, Query(description="json (default) or csv; Accept: text/csv works too")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Indicators × periods × units in one call, each item with numerator, denominator, value, target and
+    whether it is met. Figures are sums kept up to date in the transaction of every write (a rating, an
+    admission, a transfer, a move of a unit is in the very next read); numerators and denominators are summed up
+    the tree, a percentage is never averaged. Stocks are counted on the period's last day, flows over its days;
+    quarters are the grain (docs/indicators.md). A unit that did not exist in a period has no items for it."""
+    query = service.Query(
+        indicators=service.indicators_named(indicator),
+        periods=[p for v in period for p in v.split(",") if p],
+        unit_id=await service.resolve_unit(reader.pool, organization_id, scope=reader.scope),
+        breakdown=breakdown,
+        level=level,
+        include_self=include_self,
+        structure=structure,
+    )
+    items = await service.analytics(
+        reader.pool, scope=reader.scope, query=query, today=today, due_soon_days=settings.due_soon_days
+    )
+    wants_csv = format == "csv" or (format is None and accept is not None and "text/csv" in accept)
+    if wants_csv:
+        return Response(
+            service.as_csv(items).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="indicators.csv"'},
+        )
+    return json_response(dump({"structure": structure, "items": items, "next_cursor": None}))
+
+
+def _known(code: str) -> str:
+    if code not in BY_CODE:
+        raise NotFound(f"No indicator {code!r}; GET /api/v1/indicators lists them.", code="indicator_not_found")
+    return code
+
+
+@router.get("/{code}", response_model=IndicatorRead, responses=problems(404))
+async def get_indicator(code: Code, reader: ReaderDep) -> Response:
+    """One indicator of the catalogue."""
+    return json_response(dump(catalogue_entry(BY_CODE[_known(code)])))
+
+
+@router.get("/{code}/targets", response_model=TargetPage, responses=problems(404))
+async def list_indicator_targets(
+    code: Code,
+    reader: ReaderDep,
+    organization_id: Annotated[uuid.UUID | None, Query(description="Only the targets set on this unit")] = None,
+) -> Response:
+    """Targets set on organisations of the caller's scope, in tree order. A unit without its own target for a
+    year inherits the nearest one above it, else the catalogue's default."""
+    items = await targets.list_targets(reader.pool, scope=reader.scope, indicator=code, organization_id=organization_id)
+    return json_response(dump({"items": items, "next_cursor": None}))
+
+
+@router.post(
+    "/{code}/targets", status_code=status.HTTP_201_CREATED, response_model=TargetStored, responses=problems(404, 409)
+)
+async def create_indicator_target(code: Code, body: TargetCreate, writer: EditorDep) -> Response:
+    """Set a target on an organisation for a range of years (`gte`, `gt`, `lte`, `lt`, or `between` value and
+    value_high — e.g. 3–4 % admissions a year). Overlapping years for the same unit are a 409."""
+    doc = await targets.set_target(
+        writer.tx,
+        actor=writer.actor,
+        scope=writer.scope,
+        indicator=code,
+        organization_id=body.organization_id,
+        year_from=body.year_from,
+        year_to=body.year_to,
+        comparator=body.comparator,
+        value=body.value,
+        value_high=body.value_high,
+        note=body.note,
+    )
+    return json_response(dump(doc), status_code=201)
+
+
+@router.delete("/{code}/targets/{target_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+async def delete_indicator_target(code: Code, target_id: uuid.UUID, writer: EditorDep) -> Response:
+    """Remove a target (audited); the unit inherits again from above."""
+    await targets.delete_target(writer.tx, actor=writer.actor, scope=writer.scope, indicator=code, target_id=target_id)
+    return Response(status_code=204)

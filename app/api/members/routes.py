@@ -1,0 +1,189 @@
+"""Members: records, search, lifecycle events, history, `as_of`."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Header, Path, Query, status
+from pydantic import StringConstraints
+from starlette.responses import Response
+
+from app.api.auth import EditorDep, ReaderDep, api_router
+from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.members.models import (
+    MemberCreate,
+    MemberEventCreate,
+    MemberEventPage,
+    MemberPage,
+    MemberRead,
+    MemberUpdate,
+)
+from app.api.request_context import current_request_id
+from app.api.responses import problems
+from app.api.types import Day, SearchText, document_response, if_match_version, items_response, page_response
+from app.domain.members import events, reads, records
+
+router = api_router("/api/v1/members", "members")
+
+MemberId = Annotated[uuid.UUID, Path(description="The member's id")]
+AsOf = Annotated[Day | None, Query(description="Where this member was, in what status, on that day")]
+# Codes of GET /reference/members (several may be given).
+Codes = list[Annotated[str, StringConstraints(max_length=100)]] | None
+
+
+def _location(member_id: uuid.UUID) -> str:
+    return f"/api/v1/members/{member_id}"
+
+
+@router.get("", response_model=MemberPage, responses=problems(400, 403))
+async def list_members(
+    reader: ReaderDep,
+    paging: PagingDep,
+    today: Today,
+    as_of: AsOf = None,
+    within: Annotated[uuid.UUID | None, Query(description="Members of this unit and everything under it")] = None,
+    organization_id: Annotated[uuid.UUID | None, Query(description="Members of this cell")] = None,
+    member_status: Annotated[Codes, Query(alias="status", max_length=20)] = None,
+    gender: Annotated[str | None, Query(pattern="^(male|female)$")] = None,
+    min_age: Annotated[int | None, Query(ge=0, le=130)] = None,
+    max_age: Annotated[int | None, Query(ge=0, le=130)] = None,
+    min_party_age: Annotated[int | None, Query(ge=0, le=100, description="Years since admission")] = None,
+    max_party_age: Annotated[int | None, Query(ge=0, le=100)] = None,
+    admitted_from: Day | None = None,
+    admitted_to: Day | None = None,
+    political_theory_level: Annotated[Codes, Query(max_length=20)] = None,
+    ethnicity: Annotated[Codes, Query(max_length=60, description="Needs pii")] = None,
+    religion: Annotated[Codes, Query(max_length=20, description="Needs pii")] = None,
+    q: Annotated[SearchText | None, Query(description="Name, with or without accents")] = None,
+    citizen_id: Annotated[str | None, Query(pattern="^[0-9]{12}$", description="Exact; needs pii")] = None,
+    card_number: Annotated[str | None, Query(max_length=40, description="Exact party card number")] = None,
+) -> Response:
+    """Members in Vietnamese name order (within a subtree: unit by unit), filtered, keyset-paged."""
+    filters = reads.MemberFilters(
+        as_of=as_of,
+        within=within,
+        organization_id=organization_id,
+        statuses=member_status or (),
+        gender=gender,
+        min_age=min_age,
+        max_age=max_age,
+        min_party_age=min_party_age,
+        max_party_age=max_party_age,
+        admitted_from=admitted_from,
+        admitted_to=admitted_to,
+        political_theory_levels=political_theory_level or (),
+        ethnicities=ethnicity or (),
+        religions=religion or (),
+        q=q,
+        citizen_id=citizen_id,
+        card_number=card_number,
+    )
+    return page_response(
+        await reads.list_members(
+            reader.pool,
+            caller=reader.caller,
+            scope=reader.scope,
+            filters=filters,
+            paging=paging,
+            today=today,
+            request_id=current_request_id(),
+        )
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=MemberRead, responses=problems(404, 409))
+async def create_member(
+    body: MemberCreate,
+    writer: EditorDep,
+    settings: SettingsDep,
+    today: Today,
+    allow_same_name: Annotated[
+        bool, Query(description="Create even though a record has the same name and birth date")
+    ] = False,
+) -> Response:
+    """Register a candidate (status `candidate`, in the cell proposing them) or an existing member."""
+    values = body.model_dump(exclude={"external_ids", "since", "decision_ref"}, exclude_none=True)
+    doc = await records.create_member(
+        writer.tx,
+        actor=writer.actor,
+        scope=writer.scope,
+        values=values,
+        external_ids=body.external_ids or [],
+        allow_same_name=allow_same_name,
+        since=body.since or today,
+        min_age=settings.admission_min_age,
+        decision_ref=body.decision_ref,
+    )
+    return document_response(doc, status_code=201, location=_location(doc.id))
+
+
+@router.get("/{member_id}", response_model=MemberRead, responses=problems(404))
+async def get_member(member_id: MemberId, reader: ReaderDep, as_of: AsOf = None) -> Response:
+    """One member (as they stood on `as_of`, if given)."""
+    return document_response(
+        await reads.read_member(
+            reader.pool,
+            caller=reader.caller,
+            scope=reader.scope,
+            member_id=member_id,
+            as_of=as_of,
+            request_id=current_request_id(),
+        )
+    )
+
+
+@router.patch("/{member_id}", response_model=MemberRead, responses=problems(404, 409, 412))
+async def update_member(
+    member_id: MemberId,
+    body: MemberUpdate,
+    writer: EditorDep,
+    if_match: Annotated[str | None, Header(description='The version you read, e.g. "3"')] = None,
+    allow_same_name: bool = False,
+) -> Response:
+    """Correct a record. Status and organisation change through events (POST …/events)."""
+    return document_response(
+        await records.update_member(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            member_id=member_id,
+            changes=body.model_dump(exclude_unset=True),
+            expected_version=if_match_version(if_match),
+            allow_same_name=allow_same_name,
+        )
+    )
+
+
+@router.post(
+    "/{member_id}/events", status_code=status.HTTP_201_CREATED, response_model=MemberRead, responses=problems(404, 409)
+)
+async def record_member_event(
+    member_id: MemberId, body: MemberEventCreate, writer: EditorDep, settings: SettingsDep
+) -> Response:
+    """Record a step of the member's life: admit, recognize, fail_probation, transfer (to a cell of the tree, or
+    out with `destination`), temporary_transfer, return_from_temporary, exempt, end_exemption, suspend,
+    end_suspension, expel, strike_off, resign, die. A step the rules forbid is a 409 naming the rule."""
+    doc = await events.record_event(
+        writer.tx,
+        actor=writer.actor,
+        scope=writer.scope,
+        member_id=member_id,
+        kind=body.kind,
+        on=body.date,
+        decision_ref=body.decision_ref,
+        note=body.note,
+        to_organization_id=body.to_organization_id,
+        destination=body.destination,
+        age_exception=body.age_exception,
+        ceremony_date=body.ceremony_date,
+        min_age=settings.admission_min_age,
+        max_age=settings.admission_max_age,
+    )
+    return document_response(doc, status_code=201)
+
+
+@router.get("/{member_id}/history", response_model=MemberEventPage, responses=problems(404))
+async def get_member_history(member_id: MemberId, reader: ReaderDep) -> Response:
+    """Every recorded step, oldest first (a disciplinary event's decision and note only with pii)."""
+    return items_response(
+        await reads.member_history(reader.pool, caller=reader.caller, scope=reader.scope, member_id=member_id)
+    )

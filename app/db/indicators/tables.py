@@ -1,0 +1,116 @@
+"""Indicator figures kept by triggers (migration 0009) and the targets set on units.
+
+The Alembic migrations are the source of the schema: these declarations mirror them for `alembic check`
+(tests/db/test_migrations.py) and are never used to build queries (ARCHITECTURE.md)."""
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+from app.db.metadata import metadata
+
+# The sixteen measures of a unit and quarter (migration 0009 froze the same list; queries.py reads them).
+INDICATOR_MEASURES = (
+    "members",
+    "admissions",
+    "exits",
+    "members_rated",
+    "members_rated_good",
+    "grassroots",
+    "grassroots_rated",
+    "grassroots_rated_good",
+    "inspected_quarter",
+    "inspected_year",
+    "subordinate_cells",
+    "subordinate_cells_regulated",
+    "village_cells",
+    "village_cells_committee",
+    "village_cells_head_member",
+    "village_cells_secretary_head",
+)
+
+
+def _measures() -> list[Column[Any]]:
+    return [Column(m, Integer, server_default=text("0"), nullable=False) for m in INDICATOR_MEASURES]
+
+
+indicator_quarters = Table(
+    "indicator_quarters",
+    metadata,
+    Column("quarter", Integer, primary_key=True),
+    Column("starts", Date, nullable=False),
+    Column("ends", Date, nullable=False),
+)
+
+
+indicator_own = Table(
+    "indicator_own",
+    metadata,
+    Column("organization_id", UUID(as_uuid=True), primary_key=True),
+    Column("quarter", Integer, primary_key=True),
+    Column("period_nodes", ARRAY(BigInteger), nullable=True),
+    Column("current_nodes", ARRAY(BigInteger), nullable=True),
+    *_measures(),
+)
+
+
+indicator_anchors = Table(
+    "indicator_anchors",
+    metadata,
+    Column("organization_id", UUID(as_uuid=True), primary_key=True),
+    Column("anchor_id", UUID(as_uuid=True), nullable=False, index=True),
+)
+
+
+indicator_rollup = Table(
+    "indicator_rollup",
+    metadata,
+    Column("structure", SmallInteger, primary_key=True),
+    Column("node", BigInteger, primary_key=True),
+    Column("quarter", Integer, primary_key=True),
+    *_measures(),
+    CheckConstraint("structure IN (0, 1)", name="structure"),
+)
+
+
+indicator_dirty = Table(
+    "indicator_dirty",
+    metadata,
+    Column("txid", Text, primary_key=True, server_default=text("pg_current_xact_id()::text")),
+    Column("organization_id", UUID(as_uuid=True), primary_key=True),
+)
+
+
+indicator_clock = Table("indicator_clock", metadata, Column("day", Date, primary_key=True))
+
+
+indicator_targets = Table(
+    "indicator_targets",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
+    Column("indicator", Text, nullable=False),
+    Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False),
+    Column("year_from", Integer, nullable=False),
+    Column("year_to", Integer, nullable=True),
+    Column("comparator", Text, nullable=False),
+    Column("value", Numeric, nullable=False),
+    Column("value_high", Numeric, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), server_default=text("now()"), nullable=False),
+    UniqueConstraint("indicator", "organization_id", "year_from"),
+)
