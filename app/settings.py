@@ -2,6 +2,7 @@
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field
@@ -62,6 +63,15 @@ class Settings(BaseSettings):
         default=3,
         description="A cell has a cell committee when this many committee seats are filled, the secretary's included",
     )
+    cell_committee_max_members: int = Field(
+        default=7, description="A cell committee has at most this many members (QĐ 294-QĐ/TW: không quá 7)"
+    )
+    cell_max_deputy_secretaries: int = Field(
+        default=1, description="A cell elects at most this many deputy secretaries (QĐ 294-QĐ/TW: một phó bí thư)"
+    )
+    group_max_deputy_leaders: int = Field(
+        default=1, description="A party group elects at most this many deputy leaders (Charter art. 24: tổ phó)"
+    )
     indicator_upkeep: bool = Field(
         default=True,
         description="Keep indicator figures up to date in every write's "
@@ -86,6 +96,19 @@ class Settings(BaseSettings):
     rating_good_min: int = Field(default=70, description="Lowest score rated good (HTTNV)")
     rating_fulfilled_min: int = Field(
         default=50, description="Lowest score rated fulfilled (HTNV); below: not fulfilled"
+    )
+    rating_disciplined_max_band: Literal["excellent", "good", "fulfilled", "not_fulfilled"] = Field(
+        default="not_fulfilled",
+        description="A member disciplined in the period is rated at most this band (HD 21-HD/BTCTW II.B.2)",
+    )
+    rating_sick_leave_months: int = Field(
+        default=3, description="Months of sick leave in a period from which the sick-leave ceiling applies"
+    )
+    rating_sick_leave_max_band: Literal["excellent", "good", "fulfilled", "not_fulfilled"] = Field(
+        default="fulfilled", description="…and that ceiling (HD 21-HD/BTCTW II.6: not good or better)"
+    )
+    rating_max_term_years: int = Field(
+        default=5, description="A term rated (nhiệm kỳ, e.g. 2020-2025) spans at most this"
     )
     excellent_quota_percent: float = Field(
         default=20.0, description="Excellent ratings may be at most this share of good-or-better ratings within a unit"

@@ -120,12 +120,13 @@ def _year_in_range(value: str) -> str:
     return value
 
 
-PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4])?$"
+# A year (2024), a quarter (2024Q2, the spelling of the indicators) or a term (nhiệm kỳ 2020-2025).
+PERIOD_PATTERN = r"^[0-9]{4}(Q[1-4]|-[0-9]{4})?$"
 Period = Annotated[
     str,
     StringConstraints(pattern=PERIOD_PATTERN),
     AfterValidator(_year_in_range),
-    WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN, "examples": ["2024", "2024-Q2"]}),
+    WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN, "examples": ["2024", "2024Q2", "2020-2025"]}),
 ]
 
 

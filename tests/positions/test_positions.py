@@ -159,7 +159,6 @@ async def test_only_members_of_the_unit_hold_its_seats(
     late = await add_member(c1, "Vũ Văn Muộn", status="probationary", admitted=date(2024, 3, 1))
     assert_problem(await seat(client, c1, west, "deputy_secretary", "2021-01-01"), 422, "not_a_member_of_organization")
     assert_problem(await seat(client, c1, late, "committee_member", "2023-01-01"), 422, "not_a_member_on_date")
-    assert (await seat(client, c1, late, "committee_member", "2024-03-01")).status_code == 201
     # the grassroots committee's seats go to members of the units under it
     assert (await seat(client, du, east, "secretary", "2020-01-01")).status_code == 201
     assert (await seat(client, du, west, "standing_committee_member", "2020-01-01")).status_code == 201
@@ -236,7 +235,13 @@ async def test_posts_and_the_secretary_who_is_village_head(
         "deputy_secretary",
         "standing_committee_member",
         "committee_member",
+        "group_leader",
+        "group_deputy_leader",
     ]
+    group_labels = {p["value"]: p["label_vi"] for p in ref["positions"]}
+    assert (
+        group_labels["group_leader"] == "Tổ trưởng tổ đảng" and group_labels["group_deputy_leader"] == "Tổ phó tổ đảng"
+    )
 
 
 async def test_each_write_is_audited_once(
@@ -312,3 +317,109 @@ async def test_positions_are_scoped(
     async with client_with(app, insider) as c:
         assert (await leadership(c, c1, "2021-01-01"))["secretary"]["full_name"] == "Nguyễn Văn An"
         assert_problem(await seat(c, c1, an, "deputy_secretary", "2021-01-01"), 403)
+
+
+async def test_a_probationary_member_cannot_hold_an_elected_seat(
+    client: httpx.AsyncClient,
+    units: dict[str, dict[str, Any]],
+    add_member: AddMember,
+    seat: Seat,
+    snapshot: Snapshot,
+) -> None:
+    """Charter art. 5: a probationary member cannot stand for election; seats go to official members."""
+    c1 = units["c1"]
+    late = await add_member(c1, "Vũ Văn Muộn", status="probationary", admitted=date(2024, 3, 1))
+    before = await snapshot()
+    for position in ("secretary", "deputy_secretary", "committee_member"):
+        problem = assert_problem(
+            await seat(client, c1, late, position, "2024-06-01"), 409, "probationary_member_cannot_hold_seat"
+        )
+        assert "probationary" in problem["detail"]
+    assert await snapshot() == before
+    official = await add_member(c1, "Phạm Văn Đông")
+    assert (await seat(client, c1, official, "committee_member", "2024-06-01")).status_code == 201
+
+
+async def test_a_cell_committee_has_at_most_seven_members_and_one_deputy(
+    client: httpx.AsyncClient,
+    units: dict[str, dict[str, Any]],
+    add_member: AddMember,
+    seat: Seat,
+    snapshot: Snapshot,
+) -> None:
+    """QĐ 294-QĐ/TW (point 24 of QĐ 29 before it): a cell elects at most 7 committee members, one deputy secretary."""
+    c1 = units["c1"]
+    people = [await add_member(c1, f"Đảng viên {n:02d}") for n in range(9)]
+    assert (await seat(client, c1, people[0], "secretary", "2021-01-01")).status_code == 201
+    assert (await seat(client, c1, people[1], "deputy_secretary", "2021-01-01")).status_code == 201
+    before = await snapshot()
+    assert_problem(
+        await seat(client, c1, people[2], "deputy_secretary", "2021-01-01"), 409, "too_many_deputy_secretaries"
+    )
+    assert await snapshot() == before
+    for person in people[2:7]:
+        assert (await seat(client, c1, person, "committee_member", "2021-01-01")).status_code == 201
+    before = await snapshot()
+    problem = assert_problem(
+        await seat(client, c1, people[7], "committee_member", "2022-01-01"), 409, "cell_committee_too_large"
+    )
+    assert problem["value"] == 8 and problem["threshold"] == 7
+    # a seat that starts before the committee fills up is refused too: it would overlap the seventh
+    assert_problem(await seat(client, c1, people[7], "committee_member", "2020-06-01"), 409, "cell_committee_too_large")
+    assert await snapshot() == before
+    # a seat that ends before the others begin is fine
+    early = await seat(client, c1, people[7], "committee_member", "2020-01-01", valid_to="2021-01-01")
+    assert early.status_code == 201, early.text
+
+
+async def test_the_committee_composition_is_configured(
+    settings: Settings,
+    database_url: str,
+    units: dict[str, dict[str, Any]],
+    add_member: AddMember,
+    client_with: ClientWith,
+    insert_key: InsertKey,
+    seat: Seat,
+) -> None:
+    c1 = units["c1"]
+    people = [await add_member(c1, f"Đảng viên {n:02d}") for n in range(4)]
+    update = {"cell_committee_max_members": 3, "cell_max_deputy_secretaries": 2}
+    other = create_app(settings.model_copy(update=update), database_url=database_url)
+    token = await insert_key(role="editor")
+    async with other.router.lifespan_context(other), client_with(other, token) as configured:
+        assert (await seat(configured, c1, people[0], "deputy_secretary", "2021-01-01")).status_code == 201
+        assert (await seat(configured, c1, people[1], "deputy_secretary", "2021-01-01")).status_code == 201
+        assert (await seat(configured, c1, people[2], "secretary", "2021-01-01")).status_code == 201
+        assert_problem(
+            await seat(configured, c1, people[3], "committee_member", "2021-01-01"), 409, "cell_committee_too_large"
+        )
+
+
+async def test_a_party_group_has_a_leader_and_a_deputy_not_a_secretary(
+    client: httpx.AsyncClient,
+    create_org: CreateOrg,
+    units: dict[str, dict[str, Any]],
+    add_member: AddMember,
+    seat: Seat,
+    snapshot: Snapshot,
+) -> None:
+    """Charter art. 24.1: "tổ đảng bầu tổ trưởng, nếu cần thì bầu tổ phó"."""
+    group = await create_org(client, "X-C1-T1", "party_group", units["c1"], valid_from=OLD, name="Tổ đảng 1")
+    an, binh, chi = [await add_member(group, n) for n in ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Chi")]
+    before = await snapshot()
+    for position in ("secretary", "deputy_secretary", "committee_member"):
+        assert_problem(
+            await seat(client, group, an, position, "2021-01-01"), 422, "party_group_has_leader_not_secretary"
+        )
+    assert_problem(
+        await seat(client, units["c1"], an, "group_leader", "2021-01-01"), 422, "group_seat_outside_party_group"
+    )
+    assert await snapshot() == before
+    assert (await seat(client, group, an, "group_leader", "2021-01-01")).status_code == 201
+    assert (await seat(client, group, binh, "group_deputy_leader", "2021-01-01")).status_code == 201
+    assert_problem(await seat(client, group, chi, "group_leader", "2021-06-01"), 409, "one_secretary_at_a_time")
+    assert_problem(
+        await seat(client, group, chi, "group_deputy_leader", "2021-06-01"), 409, "too_many_group_deputy_leaders"
+    )
+    led = await leadership(client, group, "2021-06-01")
+    assert [s["position"] for s in led["committee"]] == ["group_leader", "group_deputy_leader"]

@@ -39,8 +39,8 @@ async def rate(client: httpx.AsyncClient, member_id: str, period: str = "2024", 
 
 def test_periods_are_years_and_quarters() -> None:
     assert period_bounds("2024") == (date(2024, 1, 1), date(2024, 12, 31))
-    assert period_bounds("2024-Q1") == (date(2024, 1, 1), date(2024, 3, 31))
-    assert period_bounds("2024-Q4") == (date(2024, 10, 1), date(2024, 12, 31))
+    assert period_bounds("2024Q1") == (date(2024, 1, 1), date(2024, 3, 31))
+    assert period_bounds("2024Q4") == (date(2024, 10, 1), date(2024, 12, 31))
 
 
 async def test_scores_give_bands_by_the_configured_thresholds(
@@ -67,7 +67,7 @@ async def test_scores_give_bands_by_the_configured_thresholds(
     assert_problem(await rate(client, member, "2023", score=101), 422, "validation_error")
     assert_problem(await rate(client, member, "2023"), 422, "validation_error")
     assert_problem(await rate(client, member, "2023", score=80, not_rated_reason="exempt"), 422, "validation_error")
-    assert_problem(await rate(client, member, "2024-Q5", score=80), 422, "validation_error")
+    assert_problem(await rate(client, member, "2024Q5", score=80), 422, "validation_error")
 
 
 async def test_thresholds_come_from_configuration(
@@ -101,7 +101,7 @@ async def test_one_rating_per_period_and_put_replaces_it(
     duplicate = assert_problem(await rate(client, member, score=95), 409, "duplicate_rating")
     assert duplicate["existing_id"] == first["id"]
     assert await snapshot() == before
-    assert (await rate(client, member, "2024-Q2", score=95)).status_code == 201  # a quarter is another period
+    assert (await rate(client, member, "2024Q2", score=95)).status_code == 201  # a quarter is another period
     top = await db_pool.fetchval("SELECT max(id) FROM audit_log")
     replaced = await client.put(f"{API}/members/{member}/ratings/2024", json={"score": 91, "comment": "Sửa"})
     assert replaced.status_code == 200, replaced.text
@@ -114,7 +114,7 @@ async def test_one_rating_per_period_and_put_replaces_it(
         await client.put(f"{API}/members/{member}/ratings/2023", json={"score": 91}), 404, "rating_not_found"
     )
     listed = (await client.get(f"{API}/members/{member}/ratings")).json()["items"]
-    assert [(r["period"], r["score"]) for r in listed] == [("2024-Q2", 95), ("2024", 91)]
+    assert [(r["period"], r["score"]) for r in listed] == [("2024Q2", 95), ("2024", 91)]
 
 
 async def test_reasons_for_not_rating_are_checked_against_the_records(
@@ -335,3 +335,80 @@ async def test_ratings_and_records_are_scoped(
             await c.post(f"{API}/organizations/{c1}/terms", json={"label": "2020-2025", "starts_on": "2020-01-01"}), 404
         )
     assert await snapshot() == before
+
+
+async def test_periods_are_spelled_2024Q2_everywhere_and_terms_are_rated(
+    client: httpx.AsyncClient, units: dict[str, dict[str, Any]], add_member: AddMember
+) -> None:
+    """One spelling of periods, the indicators' (2024Q2); ratings per term (nhiệm kỳ, QĐ 366-QĐ/TW) beside year
+    and quarter."""
+    member = await add_member(units["c1"], "Nguyễn Văn An")
+    assert_problem(await rate(client, member, "2024-Q2", score=80), 422, "validation_error")
+    quarter = await rate(client, member, "2024Q2", score=80)
+    assert quarter.status_code == 201 and quarter.json()["period"] == "2024Q2"
+    term = await rate(client, member, "2020-2025", score=85)
+    assert term.status_code == 201, term.text
+    assert term.json()["period_end"] == "2025-12-31" and term.json()["rating"] == "good"
+    assert_problem(await rate(client, member, "2020-2031", score=85), 422, "bad_period")
+    assert_problem(await rate(client, member, "2020-2019", score=85), 422, "bad_period")
+    assert period_bounds("2020-2025") == (date(2020, 1, 1), date(2025, 12, 31))
+
+
+async def test_a_band_may_be_recorded_without_a_score(
+    client: httpx.AsyncClient, units: dict[str, dict[str, Any]], add_member: AddMember, snapshot: Snapshot
+) -> None:
+    member = await add_member(units["c1"], "Nguyễn Văn An")
+    other = await add_member(units["c1"], "Trần Thị Bình")
+    banded = await rate(client, member, rating="good")
+    assert banded.status_code == 201, banded.text
+    assert banded.json()["rating"] == "good" and banded.json()["score"] is None
+    before = await snapshot()
+    assert_problem(await rate(client, other, score=75, rating="excellent"), 422, "band_above_score")
+    assert_problem(await rate(client, other), 422, "validation_error")
+    assert await snapshot() == before
+    lowered = await rate(client, other, score=92, rating="good")  # a condition lowered it
+    assert lowered.status_code == 201 and lowered.json()["rating"] == "good"
+
+
+async def test_a_member_disciplined_in_the_period_is_not_rated_above_the_ceiling(
+    client: httpx.AsyncClient,
+    db_pool: asyncpg.Pool,
+    units: dict[str, dict[str, Any]],
+    add_member: AddMember,
+    snapshot: Snapshot,
+) -> None:
+    """HD 21-HD/BTCTW II.B.2: a member disciplined in the year is rated not fulfilled (the ceiling is configured);
+    the discipline is read from the member's history."""
+    member = await add_member(units["c1"], "Nguyễn Văn An")
+    await db_pool.execute(
+        "INSERT INTO member_events (member_id, kind, event_date, recorded_by) VALUES ($1, 'suspend', $2, 'test')",
+        uuid.UUID(member),
+        date(2024, 3, 1),
+    )
+    before = await snapshot()
+    for body in ({"score": 80}, {"rating": "fulfilled"}, {"score": 95}):
+        problem = assert_problem(await rate(client, member, **body), 409, "disciplined_member_band_ceiling")
+        assert problem["ceiling"] == "not_fulfilled"
+    assert await snapshot() == before
+    assert (await rate(client, member, rating="not_fulfilled")).status_code == 201
+    # the discipline of 2024 does not weigh on 2023
+    assert (await rate(client, member, "2023", score=95)).json()["rating"] == "excellent"
+
+
+async def test_long_sick_leave_caps_the_band_and_leave_is_a_reason_not_to_rate(
+    client: httpx.AsyncClient, units: dict[str, dict[str, Any]], add_member: AddMember, snapshot: Snapshot
+) -> None:
+    """HD 21-HD/BTCTW II.6: sick leave of 3 months or more in the year: not good or better; maternity and long sick
+    leave as reasons for not rating (taken as declared)."""
+    an, binh, chi = [await add_member(units["c1"], n) for n in ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Chi")]
+    before = await snapshot()
+    problem = assert_problem(await rate(client, an, score=85, sick_leave_months=4), 422, "sick_leave_band_ceiling")
+    assert problem["ceiling"] == "fulfilled"
+    assert await snapshot() == before
+    assert (await rate(client, an, score=85, sick_leave_months=2)).json()["rating"] == "good"
+    assert (await rate(client, binh, score=65, sick_leave_months=4)).status_code == 201
+    for who, reason in ((chi, "maternity_leave"), (binh, "long_sick_leave")):
+        done = await rate(client, who, "2023", not_rated_reason=reason)
+        assert done.status_code == 201 and done.json()["not_rated_reason"] == reason
+    reasons = (await client.get(f"{API}/reference/positions")).json()["not_rated_reasons"]
+    assert {"long_sick_leave", "maternity_leave"} <= set(reasons)

@@ -21,6 +21,7 @@ from app.api.positions.models import (
 from app.api.responses import problems
 from app.api.types import Day
 from app.domain.positions import posts, service
+from app.domain.positions.composition import SeatRules
 
 router = api_router("/api/v1", "positions")
 
@@ -35,9 +36,20 @@ AsOfDay = Annotated[Day | None, Query(description="The day asked about (default:
     response_model=PositionRead,
     responses=problems(404, 409),
 )
-async def add_position(organization_id: OrgId, body: PositionCreate, writer: EditorDep) -> dict[str, Any]:
+async def add_position(
+    organization_id: OrgId, body: PositionCreate, writer: EditorDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Seat a member in the organisation's leadership. The member must belong to the organisation (or a unit
-    under it) on `valid_from`; one secretary at a time (409 `one_secretary_at_a_time`); one seat per member."""
+    under it) on `valid_from`; one secretary (or group leader) at a time (409 `one_secretary_at_a_time`); one
+    seat per member. Refused:
+
+    * 409 `probationary_member_cannot_hold_seat` — the member is probationary on `valid_from` (Charter art. 5);
+    * 409 `cell_committee_too_large` — a cell would hold more than COSO_CELL_COMMITTEE_MAX_MEMBERS seats at once;
+    * 409 `too_many_deputy_secretaries` — a cell would have more than COSO_CELL_MAX_DEPUTY_SECRETARIES deputies;
+    * 409 `too_many_group_deputy_leaders` — a party group more than COSO_GROUP_MAX_DEPUTY_LEADERS deputies;
+    * 422 `party_group_has_leader_not_secretary` — a party group elects a `group_leader` and a
+      `group_deputy_leader` (tổ trưởng, tổ phó), no other seat; 422 `group_seat_outside_party_group` — the
+      other way round."""
     return await service.add_position(
         writer.tx,
         actor=writer.actor,
@@ -48,6 +60,11 @@ async def add_position(organization_id: OrgId, body: PositionCreate, writer: Edi
         valid_from=body.valid_from,
         valid_to=body.valid_to,
         decision_ref=body.decision_ref,
+        rules=SeatRules(
+            cell_committee_max_members=settings.cell_committee_max_members,
+            cell_max_deputy_secretaries=settings.cell_max_deputy_secretaries,
+            group_max_deputy_leaders=settings.group_max_deputy_leaders,
+        ),
     )
 
 

@@ -10,24 +10,40 @@ from app.domain.ratings.service import Band, NotRatedReason
 
 
 class RatingBody(BaseModel):
-    """A score (the band follows from the configured thresholds) or the reason the subject is not rated."""
+    """A score (the band follows from the configured thresholds), a band (`rating`, when the cell records only
+    the band; with a score it may be lower than the score's, never higher), or the reason the subject is not
+    rated."""
 
     model_config = ConfigDict(extra="forbid")
 
     score: Int | None = Field(default=None, ge=0, le=100)
-    not_rated_reason: NotRatedReason | None = None
+    rating: Band | None = Field(
+        default=None, description="The band, when given without a score or lowered by a condition"
+    )
+    not_rated_reason: NotRatedReason | None = Field(
+        default=None,
+        description="long_sick_leave and maternity_leave are accepted as declared (HD 21-HD/BTCTW II.6); the others "
+        "must match the records",
+    )
+    sick_leave_months: Int | None = Field(
+        default=None,
+        ge=0,
+        le=60,
+        description="Months of sick leave in the period: from COSO_RATING_SICK_LEAVE_MONTHS on, the band is at most "
+        "COSO_RATING_SICK_LEAVE_MAX_BAND",
+    )
     comment: LongText | None = None
     rated_on: Day | None = Field(default=None, description="The day the rating was decided")
 
     @model_validator(mode="after")
     def _score_or_reason(self) -> "RatingBody":
-        if (self.score is None) == (self.not_rated_reason is None):
-            raise ValueError("give either a score or a not_rated_reason")
+        if (self.score is None and self.rating is None) == (self.not_rated_reason is None):
+            raise ValueError("give a score or a rating (band), or a not_rated_reason")
         return self
 
 
 class RatingCreate(RatingBody):
-    period: Period = Field(description="A year or a quarter")
+    period: Period = Field(description="A year (2024), a quarter (2024Q2) or a term (nhiệm kỳ, 2020-2025)")
 
 
 class RatingRead(BaseModel):
@@ -49,6 +65,7 @@ class RatingRead(BaseModel):
     not_rated_reason: NotRatedReason | None
     comment: str | None
     rated_on: date | None
+    sick_leave_months: int | None = Field(description="Personal: null unless the caller has pii")
     details_hidden: bool
     created_at: datetime
     updated_at: datetime

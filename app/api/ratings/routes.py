@@ -17,8 +17,8 @@ router = api_router("/api/v1", "ratings")
 
 OrgId = Annotated[uuid.UUID, Path(description="The organisation's id")]
 MemberId = Annotated[uuid.UUID, Path(description="The member's id")]
-PeriodPath = Annotated[Period, Path(description="A year (2024) or a quarter (2024-Q2)")]
-PeriodQuery = Annotated[Period, Query(description="A year (2024) or a quarter (2024-Q2)")]
+PeriodPath = Annotated[Period, Path(description="A year (2024), a quarter (2024Q2) or a term (2020-2025)")]
+PeriodQuery = Annotated[Period, Query(description="A year (2024), a quarter (2024Q2) or a term (2020-2025)")]
 
 
 def rating_rules(settings: Settings) -> service.RatingRules:
@@ -28,12 +28,21 @@ def rating_rules(settings: Settings) -> service.RatingRules:
         fulfilled_min=settings.rating_fulfilled_min,
         excellent_quota_percent=settings.excellent_quota_percent,
         min_months=settings.rating_min_months,
+        disciplined_max_band=service.Band(settings.rating_disciplined_max_band),
+        sick_leave_months=settings.rating_sick_leave_months,
+        sick_leave_max_band=service.Band(settings.rating_sick_leave_max_band),
+        max_term_years=settings.rating_max_term_years,
     )
 
 
 def _assessment(body: RatingBody) -> service.Assessment:
     return service.Assessment(
-        score=body.score, not_rated_reason=body.not_rated_reason, comment=body.comment, rated_on=body.rated_on
+        score=body.score,
+        not_rated_reason=body.not_rated_reason,
+        comment=body.comment,
+        rated_on=body.rated_on,
+        band=body.rating,
+        sick_leave_months=body.sick_leave_months,
     )
 
 
@@ -46,10 +55,18 @@ def _assessment(body: RatingBody) -> service.Assessment:
 async def rate_member(
     member_id: MemberId, body: RatingCreate, writer: EditorDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    """Rate a member for a period: a score (the band follows from COSO_RATING_*_MIN) or the reason for not rating,
-    which must match the records (exempt or suspended at the end of the period, admitted less than
-    COSO_RATING_MIN_MONTHS before it). Recorded in the member's organisation at the end of the period. One rating
-    per member and period (409 `duplicate_rating`; PUT replaces it)."""
+    """Rate a member for a period (a year `2024`, a quarter `2024Q2` or a term `2020-2025`): a score (the band
+    follows from COSO_RATING_*_MIN), a band (`rating`) alone, or the reason for not rating, which must match the
+    records (exempt or suspended at the end of the period, admitted less than COSO_RATING_MIN_MONTHS before it;
+    `long_sick_leave` and `maternity_leave` are taken as declared). Recorded in the member's organisation at the end
+    of the period. One rating per member and period (409 `duplicate_rating`; PUT replaces it). The band's
+    conditions (QĐ 366-QĐ/TW; HD 21-HD/BTCTW):
+
+    * 409 `disciplined_member_band_ceiling` — the member's history holds discipline dated in the period: at most
+      COSO_RATING_DISCIPLINED_MAX_BAND;
+    * 422 `sick_leave_band_ceiling` — `sick_leave_months` ≥ COSO_RATING_SICK_LEAVE_MONTHS: at most
+      COSO_RATING_SICK_LEAVE_MAX_BAND;
+    * 422 `band_above_score` — a band higher than the score's."""
     return await service.rate_member(
         writer.tx,
         actor=writer.actor,
@@ -61,7 +78,7 @@ async def rate_member(
     )
 
 
-@router.put("/members/{member_id}/ratings/{period}", response_model=RatingRead, responses=problems(404))
+@router.put("/members/{member_id}/ratings/{period}", response_model=RatingRead, responses=problems(404, 409))
 async def replace_member_rating(
     member_id: MemberId, period: PeriodPath, body: RatingBody, writer: EditorDep, settings: SettingsDep
 ) -> dict[str, Any]:

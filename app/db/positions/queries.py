@@ -6,7 +6,7 @@ from datetime import date
 
 import asyncpg
 
-from app.db.positions.tables import PARTY_POSITIONS
+from app.db.positions.tables import HEAD_POSITIONS, PARTY_POSITIONS
 from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
 
 
@@ -78,19 +78,36 @@ async def clashing_positions(
     valid_to: date | None,
 ) -> list[Record]:
     """Seats in the organisation overlapping [valid_from, valid_to) that the new one cannot coexist with: the
-    member's own, and the secretary's when the new seat is the secretary's."""
+    member's own, and the head's (secretary, or party group leader) when the new seat is the head's."""
     return await fetch(
         conn,
         Sql(
             "{position} WHERE pp.organization_id = {org} AND daterange(pp.valid_from, pp.valid_to) && "
-            "daterange({valid_from}, {valid_to}) AND (pp.member_id = {member} OR (pp.position = 'secretary' "
-            "AND {new}::text = 'secretary')) ORDER BY pp.valid_from",
+            "daterange({valid_from}, {valid_to}) AND (pp.member_id = {member} OR (pp.position = ANY({heads}::text[]) "
+            "AND {new}::text = ANY({heads}::text[]))) ORDER BY pp.valid_from",
+            heads=list(HEAD_POSITIONS),
             position=_POSITION,
             org=organization_id,
             valid_from=valid_from,
             valid_to=valid_to,
             member=member_id,
             new=position,
+        ),
+    )
+
+
+async def seats_overlapping(
+    conn: Querier, organization_id: uuid.UUID, *, valid_from: date, valid_to: date | None
+) -> list[Record]:
+    """The organisation's seats held on some day of [valid_from, valid_to)."""
+    return await fetch(
+        conn,
+        Sql(
+            "SELECT pp.position, pp.valid_from, pp.valid_to FROM party_positions pp WHERE pp.organization_id = {org} "
+            "AND daterange(pp.valid_from, pp.valid_to) && daterange({valid_from}, {valid_to})",
+            org=organization_id,
+            valid_from=valid_from,
+            valid_to=valid_to,
         ),
     )
 

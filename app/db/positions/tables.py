@@ -9,10 +9,20 @@ from sqlalchemy.dialects.postgresql import UUID, ExcludeConstraint
 from app.db.metadata import metadata
 from app.db.metadata import now as _now
 
-PARTY_POSITIONS = ("secretary", "deputy_secretary", "standing_committee_member", "committee_member")
+PARTY_POSITIONS = (
+    "secretary",
+    "deputy_secretary",
+    "standing_committee_member",
+    "committee_member",
+    "group_leader",
+    "group_deputy_leader",
+)
+# One head of a unit at a time: its secretary, or a party group's leader (never both in one unit).
+HEAD_POSITIONS = ("secretary", "group_leader")
 
 # A member's seat in an organisation's elected leadership (secretary, deputy, committee member) during [valid_from,
-# valid_to). One secretary per organisation at a time, one seat per member and organisation.
+# valid_to). One head (secretary, or party group leader) per organisation at a time, one seat per member and
+# organisation.
 party_positions = Table(
     "party_positions",
     metadata,
@@ -34,7 +44,7 @@ party_positions = Table(
         (text("daterange(valid_from, valid_to)"), "&&"),
         name="ex_party_positions_one_secretary",
         using="gist",
-        where=text("position = 'secretary'"),
+        where=text("position IN ('secretary', 'group_leader')"),
     ),
     ExcludeConstraint(
         ("organization_id", "="),

@@ -12,11 +12,11 @@ from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
 
 _RATING = Sql("""SELECT r.id, r.member_id, m.full_name, r.organization_id, o.code AS organization_code,
     o.name AS organization_name, r.period, r.period_end, r.score, r.rating, r.not_rated_reason, r.comment, r.rated_on,
-    r.created_at, r.updated_at, r.version
+    r.sick_leave_months, r.created_at, r.updated_at, r.version
     FROM ratings r JOIN organizations o ON o.id = r.organization_id LEFT JOIN members m ON m.id = r.member_id""")
 
 # What a rating holds besides whom and when (written on creation and replaced by PUT).
-ASSESSMENT = ("organization_id", "score", "rating", "not_rated_reason", "comment", "rated_on")
+ASSESSMENT = ("organization_id", "score", "rating", "not_rated_reason", "comment", "rated_on", "sick_leave_months")
 
 
 async def insert_rating(
@@ -26,8 +26,8 @@ async def insert_rating(
         conn,
         Sql(
             "INSERT INTO ratings (member_id, period, period_end, organization_id, score, rating, not_rated_reason, "
-            "comment, rated_on) VALUES ({member}, {period}, {end}, {organization_id}, {score}, {rating}, "
-            "{not_rated_reason}, {comment}, {rated_on}) RETURNING id",
+            "comment, rated_on, sick_leave_months) VALUES ({member}, {period}, {end}, {organization_id}, {score}, "
+            "{rating}, {not_rated_reason}, {comment}, {rated_on}, {sick_leave_months}) RETURNING id",
             member=member_id,
             period=period,
             end=period_end,
@@ -42,7 +42,8 @@ async def replace_rating(conn: asyncpg.Connection, rating_id: uuid.UUID, values:
         conn,
         Sql(
             "UPDATE ratings SET organization_id = {organization_id}, score = {score}, rating = {rating}, "
-            "not_rated_reason = {not_rated_reason}, comment = {comment}, rated_on = {rated_on}, version = version + 1, "
+            "not_rated_reason = {not_rated_reason}, comment = {comment}, rated_on = {rated_on}, "
+            "sick_leave_months = {sick_leave_months}, version = version + 1, "
             "updated_at = now() WHERE id = {id}",
             id=rating_id,
             **{k: values[k] for k in ASSESSMENT},
@@ -74,6 +75,23 @@ async def find_organization_rating(conn: Querier, org_id: uuid.UUID, period: str
             rating=_RATING,
             org=org_id,
             period=period,
+        ),
+    )
+
+
+async def discipline_between(
+    conn: Querier, member_id: uuid.UUID, *, start: date, end: date, kinds: list[str]
+) -> list[Record]:
+    """The member's disciplinary events (of `kinds`) dated within [start, end], oldest first."""
+    return await fetch(
+        conn,
+        Sql(
+            "SELECT e.kind, e.event_date FROM member_events e WHERE e.member_id = {member} "
+            "AND e.kind = ANY({kinds}::text[]) AND e.event_date BETWEEN {start} AND {end} ORDER BY e.event_date",
+            member=member_id,
+            kinds=kinds,
+            start=start,
+            end=end,
         ),
     )
 
@@ -122,7 +140,7 @@ async def member_ratings_page(
             """
         SELECT p.path AS unit_path, m.sort_key, r.id, r.member_id, m.full_name, r.organization_id,
                o.code AS organization_code, o.name AS organization_name, r.period, r.period_end, r.score, r.rating,
-               r.not_rated_reason, r.comment, r.rated_on, r.created_at, r.updated_at, r.version
+               r.not_rated_reason, r.comment, r.rated_on, r.sick_leave_months, r.created_at, r.updated_at, r.version
         FROM organization_placements p
         JOIN ratings r ON r.organization_id = p.organization_id AND r.period = {period} AND r.member_id IS NOT NULL
         JOIN members m ON m.id = r.member_id

@@ -10,11 +10,19 @@ from app.db.metadata import metadata
 from app.db.metadata import now as _now
 
 RATING_BANDS = ("excellent", "good", "fulfilled", "not_fulfilled")
-NOT_RATED_REASONS = ("exempt", "suspended", "admitted_less_than_6_months", "organization_less_than_6_months_old")
+NOT_RATED_REASONS = (
+    "exempt",
+    "suspended",
+    "admitted_less_than_6_months",
+    "organization_less_than_6_months_old",
+    "long_sick_leave",
+    "maternity_leave",
+)
 
-# The rating of a member (member_id set) or of an organisation (member_id null) for a period ("2024", "2024-Q2"): a
-# score and its band, or the reason it was not rated. `organization_id` is the organisation rated, or the member's
-# organisation at rating time (the end of the period).
+# The rating of a member (member_id set) or of an organisation (member_id null) for a period ("2024", "2024Q2", the
+# term "2020-2025"): a band (with its score, when the cell scored it), or the reason it was not rated; the facts the
+# band's conditions look at that the records do not hold (sick leave in the period). `organization_id` is the
+# organisation rated, or the member's organisation at rating time (the end of the period).
 ratings = Table(
     "ratings",
     metadata,
@@ -28,15 +36,17 @@ ratings = Table(
     Column("not_rated_reason", Text, nullable=True),
     Column("comment", Text, nullable=True),
     Column("rated_on", Date, nullable=True),
+    Column("sick_leave_months", Integer, nullable=True),
     _now("created_at"),
     _now("updated_at"),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    CheckConstraint("period ~ '^[0-9]{4}(-Q[1-4])?$'", name="period"),
+    CheckConstraint("period ~ '^[0-9]{4}(Q[1-4]|-[0-9]{4})?$'", name="period"),
+    CheckConstraint("sick_leave_months IS NULL OR sick_leave_months BETWEEN 0 AND 60", name="sick_leave_months"),
     CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="score"),
     CheckConstraint(f"rating IS NULL OR rating IN {RATING_BANDS}", name="rating"),
     CheckConstraint(f"not_rated_reason IS NULL OR not_rated_reason IN {NOT_RATED_REASONS}", name="not_rated_reason"),
     CheckConstraint(
-        "(rating IS NOT NULL AND score IS NOT NULL AND not_rated_reason IS NULL) OR "
+        "(rating IS NOT NULL AND not_rated_reason IS NULL) OR "
         "(rating IS NULL AND score IS NULL AND not_rated_reason IS NOT NULL)",
         name="rated_or_reason",
     ),

@@ -5,12 +5,9 @@ A score gives the band by configured thresholds; a subject that may not be rated
 are checked against the data: a member exempt at the end of the period cannot get a score, nor can a member
 claimed exempt who was not. The quota (excellent ≤ a share of good-or-better) is reported, never enforced."""
 
-import re
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 
 from app.db.members import reads as member_reads
@@ -25,78 +22,23 @@ from app.domain.organizations import tree
 from app.domain.organizations.changes import guard
 from app.domain.pagination import Page, Paging
 from app.domain.plans.status import add_months
+from app.domain.ratings.bands import (
+    BAND_LABELS,
+    DECLARED_REASONS,
+    DISCIPLINE_EVENTS,
+    MEMBER_REASONS,
+    ORGANIZATION_REASONS,
+    Assessment,
+    Band,
+    NotRatedReason,
+    RatingRules,
+    band,
+    check_band,
+    period_bounds,
+)
 from app.domain.tx import Tx
 
-
-class Band(StrEnum):
-    excellent = "excellent"
-    good = "good"
-    fulfilled = "fulfilled"
-    not_fulfilled = "not_fulfilled"
-
-
-BAND_LABELS: dict[Band, str] = {
-    Band.excellent: "Hoàn thành xuất sắc nhiệm vụ",
-    Band.good: "Hoàn thành tốt nhiệm vụ",
-    Band.fulfilled: "Hoàn thành nhiệm vụ",
-    Band.not_fulfilled: "Không hoàn thành nhiệm vụ",
-}
-
-
-class NotRatedReason(StrEnum):
-    exempt = "exempt"
-    suspended = "suspended"
-    admitted_less_than_6_months = "admitted_less_than_6_months"
-    organization_less_than_6_months_old = "organization_less_than_6_months_old"
-
-
-MEMBER_REASONS = frozenset(
-    {NotRatedReason.exempt, NotRatedReason.suspended, NotRatedReason.admitted_less_than_6_months}
-)
-ORGANIZATION_REASONS = frozenset({NotRatedReason.organization_less_than_6_months_old})
-
-PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
-
-
-@dataclass(frozen=True)
-class RatingRules:
-    excellent_min: int = 90
-    good_min: int = 70
-    fulfilled_min: int = 50
-    excellent_quota_percent: float = 20.0
-    min_months: int = 6
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """What is being recorded: a score, or the reason for not rating; and the rest of the record."""
-
-    score: int | None
-    not_rated_reason: NotRatedReason | None
-    comment: str | None
-    rated_on: date | None
-
-
-def period_bounds(period: str) -> tuple[date, date]:
-    """First and last day of "2024" or "2024-Q2"."""
-    match = PERIOD.match(period)
-    if match is None:
-        raise RuleViolation(f"A period is a year (2024) or a quarter (2024-Q2), not {period!r}.", code="bad_period")
-    year = int(match[1])
-    if match[2] is None:
-        return date(year, 1, 1), date(year, 12, 31)
-    start = date(year, 3 * int(match[2]) - 2, 1)
-    return start, add_months(start, 3) - timedelta(days=1)
-
-
-def band(score: int, rules: RatingRules) -> Band:
-    if score >= rules.excellent_min:
-        return Band.excellent
-    if score >= rules.good_min:
-        return Band.good
-    if score >= rules.fulfilled_min:
-        return Band.fulfilled
-    return Band.not_fulfilled
+__all__ = ["BAND_LABELS", "Assessment", "Band", "NotRatedReason", "RatingRules", "band", "period_bounds"]
 
 
 def quota(counts: Counter[str], percent: float) -> dict[str, Any]:
@@ -120,6 +62,7 @@ def rating_view(row: Any, *, pii: bool) -> dict[str, Any]:
     if hidden:
         doc["score"] = None
         doc["comment"] = None
+        doc["sick_leave_months"] = None
     doc["details_hidden"] = hidden
     return doc
 
@@ -153,15 +96,15 @@ async def _save(
     subject: str,
     values: dict[str, Any],
     assessment: Assessment,
-    rules: RatingRules,
+    chosen: Band | None,
 ) -> dict[str, Any]:
-    score = assessment.score
     values |= {
-        "score": score,
-        "rating": band(score, rules).value if score is not None else None,
+        "score": assessment.score,
+        "rating": chosen.value if chosen is not None else None,
         "not_rated_reason": assessment.not_rated_reason.value if assessment.not_rated_reason else None,
         "comment": assessment.comment,
         "rated_on": assessment.rated_on,
+        "sick_leave_months": assessment.sick_leave_months,
     }
     if existing is not None and not replace:
         raise Conflict(
@@ -174,7 +117,7 @@ async def _save(
         raise NotFound(
             f"{subject} has no rating for {values['period']} to replace; POST creates it.", code="rating_not_found"
         )
-    fields = ("organization_id", "score", "rating", "not_rated_reason", "comment", "rated_on")
+    fields = db.ASSESSMENT
     if existing is None:
         rating_id = await db.insert_rating(
             tx.conn,
@@ -218,7 +161,7 @@ async def rate_member(
     conn = tx.conn
     if await member_reads.scoped_member(conn, member_id, scope=scope) is None:
         raise NotFound(f"No member with id {member_id} exists.", code="member_not_found")
-    _, end = period_bounds(period)
+    start, end = period_bounds(period, max_term_years=rules.max_term_years)
     state = await member_reads.member_on(conn, member_id, end)
     assert state is not None
     if state.status not in member_reads.IN_MEMBERSHIP or state.home_id is None:
@@ -251,9 +194,18 @@ async def rate_member(
             raise RuleViolation(
                 f"{reason.value} is a reason for organisations, not members.", code="not_rated_reason_not_supported"
             )
-        _refuse_reason(reason, holds, subject, end)
+        if reason not in DECLARED_REASONS:
+            _refuse_reason(reason, holds, subject, end)
+        chosen = None
     else:
         _refuse_score(holds, subject, end)
+        disciplined = await db.discipline_between(conn, member_id, start=start, end=end, kinds=list(DISCIPLINE_EVENTS))
+        chosen = check_band(
+            assessment,
+            rules,
+            subject=subject,
+            discipline=[f"{r['kind']} on {r['event_date']}" for r in disciplined],
+        )
     existing = await db.find_member_rating(conn, member_id, period)
     return await _save(
         tx,
@@ -262,7 +214,7 @@ async def rate_member(
         replace=replace,
         subject=subject,
         assessment=assessment,
-        rules=rules,
+        chosen=chosen,
         values={"member_id": member_id, "organization_id": state.home_id, "period": period, "period_end": end},
     )
 
@@ -280,7 +232,7 @@ async def rate_organization(
 ) -> dict[str, Any]:
     await guard(tx, scope, organization_id)
     conn = tx.conn
-    _, end = period_bounds(period)
+    _, end = period_bounds(period, max_term_years=rules.max_term_years)
     unit = await org_reads.unit_on(conn, organization_id, end)
     assert unit is not None
     if not unit.alive_on(end):
@@ -298,8 +250,10 @@ async def rate_organization(
                 f"{reason.value} is a reason for members, not organisations.", code="not_rated_reason_not_supported"
             )
         _refuse_reason(reason, holds, subject, end)
+        chosen = None
     else:
         _refuse_score(holds, subject, end)
+        chosen = check_band(assessment, rules, subject=subject)
     existing = await db.find_organization_rating(conn, organization_id, period)
     return await _save(
         tx,
@@ -308,7 +262,7 @@ async def rate_organization(
         replace=replace,
         subject=subject,
         assessment=assessment,
-        rules=rules,
+        chosen=chosen,
         values={"member_id": None, "organization_id": organization_id, "period": period, "period_end": end},
     )
 
