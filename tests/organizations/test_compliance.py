@@ -220,7 +220,8 @@ async def test_pages_cover_every_unit_once(
     for cell in cells[:5]:
         await many(add_member, cell, 9, cell["code"])  # 9 official members and no committee
     await many(add_member, cells[5], 3, "Đủ")
-    expected = {c["code"] for c in cells[:5]} | {"X-SMALL", "X-LARGE"}  # the grassroots cells are empty
+    # the grassroots cells and the subordinate cells without members have too few official members
+    expected = {c["code"] for c in cells[:5]} | {"X-SMALL", "X-LARGE", "X-DU-BIG", "X-DU-NINE", "X-DU-C6"}
     for client_, limit in ((client, 2), (client, 1)):
         codes: list[str] = []
         cursor = None
@@ -284,3 +285,61 @@ async def test_compliance_is_scoped(
     async with client_with(app, insider) as c:
         assert "X-SMALL" in await issues(c, units["x"], "2025-01-01")
         assert_problem(await c.get(API, params={"within": units["p"]["id"]}), 422, "within_not_found")
+
+
+async def test_a_subordinate_cell_needs_three_official_members(
+    client: httpx.AsyncClient, units: dict[str, dict[str, Any]], add_member: AddMember
+) -> None:
+    """Charter art. 24: "mỗi chi bộ ít nhất có 3 đảng viên chính thức", like a grassroots organisation."""
+    await many(add_member, units["nine"], 2, "Chín")
+    await add_member(units["nine"], "Dự bị Chín", status="probationary", admitted=date(2025, 6, 1))
+    few = rules_of((await issues(client, units["x"], "2025-12-01"))["X-DU-NINE"])["too_few_official_members"]
+    assert (few["value"], few["threshold"], few["severity"]) == (2, 3, "violation")
+    assert "subordinate cell" in few["detail"]
+    await add_member(units["nine"], "Chín Ba")
+    assert "X-DU-NINE" not in await issues(client, units["x"], "2025-12-01")
+
+
+async def test_a_large_subordinate_cell_is_advised_not_in_breach_and_party_groups_meet_it(
+    client: httpx.AsyncClient, create_org: CreateOrg, units: dict[str, dict[str, Any]], add_member: AddMember
+) -> None:
+    big = units["big"]
+    official = await many(add_member, big, 31, "To")
+    for i, member in enumerate(official[:3]):
+        await client.post(
+            f"/api/v1/organizations/{big['id']}/positions",
+            json={
+                "member_id": member,
+                "position": ["secretary", "deputy_secretary", "committee_member"][i],
+                "valid_from": "2020-01-01",
+            },
+        )
+    found = await issues(client, units["x"], "2025-12-01")
+    advice = rules_of(found["X-DU-BIG"])
+    assert advice.keys() == {"subordinate_cell_too_large"}
+    assert advice["subordinate_cell_too_large"]["severity"] == "advice"
+    assert all(v["severity"] == "violation" for v in found["X-DU-NINE"]["violations"])
+    await create_org(client, "X-DU-BIG-T1", "party_group", big, valid_from="2025-03-01", name="Tổ đảng 1")
+    assert "X-DU-BIG" not in await issues(client, units["x"], "2025-12-01")
+    assert "X-DU-BIG" in await issues(client, units["x"], "2025-02-01")  # before it was divided
+
+
+async def test_an_oversized_cell_committee_already_recorded_is_reported(
+    client: httpx.AsyncClient, db_pool: asyncpg.Pool, units: dict[str, dict[str, Any]], add_member: AddMember
+) -> None:
+    """Seats recorded before the rule (11 seats, two deputies) are reported, the write refusing new ones."""
+    nine = units["nine"]
+    people = await many(add_member, nine, 11, "Chín")
+    positions = ["secretary", "deputy_secretary", "deputy_secretary"] + ["committee_member"] * 8
+    for member, position in zip(people, positions, strict=True):
+        await db_pool.execute(
+            "INSERT INTO party_positions (member_id, organization_id, position, valid_from) VALUES ($1, $2, $3, $4)",
+            uuid.UUID(member),
+            uuid.UUID(nine["id"]),
+            position,
+            date(2021, 1, 1),
+        )
+    found = rules_of((await issues(client, units["x"], "2025-12-01"))["X-DU-NINE"])
+    assert (found["cell_committee_too_large"]["value"], found["cell_committee_too_large"]["threshold"]) == (11, 7)
+    assert (found["too_many_deputy_secretaries"]["value"], found["too_many_deputy_secretaries"]["threshold"]) == (2, 1)
+    assert found["cell_committee_too_large"]["severity"] == "violation"

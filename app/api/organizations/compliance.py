@@ -23,6 +23,8 @@ def unit_rules(settings: Settings) -> service.UnitRules:
         min_official_members=settings.min_official_members,
         cell_committee_threshold=settings.cell_committee_threshold,
         cell_committee_min_positions=settings.cell_committee_min_positions,
+        cell_committee_max_members=settings.cell_committee_max_members,
+        cell_max_deputy_secretaries=settings.cell_max_deputy_secretaries,
         cell_max_members=settings.cell_max_members,
         subordinate_cell_max_members=settings.subordinate_cell_max_members,
         probation_months=settings.probation_months,
@@ -42,16 +44,20 @@ async def list_compliance_issues(
         Day | None, Query(description="The day checked, in the tree as it stood then (default: today)")
     ] = None,
 ) -> Response:
-    """Units of the subtree that break a rule on `as_of`, in tree order, each with the rule, the numbers and the
+    """Units of the subtree that break a rule, or are given advice, on `as_of`, in tree order, each with the rule,
+    its `severity` (`violation`: a rule is broken; `advice`: a recommendation, not a breach), the numbers and the
     threshold (all configured, `COSO_…`):
 
-    * `too_few_official_members` — a grassroots organisation with fewer than COSO_MIN_OFFICIAL_MEMBERS official
-      members;
-    * `cell_without_committee` — a cell with COSO_CELL_COMMITTEE_THRESHOLD or more official members but no cell
-      committee (COSO_CELL_COMMITTEE_MIN_POSITIONS seats filled, the secretary's included);
-    * `grassroots_cell_too_large` — a grassroots cell with COSO_CELL_MAX_MEMBERS members or more;
-    * `subordinate_cell_too_large` — a subordinate cell with more than COSO_SUBORDINATE_CELL_MAX_MEMBERS;
-    * `probationary_past_recognition_window` — probationary members still not recognised
+    * `too_few_official_members` (violation) — a grassroots organisation or a subordinate cell (Charter art. 24)
+      with fewer than COSO_MIN_OFFICIAL_MEMBERS official members;
+    * `cell_without_committee` (violation) — a cell with COSO_CELL_COMMITTEE_THRESHOLD or more official members but
+      no cell committee (COSO_CELL_COMMITTEE_MIN_POSITIONS seats filled, the secretary's included);
+    * `cell_committee_too_large` (violation) — a cell holding more than COSO_CELL_COMMITTEE_MAX_MEMBERS seats;
+    * `too_many_deputy_secretaries` (violation) — a cell with more than COSO_CELL_MAX_DEPUTY_SECRETARIES deputies;
+    * `grassroots_cell_too_large` (violation) — a grassroots cell with COSO_CELL_MAX_MEMBERS members or more;
+    * `subordinate_cell_too_large` (advice) — a subordinate cell with more than COSO_SUBORDINATE_CELL_MAX_MEMBERS
+      members, not divided into party groups (a cell divided into groups meets it);
+    * `probationary_past_recognition_window` (violation) — probationary members still not recognised
       COSO_PROBATION_MONTHS + COSO_RECOGNITION_WORKING_DAYS working days (Mon–Fri, minus COSO_PUBLIC_HOLIDAYS)
       after admission, listed.
 

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -150,8 +151,13 @@ class Violation(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     rule: str = Field(
-        description="too_few_official_members, cell_without_committee, grassroots_cell_too_large, "
-        "subordinate_cell_too_large or probationary_past_recognition_window"
+        description="too_few_official_members, cell_without_committee, cell_committee_too_large, "
+        "too_many_deputy_secretaries, grassroots_cell_too_large, subordinate_cell_too_large or "
+        "probationary_past_recognition_window"
+    )
+    severity: Literal["violation", "advice"] = Field(
+        description="violation: a rule is broken; advice: a recommendation, not a breach (a large subordinate cell "
+        "is advised to split into cells or party groups)"
     )
     value: int = Field(description="The number the rule looks at (members, official members, overdue members)")
     threshold: int = Field(description="The configured threshold it is compared with")

@@ -24,7 +24,8 @@ async def unit_numbers(
 ) -> list[Record]:
     """The next `limit` units of the subtree alive on the day, in tree order, each with: its membership on the day
     (official, all, exempt: members of the unit and of the units under it; only for `counted_kinds`, 0 for the
-    others, whose subtree is never scanned), its committee seats (and whether the secretary's is filled), and its
+    others, whose subtree is never scanned), its committee seats (how many deputies, whether the secretary's is
+    filled), the party groups it is divided into, and its
     own probationary members admitted on or before `overdue_admitted_by` (JSON text)."""
     where = [
         Sql("p.path >= {low} AND p.path < {high}", low=within_path, high=within_path[:-1] + "0"),
@@ -47,7 +48,7 @@ async def unit_numbers(
         Sql(
             """
         {with_}
-        SELECT u.*, c.official, c.members, c.exempt, s.seats, s.has_secretary, od.overdue
+        SELECT u.*, c.official, c.members, c.exempt, s.seats, s.deputies, s.has_secretary, g.party_groups, od.overdue
         FROM units u
         CROSS JOIN LATERAL (
             SELECT count(*) FILTER (WHERE mp.status = 'official') AS official, count(*) AS members,
@@ -58,8 +59,14 @@ async def unit_numbers(
             WHERE u.kind = ANY({counted}::text[])
               AND sp.path >= u.path AND sp.path < left(u.path, -1) || '0' AND {sp_on}) c
         CROSS JOIN LATERAL (
-            SELECT count(*) AS seats, coalesce(bool_or(pp.position = 'secretary'), false) AS has_secretary
+            SELECT count(*) AS seats, count(*) FILTER (WHERE pp.position = 'deputy_secretary') AS deputies,
+                   coalesce(bool_or(pp.position = 'secretary'), false) AS has_secretary
             FROM party_positions pp WHERE pp.organization_id = u.id AND {pp_on}) s
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS party_groups
+            FROM organization_placements gp JOIN organizations g ON g.id = gp.organization_id
+            WHERE u.kind IN ('grassroots_cell', 'subordinate_cell') AND gp.parent_id = u.id
+              AND g.kind = 'party_group' AND {gp_on} AND {g_on}) g
         CROSS JOIN LATERAL (
             SELECT coalesce(json_agg(json_build_object(
                        'member_id', m.id, 'full_name', m.full_name,
@@ -73,6 +80,8 @@ async def unit_numbers(
             mp_on=valid_on("mp", day),
             sp_on=valid_on("sp", day),
             pp_on=valid_on("pp", day),
+            gp_on=valid_on("gp", day),
+            g_on=valid_on("g", day),
             in_membership=list(IN_MEMBERSHIP),
             counted=list(counted_kinds),
             overdue_by=overdue_admitted_by,

@@ -33,6 +33,8 @@ class UnitRules:
     min_official_members: int = 3
     cell_committee_threshold: int = 9
     cell_committee_min_positions: int = 3
+    cell_committee_max_members: int = 7
+    cell_max_deputy_secretaries: int = 1
     cell_max_members: int = 30
     subordinate_cell_max_members: int = 30
     probation_months: int = 12
@@ -83,21 +85,31 @@ def latest_overdue_admission(as_of: date, rules: UnitRules) -> date:
     return low
 
 
+# A violation breaks a rule; an advice is a recommendation (a large subordinate cell is advised to split).
+VIOLATION = "violation"
+ADVICE = "advice"
+# Units that need `min_official_members`: grassroots organisations (Charter art. 21) and subordinate cells (art. 24:
+# "mỗi chi bộ ít nhất có 3 đảng viên chính thức").
+MIN_OFFICIAL_KINDS: frozenset[Kind] = GRASSROOTS_KINDS | {Kind.subordinate_cell}
+
+
 def violations(row: Any, rules: UnitRules) -> list[dict[str, Any]]:
-    """The rules a unit breaks, given its numbers on the date."""
+    """The rules a unit breaks (severity `violation`) and the advice it is given (severity `advice`), given its
+    numbers on the date."""
     kind = Kind(row["kind"])
     official, members = row["official"], row["members"]
     found: list[dict[str, Any]] = []
     if kind not in COUNTED_KINDS:
         return found
-    if kind in GRASSROOTS_KINDS and official < rules.min_official_members:
+    if kind in MIN_OFFICIAL_KINDS and official < rules.min_official_members:
+        what = "a subordinate cell (Charter art. 24)" if kind == Kind.subordinate_cell else "a grassroots organisation"
         found.append(
             {
                 "rule": "too_few_official_members",
+                "severity": VIOLATION,
                 "value": official,
                 "threshold": rules.min_official_members,
-                "detail": f"{official} official members; a grassroots organisation needs at least "
-                f"{rules.min_official_members}.",
+                "detail": f"{official} official members; {what} needs at least {rules.min_official_members}.",
             }
         )
     if (
@@ -110,6 +122,7 @@ def violations(row: Any, rules: UnitRules) -> list[dict[str, Any]]:
         found.append(
             {
                 "rule": "cell_without_committee",
+                "severity": VIOLATION,
                 "value": official,
                 "threshold": rules.cell_committee_threshold,
                 "committee_seats": row["seats"],
@@ -120,24 +133,49 @@ def violations(row: Any, rules: UnitRules) -> list[dict[str, Any]]:
                 f"{rules.cell_committee_min_positions}, the secretary's included.",
             }
         )
+    if kind in CELL_KINDS and row["seats"] > rules.cell_committee_max_members:
+        found.append(
+            {
+                "rule": "cell_committee_too_large",
+                "severity": VIOLATION,
+                "value": row["seats"],
+                "threshold": rules.cell_committee_max_members,
+                "detail": f"{row['seats']} cell committee seats held; a cell elects at most "
+                f"{rules.cell_committee_max_members} (QĐ 294-QĐ/TW).",
+            }
+        )
+    if kind in CELL_KINDS and row["deputies"] > rules.cell_max_deputy_secretaries:
+        found.append(
+            {
+                "rule": "too_many_deputy_secretaries",
+                "severity": VIOLATION,
+                "value": row["deputies"],
+                "threshold": rules.cell_max_deputy_secretaries,
+                "detail": f"{row['deputies']} deputy secretaries; a cell elects at most "
+                f"{rules.cell_max_deputy_secretaries} (QĐ 294-QĐ/TW).",
+            }
+        )
     if kind == Kind.grassroots_cell and members >= rules.cell_max_members:
         found.append(
             {
                 "rule": "grassroots_cell_too_large",
+                "severity": VIOLATION,
                 "value": members,
                 "threshold": rules.cell_max_members,
                 "detail": f"{members} members; a grassroots cell with {rules.cell_max_members} or more "
                 "should become a grassroots committee.",
             }
         )
-    if kind == Kind.subordinate_cell and members > rules.subordinate_cell_max_members:
+    if kind == Kind.subordinate_cell and members > rules.subordinate_cell_max_members and not row["party_groups"]:
         found.append(
             {
                 "rule": "subordinate_cell_too_large",
+                "severity": ADVICE,
                 "value": members,
                 "threshold": rules.subordinate_cell_max_members,
-                "detail": f"{members} members; a subordinate cell should have at most "
-                f"{rules.subordinate_cell_max_members} (split it or form party groups).",
+                "detail": f"{members} members; a subordinate cell of more than "
+                f"{rules.subordinate_cell_max_members} is advised to split into cells or party groups (advice, "
+                "not a breach).",
             }
         )
     return found
@@ -216,6 +254,7 @@ async def check(
                 broken.append(
                     {
                         "rule": "probationary_past_recognition_window",
+                        "severity": VIOLATION,
                         "value": len(overdue),
                         "threshold": rules.recognition_working_days,
                         "detail": f"{len(overdue)} probationary members not recognised within "

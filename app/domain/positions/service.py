@@ -19,31 +19,19 @@ from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.organizations import tree
 from app.domain.organizations.changes import guard
 from app.domain.organizations.rules import Kind
-from app.domain.positions.composition import SeatRules, most_at_once
+from app.domain.positions.composition import (
+    CELL_KINDS,
+    GROUP_POSITIONS,
+    HEAD_POSITIONS,
+    POSITION_LABELS,
+    Position,
+    SeatRules,
+    check_composition,
+    check_kind_of_seat,
+)
+
+__all__ = ["CELL_KINDS", "GROUP_POSITIONS", "HEAD_POSITIONS", "POSITION_LABELS", "Position", "SeatRules"]
 from app.domain.tx import Tx
-
-
-class Position(StrEnum):
-    secretary = "secretary"
-    deputy_secretary = "deputy_secretary"
-    standing_committee_member = "standing_committee_member"
-    committee_member = "committee_member"
-    group_leader = "group_leader"
-    group_deputy_leader = "group_deputy_leader"
-
-
-POSITION_LABELS: dict[Position, str] = {
-    Position.secretary: "Bí thư",
-    Position.deputy_secretary: "Phó Bí thư",
-    Position.standing_committee_member: "Ủy viên Ban Thường vụ",
-    Position.committee_member: "Cấp ủy viên (chi ủy viên)",
-    Position.group_leader: "Tổ trưởng tổ đảng",
-    Position.group_deputy_leader: "Tổ phó tổ đảng",
-}
-# A party group elects a leader and, if needed, a deputy (Charter art. 24.1); no secretary, no committee.
-GROUP_POSITIONS: frozenset[Position] = frozenset({Position.group_leader, Position.group_deputy_leader})
-# The one head of a unit at a time: its secretary, or a party group's leader.
-HEAD_POSITIONS: frozenset[Position] = frozenset({Position.secretary, Position.group_leader})
 
 
 class Post(StrEnum):
@@ -88,7 +76,6 @@ POST_LABELS: dict[Post, str] = {
 
 # The head of the community a cell stands for (seed 004, 2.1.3: "bí thư chi bộ đồng thời là trưởng thôn").
 COMMUNITY_HEAD_POSTS: frozenset[Post] = frozenset({Post.village_head, Post.residential_group_head})
-CELL_KINDS: frozenset[Kind] = frozenset({Kind.grassroots_cell, Kind.subordinate_cell})
 # A standing committee is elected by committees only, never by a cell or a party group.
 STANDING_COMMITTEE_KINDS: frozenset[Kind] = frozenset(
     {Kind.provincial_committee, Kind.upper_level_committee, Kind.grassroots_committee, Kind.partial_committee}
@@ -157,7 +144,7 @@ async def add_position(
             f"A {unit.kind} elects no standing committee; seat the member as committee_member.",
             code="no_standing_committee",
         )
-    _check_kind_of_seat(Kind(unit.kind), position, unit.code)
+    check_kind_of_seat(Kind(unit.kind), position, unit.code)
     state = await member_in_membership(conn, member_id, valid_from)
     if state.home_path is None or not state.home_path.startswith(unit.path):
         raise RuleViolation(
@@ -171,7 +158,7 @@ async def add_position(
             "election or hold a seat (Charter art. 5) until recognised as official.",
             code="probationary_member_cannot_hold_seat",
         )
-    await _check_composition(
+    await check_composition(
         conn,
         kind=Kind(unit.kind),
         code=unit.code,
@@ -231,73 +218,6 @@ async def add_position(
         after={"id": position_id, **values},
     )
     return await _position(tx.conn, position_id)
-
-
-def _check_kind_of_seat(kind: Kind, position: Position, code: str) -> None:
-    if kind == Kind.party_group and position not in GROUP_POSITIONS:
-        raise RuleViolation(
-            f"{code} is a party group: it elects a group leader and, if needed, a deputy (tổ trưởng, tổ phó; Charter "
-            f"art. 24), not a {position.value}.",
-            code="party_group_has_leader_not_secretary",
-        )
-    if kind != Kind.party_group and position in GROUP_POSITIONS:
-        raise RuleViolation(
-            f"{code} is a {kind.value}: {position.value} is a seat of a party group only.",
-            code="group_seat_outside_party_group",
-        )
-
-
-async def _check_composition(
-    conn: Querier,
-    *,
-    kind: Kind,
-    code: str,
-    organization_id: uuid.UUID,
-    position: Position,
-    valid_from: date,
-    valid_to: date | None,
-    rules: SeatRules,
-) -> None:
-    """A cell committee of at most `cell_committee_max_members` seats with at most `cell_max_deputy_secretaries`
-    deputies; a party group with at most `group_max_deputy_leaders` deputies; on every day of the new seat."""
-    limits: list[tuple[frozenset[Position], int, str, str]] = []
-    if kind in CELL_KINDS:
-        limits.append(
-            (frozenset(Position), rules.cell_committee_max_members, "cell_committee_too_large", "cell committee seats")
-        )
-        limits.append(
-            (
-                frozenset({Position.deputy_secretary}),
-                rules.cell_max_deputy_secretaries,
-                "too_many_deputy_secretaries",
-                "deputy secretaries",
-            )
-        )
-    if kind == Kind.party_group:
-        limits.append(
-            (
-                frozenset({Position.group_deputy_leader}),
-                rules.group_max_deputy_leaders,
-                "too_many_group_deputy_leaders",
-                "group deputy leaders",
-            )
-        )
-    limits = [limit for limit in limits if position in limit[0]]
-    if not limits:
-        return
-    held = await db.seats_overlapping(conn, organization_id, valid_from=valid_from, valid_to=valid_to)
-    for positions, most, rule, what in limits:
-        rows = [r for r in held if r["position"] in positions]
-        already = most_at_once(rows, valid_from, valid_to)
-        if already + 1 > most:
-            raise Conflict(
-                f"{code} would hold {already + 1} {what} at once from {valid_from}; at most {most} "
-                "(QĐ 294-QĐ/TW: a cell elects at most 7 committee members and one deputy secretary; configured). "
-                "End a seat first.",
-                code=rule,
-                value=already + 1,
-                threshold=most,
-            )
 
 
 async def _position(conn: Querier, position_id: uuid.UUID) -> dict[str, Any]:
