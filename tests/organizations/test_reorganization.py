@@ -255,3 +255,49 @@ async def test_dissolve_a_leaf(client: httpx.AsyncClient, province: dict[str, An
     assert [c["code"] for c in registry] == ["X2-DU", "X2-CB"]
     again = await client.post(f"{API}/{cb['id']}/dissolve", json={"effective_date": "2025-04-01"})
     assert_problem(again, 409, "organization_dissolved")
+
+
+async def test_a_unit_is_not_ended_on_the_day_it_moved(
+    client: httpx.AsyncClient, province: dict[str, Any], snapshot: Snapshot
+) -> None:
+    """Before: a dissolution dated the day of a move was accepted, deleted the placement the move made, and left
+    the unit ended under its old parent (listed there) while its lineage said it had moved to the new one. Now the
+    dissolution is refused and the move stays both in the tree and in the lineage."""
+    cb, x2 = await by_code(client, "X1-CB"), await by_code(client, "X2")
+    moved = await client.post(f"{API}/{cb['id']}/move", json={"parent_id": x2["id"], "effective_date": "2025-03-01"})
+    assert moved.status_code == 200, moved.text
+    before = await snapshot()
+    refused = await client.post(f"{API}/{cb['id']}/dissolve", json={"effective_date": "2025-03-01"})
+    assert_problem(refused, 409, "ended_on_the_day_it_moved")
+    assert await snapshot() == before
+    lineage = (await client.get(f"{API}/{cb['id']}/lineage")).json()["items"]
+    assert [e["action"] for e in lineage] == ["create", "move"]
+    assert "X1-CB" in [c["code"] for c in (await client.get(f"{API}/{x2['id']}/children")).json()["items"]]
+    # a day later it can be dissolved: it ends where it was moved, and the lineage tells the same story
+    done = await client.post(f"{API}/{cb['id']}/dissolve", json={"effective_date": "2025-03-02"})
+    assert done.status_code == 200 and done.json()["parent_id"] == x2["id"]
+    lineage = (await client.get(f"{API}/{cb['id']}/lineage")).json()["items"]
+    assert [e["action"] for e in lineage] == ["create", "move", "dissolve"]
+    x1 = await by_code(client, "X1")
+    assert "X1-CB" not in [c["code"] for c in (await client.get(f"{API}/{x1['id']}/children")).json()["items"]]
+
+
+async def test_a_unit_asked_about_before_its_founding_says_it_was_founded_later(
+    client: httpx.AsyncClient, province: dict[str, Any], create_org: CreateOrg
+) -> None:
+    x1 = await by_code(client, "X1")
+    young = await create_org(client, "X1-NEW", "grassroots_cell", x1, valid_from="2024-06-01")
+    for path in ("", "/ancestors", "/children"):
+        problem = assert_problem(
+            await client.get(f"{API}/{young['id']}{path}", params={"as_of": "2024-01-01"}),
+            404,
+            "organization_not_yet_founded",
+        )
+        assert "founded later, on 2024-06-01" in problem["detail"] and "dissolved" not in problem["detail"]
+        assert problem["founded_on"] == "2024-06-01"
+    cb = await by_code(client, "X1-CB")
+    assert (await client.post(f"{API}/{cb['id']}/dissolve", json={"effective_date": "2025-03-01"})).status_code == 200
+    gone = assert_problem(
+        await client.get(f"{API}/{cb['id']}", params={"as_of": "2025-06-01"}), 404, "organization_not_found"
+    )
+    assert "dissolved" in gone["detail"]

@@ -170,7 +170,7 @@ async def test_only_members_of_the_unit_hold_its_seats(
     )
     assert_problem(await seat(client, c1, east, "president", "2021-01-01"), 422, "validation_error")
     assert_problem(await seat(client, c1, str(uuid.uuid4()), "secretary", "2021-01-01"), 404, "member_not_found")
-    assert_problem(await seat(client, c1, east, "secretary", "2010-01-01"), 422, "organization_not_active")
+    assert_problem(await seat(client, c1, east, "secretary", "2010-01-01"), 422, "organization_not_yet_founded")
 
 
 async def test_posts_and_the_secretary_who_is_village_head(

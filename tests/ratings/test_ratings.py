@@ -187,7 +187,7 @@ async def test_organisations_are_rated_unless_too_young(
     assert ok.status_code == 201, ok.text
     assert (await client.post(url.format(young), json={"period": "2025", "score": 75})).status_code == 201
     assert_problem(
-        await client.post(url.format(young), json={"period": "2023", "score": 75}), 422, "organization_not_active"
+        await client.post(url.format(young), json={"period": "2023", "score": 75}), 422, "organization_not_yet_founded"
     )
     assert_problem(
         await client.post(url.format(units["c1"]["id"]), json={"period": "2024", "score": 70}), 409, "duplicate_rating"

@@ -34,7 +34,7 @@ async def test_organisation_records(client: httpx.AsyncClient, db_pool: asyncpg.
     assert_problem(
         await client.post(f"{API}/organizations/{c1}/regulations", json={"issued_on": "2010-01-01", "reference": "x"}),
         422,
-        "organization_not_active",
+        "organization_not_yet_founded",
     )
     inspection = await client.post(
         f"{API}/organizations/{c1}/inspections",

@@ -192,6 +192,7 @@ async def analytics(
     if query.unit_id is not None:
         found = await db.units(conn, scope=scope, periods=spans, unit_id=query.unit_id, depths=sorted({0, *below}))
         if current and not any(str(u.id) == str(query.unit_id) for u in found):
+            await tree.explain_absence(conn, query.unit_id, scope=scope, day=today, dissolved_too=False)
             raise RuleViolation(
                 f"Organisation {query.unit_id} is not in today's tree (dissolved or merged); its "
                 "history counts under the unit it went to: ask with structure=period, or for that "

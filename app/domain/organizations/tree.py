@@ -11,7 +11,7 @@ import orjson
 from app.db.organizations import reads as db
 from app.db.scope import Scope
 from app.db.sql import Querier
-from app.domain.errors import NotFound, RuleViolation
+from app.domain.errors import DomainError, NotFound, RuleViolation
 from app.domain.pagination import Page, Paging
 from app.domain.results import Document
 
@@ -32,6 +32,8 @@ async def read_organization(
     """One unit, by id, code or external id. Outside the scope is the same as missing."""
     row = await db.get_organization(conn, scope=scope, as_of=as_of, org_id=org_id, code=code, external_id=external_id)
     if row is None:
+        if org_id is not None and as_of is not None:
+            await explain_absence(conn, org_id, scope=scope, day=as_of)
         what = (
             f"id {org_id}"
             if org_id
@@ -57,11 +59,42 @@ async def find_placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: 
 async def placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed:
     found = await db.get_placed(conn, org_id, scope=scope, as_of=as_of)
     if found is None:
+        if as_of is not None:
+            await explain_absence(conn, org_id, scope=scope, day=as_of)
         raise NotFound(
             f"No organisation with id {org_id}{' existed' + _on(as_of) if as_of else ' exists'}.",
             code="organization_not_found",
         )
     return found
+
+
+def not_alive(unit: db.UnitOnDate, day: date, *, to: str = "") -> DomainError:
+    """Why a unit the caller may see was not in the tree on `day`: founded later, or dissolved by then."""
+    if day < unit.valid_from:
+        return RuleViolation(
+            f"Organisation {unit.code} was founded later, on {unit.valid_from}: it did not exist yet on {day}{to}.",
+            code="organization_not_yet_founded",
+            founded_on=unit.valid_from.isoformat(),
+        )
+    return RuleViolation(
+        f"Organisation {unit.code} was dissolved (or merged) on {unit.valid_to}: it no longer existed on {day}{to}.",
+        code="organization_not_active",
+    )
+
+
+async def explain_absence(
+    conn: Querier, org_id: uuid.UUID, *, scope: Scope, day: date, dissolved_too: bool = True
+) -> None:
+    """A unit the caller may see, asked about on a day it was not in the tree: say why (404), whether it was
+    founded later or (unless not `dissolved_too`) dissolved by then. Outside the scope: says nothing."""
+    if await db.get_placed(conn, org_id, scope=scope, as_of=None) is None:
+        return
+    unit = await db.unit_on(conn, org_id, day)
+    if unit is None or unit.alive_on(day) or (not dissolved_too and day >= unit.valid_from):
+        return
+    reason = not_alive(unit, day)
+    code = reason.code if day < unit.valid_from else "organization_not_found"
+    raise NotFound(reason.detail, code=code, **reason.extra)
 
 
 def _query_fingerprint(query: db.ListQuery) -> str:

@@ -138,7 +138,7 @@ async def add_position(
     unit = await org_reads.unit_on(conn, organization_id, valid_from)
     assert unit is not None
     if not unit.alive_on(valid_from) or unit.path is None:
-        raise RuleViolation(f"Organisation {unit.code} did not exist on {valid_from}.", code="organization_not_active")
+        raise tree.not_alive(unit, valid_from)
     if position == Position.standing_committee_member and Kind(unit.kind) not in STANDING_COMMITTEE_KINDS:
         raise RuleViolation(
             f"A {unit.kind} elects no standing committee; seat the member as committee_member.",

@@ -236,9 +236,7 @@ async def rate_organization(
     unit = await org_reads.unit_on(conn, organization_id, end)
     assert unit is not None
     if not unit.alive_on(end):
-        raise RuleViolation(
-            f"Organisation {unit.code} did not exist at the end of {period} ({end}).", code="organization_not_active"
-        )
+        raise tree.not_alive(unit, end, to=f", the end of {period}")
     holds = set()
     if add_months(unit.valid_from, rules.min_months) > end + timedelta(days=1):
         holds.add(NotRatedReason.organization_less_than_6_months_old)

@@ -140,9 +140,7 @@ async def _alive(conn: Querier, organization_id: uuid.UUID, day: date, what: str
     unit = await org_reads.unit_on(conn, organization_id, day)
     assert unit is not None
     if not unit.alive_on(day):
-        raise RuleViolation(
-            f"Organisation {unit.code} did not exist on {day} to {what}.", code="organization_not_active"
-        )
+        raise tree.not_alive(unit, day, to=f" to {what}")
 
 
 async def organization_records(
