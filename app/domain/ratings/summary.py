@@ -18,7 +18,7 @@ async def summary(
 ) -> dict[str, Any]:
     """Counts by band and reason for the members and the organisations under the unit (the tree as it stood at
     the end of the period), the excellent quota of each, and the units whose own members exceed it."""
-    _, end = period_bounds(period)
+    _, end = period_bounds(period, max_term_years=rules.max_term_years)
     unit = await tree.placed(conn, organization_id, scope=scope, as_of=end)
     rows = await db.rating_counts(conn, path=unit.path, period=period, period_end=end)
     members: Counter[str] = Counter()
