@@ -276,7 +276,8 @@ async def test_scores_and_comments_need_pii(
     insert_key: InsertKey,
 ) -> None:
     member = await add_member(units["c1"], "Nguyễn Văn An")
-    assert (await rate(client, member, score=93, comment="Gương mẫu")).status_code == 201
+    assert (await rate(client, member, score=93, comment="Gương mẫu", sick_leave_months=1)).status_code == 201
+    assert (await client.get(f"{API}/members/{member}/ratings")).json()["items"][0]["sick_leave_months"] == 1
     assert (
         await client.post(
             f"{API}/organizations/{units['c1']['id']}/ratings",
@@ -287,7 +288,7 @@ async def test_scores_and_comments_need_pii(
     async with client_with(app, plain) as c:
         seen = (await c.get(f"{API}/members/{member}/ratings")).json()["items"][0]
         assert seen["rating"] == "excellent" and seen["score"] is None and seen["comment"] is None
-        assert seen["details_hidden"] is True
+        assert seen["sick_leave_months"] is None and seen["details_hidden"] is True
         listed = (
             await c.get(f"{API}/organizations/{units['du']['id']}/member_ratings", params={"period": "2024"})
         ).json()["items"]

@@ -30,8 +30,8 @@ from app.domain.tx import Tx
 
 # A member's sensitive fields (the same list as the member reads; migration 0010 froze it for old entries).
 SENSITIVE = ("residence", "ethnicity", "religion", "citizen_id", "phone")
-# A member's rating: the band is shown to every reader, the score and the comment only with pii.
-RATING_PERSONAL = ("score", "comment")
+# A member's rating: the band is shown to every reader; the score, the comment and the sick leave only with pii.
+RATING_PERSONAL = ("score", "comment", "sick_leave_months")
 HIDDEN = "redacted"
 
 

@@ -1,9 +1,9 @@
 """How many seats of each kind a unit's leadership may hold at once, and who may hold one.
 
-QĐ 294-QĐ/TW (2025, carrying over QĐ 29-QĐ/TW 2016, point 24): "Chi bộ có 9 đảng viên chính thức trở lên bầu chi ủy;
-chi bộ đông đảng viên bầu không quá 7 chi ủy viên. Chi bộ trực tiếp bầu chi ủy trước, sau đó bầu bí thư, bầu một phó
-bí thư trong số chi ủy viên." Charter art. 24.1: "tổ đảng bầu tổ trưởng, nếu cần thì bầu tổ phó". The figures are
-configured (`SeatRules`); the same rules are reported for existing seats by the compliance check."""
+QĐ 294-QĐ/TW (26 May 2025, in force 1 July 2025; point 24 of QĐ 29-QĐ/TW 2016 before it): "Chi bộ có 9 đảng viên
+chính thức trở lên bầu chi ủy; chi bộ đông đảng viên bầu không quá 7 chi ủy viên. Chi bộ trực tiếp bầu chi ủy trước,
+sau đó bầu bí thư, bầu một phó bí thư trong số chi ủy viên." Charter art. 24.1: "tổ đảng bầu tổ trưởng, nếu cần thì
+bầu tổ phó". The figures are configured (`SeatRules`); the compliance check reports existing seats that break them."""
 
 import uuid
 from collections.abc import Sequence
