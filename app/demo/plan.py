@@ -1,4 +1,4 @@
-"""The demo's plan: seed 004 (a town committee's plan for Resolution 21-NQ/TW, 39 tasks) imported under the bloc
+"""The demo's plan: seed 004 (a town committee's plan for Resolution 21-NQ/TW, 39 numbered tasks with deadlines and B.I, C.1–C.3) imported under the bloc
 committee, with a plausible history of progress reports and one awaited event that has happened."""
 
 import uuid

@@ -112,7 +112,13 @@ async def list_bodies(
     if organization_id is not None:
         where.append(Sql("b.organization_id = {org}", org=organization_id))
     if q_key:
-        where.append(Sql("b.name_key LIKE {pattern}", pattern="%" + q_key + "%"))
+        where.append(
+            Sql(
+                "(b.name_key LIKE {pattern} OR EXISTS (SELECT 1 FROM body_aliases a WHERE a.body_id = b.id "
+                "AND a.alias_key LIKE {pattern}))",
+                pattern="%" + q_key + "%",
+            )
+        )
     if after is not None:
         where.append(Sql("(b.name_key, b.id) > ({key}, {id})", key=after[0], id=after[1]))
     return await fetch(
