@@ -126,6 +126,15 @@ class Obligation(BaseModel):
     waiting_for: str | None
 
 
+class TaskUpdate(PatchBody):
+    not_null = frozenset({"title"})
+
+    title: Name | None = None
+    deadline: str | None = Field(
+        default=None, max_length=500, description="As written in the plan (parsed again); null: no deadline"
+    )
+
+
 class TaskRead(BaseModel):
     id: uuid.UUID
     plan_id: uuid.UUID

@@ -59,9 +59,57 @@ async def update_plan(conn: asyncpg.Connection, plan_id: uuid.UUID, values: dict
     )
 
 
-async def plan_code_taken(conn: Querier, code: str) -> uuid.UUID | None:
-    found: uuid.UUID | None = await fetchval(conn, Sql("SELECT id FROM plans WHERE code = {code}", code=code))
+async def plan_code_taken(conn: Querier, code: str, organization_id: uuid.UUID) -> uuid.UUID | None:
+    """The plan of this issuing organisation holding the code (each organisation numbers its own plans)."""
+    found: uuid.UUID | None = await fetchval(
+        conn,
+        Sql("SELECT id FROM plans WHERE code = {code} AND organization_id = {org}", code=code, org=organization_id),
+    )
     return found
+
+
+async def lock_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> int | None:
+    """The row's version, the row locked until the transaction ends (a write compares it with If-Match)."""
+    tables = {"plans": Sql("plans"), "tasks": Sql("tasks"), "bodies": Sql("bodies")}
+    version: int | None = await fetchval(
+        conn, Sql("SELECT version FROM {table} WHERE id = {id} FOR UPDATE", table=tables[table], id=row_id)
+    )
+    return version
+
+
+async def bump_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> None:
+    tables = {"tasks": Sql("tasks"), "bodies": Sql("bodies")}
+    await execute(
+        conn,
+        Sql(
+            "UPDATE {table} SET version = version + 1, updated_at = now() WHERE id = {id}",
+            table=tables[table],
+            id=row_id,
+        ),
+    )
+
+
+async def update_task(
+    conn: asyncpg.Connection,
+    task_id: uuid.UUID,
+    *,
+    title: str,
+    deadline_kind: str | None,
+    deadline_text: str | None,
+    deadline: dict[str, Any] | None,
+) -> None:
+    await execute(
+        conn,
+        Sql(
+            "UPDATE tasks SET title = {title}, deadline_kind = {kind}, deadline_text = {text}, "
+            "deadline = {deadline}::jsonb, version = version + 1, updated_at = now() WHERE id = {id}",
+            id=task_id,
+            title=title,
+            kind=deadline_kind,
+            text=deadline_text,
+            deadline=orjson.dumps(deadline).decode() if deadline is not None else None,
+        ),
+    )
 
 
 async def upsert_event(conn: asyncpg.Connection, *, plan_id: uuid.UUID, description: str, key: str) -> uuid.UUID:

@@ -55,12 +55,13 @@ body_aliases = Table(
 )
 
 
-# A plan ("211-KH/TU") issued by a body of an organisation, implementing resolutions or other plans.
+# A plan ("211-KH/TU") issued by a body of an organisation, implementing resolutions or other plans. Its code is
+# unique within the issuing organisation only: every town numbers its own "…-KH/TU".
 plans = Table(
     "plans",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    Column("code", Text, nullable=True, unique=True),
+    Column("code", Text, nullable=True),
     Column("title", Text, nullable=False),
     Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False, index=True),
     Column("issuer_body_id", UUID(as_uuid=True), ForeignKey("bodies.id"), nullable=True),
@@ -73,6 +74,7 @@ plans = Table(
     _now("updated_at"),
     Column("version", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("status IN ('draft', 'issued')", name="status"),
+    UniqueConstraint("organization_id", "code", name="uq_plans_organization_id"),
     CheckConstraint("period_to IS NULL OR period_from IS NULL OR period_to >= period_from", name="period"),
 )
 

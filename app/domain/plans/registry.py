@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.db.plans import bodies as bodies_db
+from app.db.plans import queries as db
 from app.db.scope import WHOLE_TREE, Scope
 from app.db.sql import Querier
 from app.domain.access.callers import Actor
@@ -14,6 +15,7 @@ from app.domain.errors import Conflict, NotFound
 from app.domain.organizations.changes import guard
 from app.domain.pagination import Page, Paging
 from app.domain.plans.bodies import normalise_body_name
+from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
 
 COLLECTIVE = "collective"
@@ -95,13 +97,16 @@ async def create_body(
     return await _served(tx, body_id)
 
 
-async def add_alias(tx: Tx, *, actor: Actor, scope: Scope, body_id: uuid.UUID, alias: str) -> dict[str, Any]:
+async def add_alias(
+    tx: Tx, *, actor: Actor, scope: Scope, body_id: uuid.UUID, alias: str, expected_version: int | None
+) -> dict[str, Any]:
     body = await bodies_db.get_body(tx.conn, body_id)
     if body is None:
         raise NotFound(f"No body with id {body_id} exists.", code="body_not_found")
     await guard(
         tx, scope, body.organization_id, missing=NotFound(f"No body with id {body_id} exists.", code="body_not_found")
     )
+    await check_version(tx, "bodies", body.id, expected_version, f"Body {body.name!r}")
     key = normalise_body_name(alias)
     clash = await bodies_db.bodies_by_key(tx.conn, body.organization_id, [key])
     if clash and clash[key].id != body.id:
@@ -112,6 +117,7 @@ async def add_alias(tx: Tx, *, actor: Actor, scope: Scope, body_id: uuid.UUID, a
         )
     if not clash:
         await bodies_db.insert_alias(tx.conn, body=body, alias=alias, alias_key=key)
+        await db.bump_version(tx.conn, "bodies", body.id)
     await audit.record(
         tx,
         actor,

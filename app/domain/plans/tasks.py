@@ -18,10 +18,11 @@ from app.domain.audit import service as audit
 from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.plans.bodies import normalise_body_name
 from app.domain.plans.deadlines import parse_deadline
-from app.domain.plans.document import TaskRole
+from app.domain.plans.document import ParsedDeadline, TaskRole
 from app.domain.plans.plans import _deadline_json, _events_of, _plan, event_key, read_plan
 from app.domain.plans.registry import ensure_bodies
 from app.domain.plans.status import Obligation, Report, State, obligations
+from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
 
 
@@ -46,14 +47,7 @@ async def add_task(
         raise Conflict(f"The plan already has a task {code!r}.", code="duplicate_task_code")
     if parent_code is not None and parent_code not in existing:
         raise RuleViolation(f"The plan has no task {parent_code!r} to put {code!r} under.", code="unknown_parent_task")
-    deadline = parse_deadline(deadline_text, issued_on=plan["issued_on"]) if deadline_text else None
-    if deadline is not None and deadline.kind.value == "unknown":
-        raise RuleViolation(
-            f"The deadline {deadline_text!r} could not be understood; write it as a date "
-            "(31/12/2024), a month (tháng 6/2024), a quarter (Quý II/2024), 'Hết năm 2024', "
-            "'Hằng năm', 'Thường xuyên' or 'Sau N tháng kể từ khi …'.",
-            code="unknown_deadline",
-        )
+    deadline = _read_deadline(deadline_text, plan["issued_on"]) if deadline_text else None
     events = {
         event_key(e): await db.upsert_event(tx.conn, plan_id=plan_id, description=e, key=event_key(e))
         for e in _events_of(deadline)
@@ -89,6 +83,61 @@ async def add_task(
             "deadline": deadline_text,
             "assignments": [[n, [r.value for r in roles]] for n, _, roles in assignments],
         },
+    )
+    return await _view(tx.conn, task_id, as_of=today, due_soon_days=due_soon_days)
+
+
+def _read_deadline(deadline_text: str, issued_on: date | None) -> ParsedDeadline:
+    deadline = parse_deadline(deadline_text, issued_on=issued_on)
+    if deadline.kind.value == "unknown":
+        raise RuleViolation(
+            f"The deadline {deadline_text!r} could not be understood; write it as a date "
+            "(31/12/2024), a month (tháng 6/2024), a quarter (Quý II/2024), 'Hết năm 2024', "
+            "'Hằng năm', 'Thường xuyên' or 'Sau N tháng kể từ khi …'.",
+            code="unknown_deadline",
+        )
+    return deadline
+
+
+async def update_task(
+    tx: Tx,
+    *,
+    actor: Actor,
+    scope: Scope,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    today: date,
+    due_soon_days: int,
+) -> dict[str, Any]:
+    """Correct a task's title or deadline (as written; it is parsed again), made to the version read."""
+    task = await _task(tx, scope, task_id)
+    await check_version(tx, "tasks", task_id, expected_version, f"Task {task['code']}")
+    title = changes.get("title", task["title"])
+    deadline_text = changes.get("deadline", task["deadline_text"]) if "deadline" in changes else task["deadline_text"]
+    deadline = _read_deadline(deadline_text, task["plan_issued_on"]) if deadline_text else None
+    events = {
+        event_key(e): await db.upsert_event(tx.conn, plan_id=task["plan_id"], description=e, key=event_key(e))
+        for e in _events_of(deadline)
+    }
+    await db.update_task(
+        tx.conn,
+        task_id,
+        title=title,
+        deadline_kind=deadline.kind.value if deadline else None,
+        deadline_text=deadline_text,
+        deadline=_deadline_json(deadline, events),
+    )
+    plan = await _plan(tx, scope, task["plan_id"])
+    await audit.record(
+        tx,
+        actor,
+        action="update",
+        entity="task",
+        entity_id=task_id,
+        organization_id=plan["organization_id"],
+        before={"title": task["title"], "deadline": task["deadline_text"]},
+        after={"title": title, "deadline": deadline_text},
     )
     return await _view(tx.conn, task_id, as_of=today, due_soon_days=due_soon_days)
 
