@@ -105,6 +105,7 @@ async def add_report(
                 scope=writer.scope,
                 task_id=task_id,
                 body_id=body.body_id,
+                organization_id=body.organization_id,
                 reported_on=body.reported_on,
                 period_year=body.period_year,
                 status=body.status,

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from app.db.plans.bodies import members_of
 from app.db.plans.visibility import visibility
 from app.db.scope import Scope, with_ctes
 from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
@@ -195,6 +196,7 @@ async def insert_report(
     *,
     task_id: uuid.UUID,
     body_id: uuid.UUID,
+    organization_id: uuid.UUID | None,
     reported_on: date,
     period_year: int | None,
     status: str,
@@ -204,10 +206,11 @@ async def insert_report(
     report_id: uuid.UUID = await fetchval(
         conn,
         Sql(
-            "INSERT INTO progress_reports (task_id, body_id, reported_on, period_year, status, text, evidence_ref) "
-            "VALUES ({task}, {body}, {day}, {year}, {status}, {text}, {evidence}) RETURNING id",
+            "INSERT INTO progress_reports (task_id, body_id, organization_id, reported_on, period_year, status, text, "
+            "evidence_ref) VALUES ({task}, {body}, {org}, {day}, {year}, {status}, {text}, {evidence}) RETURNING id",
             task=task_id,
             body=body_id,
+            org=organization_id,
             day=reported_on,
             year=period_year,
             status=status,
@@ -269,18 +272,23 @@ async def plan_events(conn: Querier, plan_ids: Sequence[uuid.UUID]) -> list[Reco
     )
 
 
-_TASK = Sql("""SELECT t.id, t.plan_id, t.parent_id, t.code, t.position, t.title, t.deadline_kind, t.deadline_text,
+_TASK = Sql(
+    """SELECT t.id, t.plan_id, t.parent_id, t.code, t.position, t.title, t.deadline_kind, t.deadline_text,
     t.deadline, t.version, pl.code AS plan_code, pl.issued_on AS plan_issued_on, pl.title AS plan_title,
-    coalesce((SELECT json_agg(json_build_object('body_id', b.id, 'body', b.name, 'kind', b.kind, 'role', ta.role)
+    coalesce((SELECT json_agg(json_build_object('body_id', b.id, 'body', b.name, 'kind', b.kind, 'role', ta.role,
+                                                'members', {members})
                               ORDER BY ta.role, b.name)
               FROM task_assignments ta JOIN bodies b ON b.id = ta.body_id WHERE ta.task_id = t.id),
              '[]') AS assignments,
     coalesce((SELECT json_agg(json_build_object('id', r.id, 'body_id', r.body_id,
+                                                'organization_id', r.organization_id,
                                                 'reported_on', r.reported_on,
                                                 'period_year', r.period_year, 'status', r.status, 'text', r.text,
                                                 'evidence_ref', r.evidence_ref) ORDER BY r.reported_on, r.created_at)
               FROM progress_reports r WHERE r.task_id = t.id), '[]') AS reports
-    FROM tasks t JOIN plans pl ON pl.id = t.plan_id""")
+    FROM tasks t JOIN plans pl ON pl.id = t.plan_id""",
+    members=members_of(Sql("b.id")),
+)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from app.domain.plans.bodies import normalise_body_name
 from app.domain.plans.deadlines import parse_deadline
 from app.domain.plans.document import ParsedDeadline, TaskRole
 from app.domain.plans.plans import _deadline_json, _events_of, _plan, event_key, read_plan
+from app.domain.plans.progress import collective_progress
 from app.domain.plans.registry import ensure_bodies
 from app.domain.plans.status import Obligation, Report, State, obligations
 from app.domain.plans.versions import check_version
@@ -163,12 +164,20 @@ async def add_report(
     evidence_ref: str | None,
     today: date,
     due_soon_days: int,
+    organization_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     task = await _task(tx, scope, task_id)
-    assigned = {a["body_id"] for a in decoded(task["assignments"])}
+    assigned = {a["body_id"]: a for a in decoded(task["assignments"])}
     if str(body_id) not in assigned:
         raise RuleViolation(
             f"Body {body_id} is not assigned to task {task['code']}; only its bodies report on it.", code="not_assigned"
+        )
+    members = {str(m["id"]) for m in assigned[str(body_id)].get("members") or []}
+    if organization_id is not None and str(organization_id) not in members:
+        raise RuleViolation(
+            f"Organisation {organization_id} is not one of those {assigned[str(body_id)]['body']!r} stands for; a "
+            "collective's part is reported by one of its organisations.",
+            code="not_a_member_of_the_collective",
         )
     kind = task["deadline_kind"]
     yearly = kind == "yearly" or (task["deadline"] and "yearly" in str(task["deadline"]))
@@ -180,6 +189,7 @@ async def add_report(
         tx.conn,
         task_id=task_id,
         body_id=body_id,
+        organization_id=organization_id,
         reported_on=reported_on,
         period_year=period_year,
         status=status,
@@ -199,6 +209,7 @@ async def add_report(
         after={
             "report_id": report_id,
             "body_id": body_id,
+            "organization_id": organization_id,
             "reported_on": reported_on,
             "period_year": period_year,
             "status": status,
@@ -226,15 +237,20 @@ def task_view(
         for r in raw_reports
     ]
     deadline = decoded(row["deadline"]) if row["deadline"] else None
-    owed = obligations(
-        deadline,
-        events={k: v[1] for k, v in events.items()},
-        reports=reports,
-        as_of=as_of,
-        first_year=_first_year(row),
-        due_soon_days=due_soon_days,
-        event_names={k: v[0] for k, v in events.items()},
-    )
+
+    def owed_by(given: list[Report]) -> list[Obligation]:
+        return obligations(
+            deadline,
+            events={k: v[1] for k, v in events.items()},
+            reports=given,
+            as_of=as_of,
+            first_year=_first_year(row),
+            due_soon_days=due_soon_days,
+            event_names={k: v[0] for k, v in events.items()},
+        )
+
+    owed = owed_by(reports)
+    assignments = decoded(row["assignments"])
     return {
         "id": row["id"],
         "plan_id": row["plan_id"],
@@ -245,9 +261,10 @@ def task_view(
         "deadline": {"kind": row["deadline_kind"], "text": row["deadline_text"], "parsed": deadline}
         if row["deadline_kind"]
         else None,
-        "assignments": decoded(row["assignments"]),
+        "assignments": assignments,
         "obligations": [_obligation(o) for o in owed],
         "state": _overall(owed).value,
+        "collectives": collective_progress(assignments, raw_reports, owed_by, _overall),
         "reports": raw_reports,
         "version": row["version"],
     }
