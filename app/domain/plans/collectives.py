@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.domain.plans.bodies import normalise_body_name
+from app.domain.plans.bodies import is_collective, normalise_body_name
 
 _CELLS = ("grassroots_cell", "subordinate_cell")
 _GRASSROOTS = ("grassroots_committee", "grassroots_cell")
@@ -72,6 +72,15 @@ def members(name: str, units: Sequence[Unit]) -> list[uuid.UUID]:
     if _PARTY_HEAD.match(key):
         return _one_organisation(_key(text), below)
     return []
+
+
+def body_kind(name: str, kind: str, found: Sequence[uuid.UUID]) -> str:
+    """An agency named like one organisation is that organisation; one named as a collective is a collective."""
+    if kind != "agency" or not found:
+        return kind
+    if is_collective(name):
+        return "collective"
+    return "organization" if len(found) == 1 else kind
 
 
 def _one_organisation(key: str, units: Sequence[Unit]) -> list[uuid.UUID]:

@@ -17,7 +17,7 @@ from app.domain.errors import Conflict, NotFound
 from app.domain.organizations.changes import guard
 from app.domain.pagination import Page, Paging
 from app.domain.plans.bodies import normalise_body_name
-from app.domain.plans.collectives import Unit, members
+from app.domain.plans.collectives import Unit, body_kind, members
 from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
 
@@ -73,8 +73,7 @@ async def _units(tx: Tx, organization_id: uuid.UUID) -> list[Unit]:
 async def _insert(tx: Tx, organization_id: uuid.UUID, name: str, key: str, kind: str, units: list[Unit]) -> uuid.UUID:
     """A new body with the organisations it stands for; named like one organisation, it is that organisation."""
     found = members(name, units)
-    if kind == "agency" and len(found) == 1:
-        kind = "organization"
+    kind = body_kind(name, kind, found)
     body_id = await bodies_db.insert_body(tx.conn, organization_id=organization_id, name=name, name_key=key, kind=kind)
     await bodies_db.set_members(tx.conn, body_id, found)
     return body_id
