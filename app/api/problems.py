@@ -55,7 +55,7 @@ CONSTRAINT_DETAILS: dict[str, tuple[str, str]] = {
         "This citizen ID is already recorded for another living member; a citizen ID belongs to one record.",
     ),
     "pk_member_external_ids": ("duplicate_external_id", "This external identifier already belongs to another member."),
-    "uq_plans_code": ("duplicate_plan_code", "The plan code is already taken."),
+    "uq_plans_organization_id": ("duplicate_plan_code", "The organisation already has a plan with this code."),
 }
 
 

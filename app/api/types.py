@@ -173,6 +173,15 @@ def document_response(doc: Document, *, status_code: int = 200, location: str | 
     return Response(doc.json.encode(), status_code=status_code, media_type="application/json", headers=headers)
 
 
+def versioned_response(
+    value: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A resource built in Python, with its `version` as the ETag."""
+    return json_response(
+        dump(value), status_code=status_code, headers={"ETag": f'"{value["version"]}"', **(headers or {})}
+    )
+
+
 def if_match_version(if_match: str | None) -> int | None:
     """The version an If-Match header names ("3", W/"3"), or None."""
     if if_match is None:

@@ -1,5 +1,6 @@
-"""The demo's plan: seed 004 (a town committee's plan for Resolution 21-NQ/TW, 39 tasks) imported under the bloc
-committee, with a plausible history of progress reports and one awaited event that has happened."""
+"""The demo's plan: seed 004 (a town committee's plan for Resolution 21-NQ/TW, 39 numbered tasks with deadlines, and
+B.I, C.1–C.3) imported under the bloc committee, with a plausible history of progress reports and one awaited event
+that has happened."""
 
 import uuid
 from datetime import date
@@ -41,7 +42,7 @@ async def load_demo_plan(database_url: str, organization_id: uuid.UUID) -> bool:
     pool = await asyncpg.create_pool(asyncpg_dsn(database_url), min_size=1, max_size=1)
     try:
         async with transaction(pool) as tx:
-            if await db.plan_code_taken(tx.conn, PLAN_CODE) is not None:
+            if await db.plan_code_taken(tx.conn, PLAN_CODE, organization_id) is not None:
                 tx.unchanged = True
                 return False
             plan_id = await plans.commit_import(

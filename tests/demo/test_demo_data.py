@@ -225,7 +225,7 @@ async def test_demo_plan_with_progress(database_url: str, client: httpx.AsyncCli
         t["code"]: t
         for t in (await client.get(f"/api/v1/plans/{plan_id}/tasks", params={"as_of": "2023-07-01"})).json()["items"]
     }
-    assert sum(1 for t in tasks.values() if t["deadline"]) == 39
+    assert sum(1 for t in tasks.values() if t["deadline"]) == 41
     assert tasks["2.1.2.a"]["obligations"][0]["due"] == "2023-06-15"
     assert tasks["2.1.2.a"]["state"] == "done_on_time"
     assert tasks["3.d"]["state"] == "done_late"

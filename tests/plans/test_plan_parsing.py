@@ -2,7 +2,6 @@
 typed deadlines, from plain text and from a Word file. Pure domain code: no database."""
 
 import io
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,7 +10,6 @@ from typing import Any
 
 import docx
 import pytest
-from docx.text.paragraph import Paragraph
 
 from app.demo.plan import plan_text  # seed 004, shipped with the package
 from app.domain.plans.bodies import is_collective, normalise_body_name, read_role_label, split_names
@@ -19,6 +17,7 @@ from app.domain.plans.deadlines import parse_deadline
 from app.domain.plans.document import DeadlineKind, ParsedPlan, ParsedTask, TaskRole
 from app.domain.plans.docx import UnreadableDocument, parse_plan_docx
 from app.domain.plans.parsing import parse_plan_text
+from tests.support.word import docx_typed
 
 D, L, A, C, IMP = TaskRole.directing, TaskRole.lead, TaskRole.advisory, TaskRole.coordinating, TaskRole.implementing
 K = DeadlineKind
@@ -55,12 +54,12 @@ def _bodies(task: ParsedTask) -> dict[str, set[TaskRole]]:
 # --- the seed's tree -----------------------------------------------------------------------------------------
 
 
-def test_seed_has_39_tasks_with_deadlines_in_a_complete_tree(seed: ParsedPlan) -> None:
-    with_deadline = [task for task in seed.tasks if task.deadline is not None]
+def test_seed_has_39_numbered_tasks_with_deadlines_in_a_complete_tree(seed: ParsedPlan) -> None:
+    with_deadline = [task for task in seed.tasks if task.deadline is not None and task.code[0].isdigit()]
     assert len(with_deadline) == 39
     codes = [task.code for task in seed.tasks]
     assert len(codes) == len(set(codes))
-    assert codes[:3] == ["1", "1.1", "1.2"] and codes[-1] == "3.k"
+    assert codes[:4] == ["B.I", "1", "1.1", "1.2"] and codes[-4:] == ["3.k", "C.1", "C.2", "C.3"]
     for heading in ("1", "2", "2.1", "2.1.1", "2.1.2", "2.1.8", "2.2", "2.2.4", "2.2.9", "3"):
         assert _task(seed, heading).deadline is None
         assert _task(seed, heading).assignments == ()
@@ -82,18 +81,39 @@ def test_seed_has_39_tasks_with_deadlines_in_a_complete_tree(seed: ParsedPlan) -
         "3.h",
         "3.k",
     ]
-    assert len(seed.tasks) == 57
+    assert len(seed.tasks) == 61
 
 
-def test_parts_a_and_c_are_prose_and_only_an_unnumbered_paragraph_is_reported(seed: ParsedPlan) -> None:
-    # Part B runs from line 33 to line 413; A's and C's numbered paragraphs ("1. Giúp tổ chức đảng…") are neither
-    # tasks nor unparsed lines.
-    assert all(33 < task.line < 414 for task in seed.tasks)
+def test_part_a_is_prose_and_every_line_of_b_and_c_is_understood(seed: ParsedPlan) -> None:
+    # Part B runs from line 33 to line 413, C's numbered paragraphs are at 419-423; A's numbered paragraphs
+    # ("1. Giúp tổ chức đảng…") are neither tasks nor unparsed lines.
+    assert all(33 < task.line < 424 for task in seed.tasks)
     assert _task(seed, "1").line == 41 and _task(seed, "3.k").line == 408
     assert not any(task.title.startswith("Giúp tổ chức đảng") for task in seed.tasks)
-    # B.I's only paragraph assigns work but has no code, roles or deadline: a person would ask what it is.
-    assert [(item.line, item.text[:21]) for item in seed.unparsed] == [(37, "Ban Tuyên giáo Thị ủy")]
-    assert "not a numbered task" in seed.unparsed[0].reason
+    assert seed.unparsed == ()
+
+
+def test_prose_tasks_of_b_i_are_a_task_with_its_bodies_and_the_plan_it_follows(seed: ParsedPlan) -> None:
+    task = _task(seed, "B.I")
+    assert (task.line, task.parent_code) == (37, None)
+    assert task.title.startswith("Tổ chức triển khai, quán triệt: Ban Tuyên giáo Thị ủy")
+    assert _bodies(task) == {"Ban Tuyên giáo Thị ủy": {IMP}, "Các chi bộ, đảng ủy trực thuộc Thị ủy": {IMP}}
+    assert task.deadline is not None and task.deadline.kind is K.by_plan
+    assert task.deadline.text == "Theo Kế hoạch số 63-KH/TU ngày 21/7/2022 của Ban Thường vụ Thị ủy"
+
+
+def test_prose_tasks_of_c_say_who_issues_a_plan_who_directs_and_who_follows_up(seed: ParsedPlan) -> None:
+    own_plans, direct, follow_up = (_task(seed, code) for code in ("C.1", "C.2", "C.3"))
+    assert _bodies(own_plans) == {
+        "Các đảng ủy, chi bộ trực thuộc Thị ủy": {IMP},
+        "Các cơ quan chuyên trách tham mưu, giúp việc Thị ủy": {IMP},
+        "Ủy ban Mặt trận và các tổ chức chính trị - xã hội thị xã": {IMP},
+    }
+    assert own_plans.title.startswith("Các đảng ủy, chi bộ trực thuộc Thị ủy;") and own_plans.deadline is None
+    assert _bodies(direct) == {"Thường trực HĐND": {D}, "Lãnh đạo UBND thị xã": {D}}
+    assert _bodies(follow_up) == {TO_NV: {L, A}}
+    assert follow_up.deadline is not None and follow_up.deadline.kind is K.yearly
+    assert all(task.parent_code is None for task in (own_plans, direct, follow_up))
 
 
 def test_seed_header(seed: ParsedPlan) -> None:
@@ -372,7 +392,7 @@ CASES = [
         "Xây dựng, triển khai thực hiện Kế hoạch cụ thể về luận chuyên",
         {BTV: {D}, TO_NV: {A}, ALL_ORGS: {IMP}},
         K.quarter,
-        {"year": 2023, "quarter": 2, "on": date(2023, 6, 30)},
+        {"year": 2023, "quarter": 2, "on": date(2023, 4, 30)},  # "Trong đầu quý II/2023": early in the quarter
     ),
     Expected(
         "3.e",
@@ -457,13 +477,13 @@ def test_seed_counts(seed: ParsedPlan) -> None:
         K.on_event: 12,
         K.quarter: 5,
         K.compound: 3,
-        K.yearly: 2,
-        K.by_plan: 1,
+        K.yearly: 3,
+        K.by_plan: 2,
         K.done: 1,
         K.month: 1,
         K.year_end: 1,
     }
-    assert roles == {IMP: 48, A: 39, D: 35, C: 28, L: 16}
+    assert roles == {IMP: 53, A: 40, D: 37, C: 28, L: 17}  # B.I and C.1–C.3 included
 
 
 def test_nfd_input_reads_the_same(seed_text: str, seed: ParsedPlan) -> None:
@@ -486,7 +506,9 @@ DEADLINES: list[tuple[str, DeadlineKind, dict[str, Any]]] = [
     ("Quý IV/2022.", K.quarter, {"year": 2022, "quarter": 4, "on": date(2022, 12, 31)}),
     ("Trong Quý IV/2022.", K.quarter, {"year": 2022, "quarter": 4, "on": date(2022, 12, 31)}),
     ("Trong quý I/2023.", K.quarter, {"year": 2023, "quarter": 1, "on": date(2023, 3, 31)}),
-    ("Trong đầu quý II/2023.", K.quarter, {"year": 2023, "quarter": 2, "on": date(2023, 6, 30)}),
+    ("Trong đầu quý II/2023.", K.quarter, {"year": 2023, "quarter": 2, "on": date(2023, 4, 30)}),
+    ("giữa quý III/2024", K.quarter, {"year": 2024, "quarter": 3, "on": date(2024, 8, 31)}),
+    ("Cuối quý I/2023", K.quarter, {"year": 2023, "quarter": 1, "on": date(2023, 3, 31)}),
     ("Quý 3/2024", K.quarter, {"year": 2024, "quarter": 3, "on": date(2024, 9, 30)}),
     ("quý III năm 2024", K.quarter, {"year": 2024, "quarter": 3, "on": date(2024, 9, 30)}),
     ("Chậm nhất trong tháng 01/2023.", K.month, {"year": 2023, "month": 1, "on": date(2023, 1, 31)}),
@@ -724,7 +746,8 @@ def test_what_is_not_understood_is_reported_with_the_reason() -> None:
     assert "deadline not understood" in reasons[12]
     assert "text after the roles and deadline of task 1" in reasons[13]
     assert "appears twice" in reasons[19]
-    first, child = plan.tasks
+    first, child, follow_up = plan.tasks
+    assert (follow_up.code, _bodies(follow_up)) == ("C.1", {"Các đảng ủy": {IMP}})
     assert first.code == "1" and _bodies(first) == {BTV: {D}}
     assert first.deadline is not None and first.deadline.kind is K.unknown
     assert first.deadline.text == "Sớm nhất có thể."
@@ -746,44 +769,9 @@ def test_a_document_without_a_title_says_so() -> None:
 # --- the Word form ---------------------------------------------------------------------------------------------
 
 
-_MARKERS = re.compile(r"\*\*|\*")
-
-
-def _add_marked_runs(paragraph: Paragraph, line: str, bold: bool) -> bool:
-    """Write `line` into `paragraph`, "**" toggling bold (which may run over lines) and a paired "*" toggling
-    italic; a lone "*" is a literal asterisk. Returns whether bold is still on."""
-    italic, start = False, 0
-    pieces: list[tuple[str, bool, bool]] = []
-    for match in _MARKERS.finditer(line):
-        if match[0] == "*" and not italic and "*" not in line[match.end() :].replace("**", ""):
-            continue
-        pieces.append((line[start : match.start()], bold, italic))
-        start = match.end()
-        if match[0] == "**":
-            bold = not bold
-        else:
-            italic = not italic
-    pieces.append((line[start:], bold, italic))
-    for text, is_bold, is_italic in pieces:
-        if text:
-            run = paragraph.add_run(text)
-            run.bold, run.italic = is_bold or None, is_italic or None
-    return bold
-
-
-def _docx_from_text(text: str) -> bytes:
-    document = docx.Document()
-    bold = False
-    for line in text.splitlines():
-        bold = _add_marked_runs(document.add_paragraph(), line, bold)
-    stream = io.BytesIO()
-    document.save(stream)
-    return stream.getvalue()
-
-
 def test_docx_reads_like_the_text(seed_text: str, seed: ParsedPlan, tmp_path: Path) -> None:
     path = tmp_path / "ke-hoach.docx"
-    path.write_bytes(_docx_from_text(seed_text))
+    path.write_bytes(docx_typed(seed_text))
     document = docx.Document(str(path))
     role_line = next(p for p in document.paragraphs if p.text.startswith("- Cơ quan chỉ đạo: Ban"))
     assert [run.italic for run in role_line.runs][:2] == [None, True]  # real italics, no asterisks in the file

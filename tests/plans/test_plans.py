@@ -55,7 +55,7 @@ async def test_preview_writes_nothing_and_commit_creates_the_plan(
     preview = await _import(client, town["id"], commit=False)
     assert preview.status_code == 200, preview.text
     body = preview.json()
-    assert body["tasks_with_deadline"] == 39 and body["plan_id"] is None
+    assert body["tasks_with_deadline"] == 41 and body["plan_id"] is None
     assert len(body["unparsed"]) <= 3, body["unparsed"]
     assert "Ban Thường vụ Thị ủy" in body["new_bodies"]
     assert await snapshot() == before
@@ -65,7 +65,7 @@ async def test_preview_writes_nothing_and_commit_creates_the_plan(
     got = (await client.get(f"{PLANS}/{plan_id}")).json()
     assert got["code"] == "211-KH/TU" and got["issuer"] == "Ban Thường vụ Thị ủy" and got["status"] == "issued"
     tasks = await _tasks(client, plan_id, "2023-01-01")
-    assert sum(1 for t in tasks.values() if t["deadline"]) == 39
+    assert sum(1 for t in tasks.values() if t["deadline"]) == 41
     a = tasks["2.1.1.a"]
     roles = {(x["body"], x["role"]) for x in a["assignments"]}
     assert ("Ban Thường vụ Thị ủy", "directing") in roles
@@ -133,9 +133,9 @@ async def test_yearly_tasks_owe_one_obligation_per_year(client: httpx.AsyncClien
     owed = (await _tasks(client, plan_id, "2024-06-30"))["2.2.6"]["obligations"]
     assert [o["state"] for o in owed] == ["overdue", "done_on_time", "not_yet_due"]
     summary = (await client.get(f"{PLANS}/{plan_id}/summary", params={"as_of": "2024-06-30"})).json()
-    assert summary["tasks"] == 39
+    assert summary["tasks"] == 41
     assert summary["by_state"]["done_on_time"] >= 2  # 2.2.6's 2023 and "Đã hoàn thành"
-    assert sum(summary["by_state"].values()) >= 39
+    assert sum(summary["by_state"].values()) >= 41
     assert "directing" in summary["by_role"]
 
 
@@ -260,7 +260,7 @@ async def test_docx_import(client: httpx.AsyncClient, town: dict[str, Any]) -> N
         headers={"Content-Type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
     )
     assert response.status_code == 200, response.text
-    assert response.json()["tasks_with_deadline"] == 39
+    assert response.json()["tasks_with_deadline"] == 41
     bad = await client.post(
         f"{PLANS}/import",
         params={"organization_id": town["id"]},

@@ -73,6 +73,7 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("GET", "/api/v1/tasks"): {"params": {"body_id": "{B_BODY}"}},
     ("GET", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}},
+    ("PATCH", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}, "json": {"title": "Việc đã sửa"}},
     ("POST", "/api/v1/tasks/{task_id}/reports"): {
         "path": {"task_id": "{B_TASK}"},
         "json": {"body_id": "{B_BODY}", "reported_on": "2024-01-01", "status": "done"},

@@ -3,14 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, status
+from fastapi import Header, Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import PagingDep
 from app.api.plans.models import AliasCreate, BodyCreate, BodyPage, BodyRead
 from app.api.responses import problems
-from app.api.types import SearchText, dump, json_response
+from app.api.types import SearchText, dump, if_match_version, json_response, versioned_response
 from app.domain.plans import registry
 
 router = api_router("/api/v1/bodies", "bodies")
@@ -44,22 +44,33 @@ async def create_body(body: BodyCreate, writer: EditorDep) -> Response:
         kind=body.kind,
         aliases=body.aliases,
     )
-    return json_response(dump(created), status_code=201, headers={"Location": f"/api/v1/bodies/{created['id']}"})
+    return versioned_response(created, status_code=201, headers={"Location": f"/api/v1/bodies/{created['id']}"})
 
 
 @router.get("/{body_id}", response_model=BodyRead, responses=problems(404))
 async def get_body(body_id: BodyId, reader: ReaderDep) -> Response:
-    """One body, with its aliases."""
-    return json_response(dump(await registry.read_body(reader.pool, scope=reader.scope, body_id=body_id)))
+    """One body, with its aliases; its version is the ETag."""
+    return versioned_response(await registry.read_body(reader.pool, scope=reader.scope, body_id=body_id))
 
 
-@router.post("/{body_id}/aliases", response_model=BodyRead, responses=problems(404, 409))
-async def add_body_alias(body_id: BodyId, body: AliasCreate, writer: EditorDep) -> Response:
-    """Say that another spelling names this body (so imports match it)."""
-    return json_response(
-        dump(
-            await registry.add_alias(
-                writer.tx, actor=writer.actor, scope=writer.scope, body_id=body_id, alias=body.alias
-            )
+@router.post("/{body_id}/aliases", response_model=BodyRead, responses=problems(404, 409, 412))
+async def add_body_alias(
+    body_id: BodyId,
+    body: AliasCreate,
+    writer: EditorDep,
+    if_match: Annotated[
+        str | None, Header(description='The version you read (its ETag), e.g. "3": refuses the change (412) if stale')
+    ] = None,
+) -> Response:
+    """Say that another spelling names this body (so imports match it). Send `If-Match` to guard against lost
+    updates."""
+    return versioned_response(
+        await registry.add_alias(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            body_id=body_id,
+            alias=body.alias,
+            expected_version=if_match_version(if_match),
         )
     )

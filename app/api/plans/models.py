@@ -27,6 +27,12 @@ class AliasCreate(BaseModel):
     alias: Name
 
 
+class MemberRead(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+
+
 class BodyRead(BaseModel):
     id: uuid.UUID
     name: str
@@ -34,6 +40,9 @@ class BodyRead(BaseModel):
     kind: str
     organization_id: uuid.UUID
     aliases: list[str]
+    members: list[MemberRead] = Field(
+        description="The party organisations it stands for: the one it is, or each of a collective's"
+    )
     created_at: datetime
     version: int
 
@@ -126,6 +135,30 @@ class Obligation(BaseModel):
     waiting_for: str | None
 
 
+class MemberProgress(MemberRead):
+    state: str = Field(description="The state of this organisation's own part, from its own reports")
+    reported: bool = Field(description="Whether it has reported at all")
+
+
+class CollectiveProgress(BaseModel):
+    body_id: uuid.UUID
+    body: str
+    organizations: int = Field(description="How many organisations the collective stands for")
+    done: int = Field(description="Done on time")
+    late: int = Field(description="Done late or overdue")
+    silent: int = Field(description="Not reported at all")
+    by_organization: list[MemberProgress]
+
+
+class TaskUpdate(PatchBody):
+    not_null = frozenset({"title"})
+
+    title: Name | None = None
+    deadline: str | None = Field(
+        default=None, max_length=500, description="As written in the plan (parsed again); null: no deadline"
+    )
+
+
 class TaskRead(BaseModel):
     id: uuid.UUID
     plan_id: uuid.UUID
@@ -137,6 +170,10 @@ class TaskRead(BaseModel):
     assignments: list[dict[str, Any]] = Field(description="body_id, body, kind, role")
     obligations: list[Obligation]
     state: str = Field(description="The most pressing state of its obligations")
+    collectives: list[CollectiveProgress] = Field(
+        description="Per collective body assigned: each of its organisations' own part, and how many are done, "
+        "late or silent"
+    )
     reports: list[dict[str, Any]]
     version: int
 
@@ -150,6 +187,10 @@ class ReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body_id: uuid.UUID = Field(description="The reporting body (one of the task's)")
+    organization_id: uuid.UUID | None = Field(
+        default=None,
+        description="For a collective body: the organisation of it reporting its own part (one of its `members`)",
+    )
     reported_on: Day
     period_year: Int | None = Field(
         default=None, ge=2000, le=2100, description="For recurring tasks: the year reported on (default: the report's)"

@@ -4,7 +4,7 @@ summaries, and the events deadlines wait for."""
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Request, status
+from fastapi import Header, Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
@@ -24,7 +24,7 @@ from app.api.plans.models import (
     TaskRead,
 )
 from app.api.responses import problems
-from app.api.types import Day, dump, json_response
+from app.api.types import Day, dump, if_match_version, json_response, versioned_response
 from app.domain.plans import plans, tasks
 
 router = api_router("/api/v1/plans", "plans")
@@ -32,6 +32,10 @@ router = api_router("/api/v1/plans", "plans")
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id")]
 AsOfDay = Annotated[Day | None, Query(description="Where things stand on this day (default: today)")]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+IfMatch = Annotated[
+    str | None,
+    Header(description='The version you read (its ETag), e.g. "3": refuses the change (412) if it changed since'),
+]
 
 
 @router.get("", response_model=PlanPage, responses=problems(400))
@@ -52,7 +56,7 @@ async def create_plan(body: PlanCreate, writer: EditorDep) -> Response:
         values=body.model_dump(exclude={"organization_id", "issuer"}),
         issuer=body.issuer,
     )
-    return json_response(dump(plan), status_code=201, headers={"Location": f"/api/v1/plans/{plan['id']}"})
+    return versioned_response(plan, status_code=201, headers={"Location": f"/api/v1/plans/{plan['id']}"})
 
 
 @router.post(
@@ -107,22 +111,22 @@ async def import_plan(
 
 @router.get("/{plan_id}", response_model=PlanRead, responses=problems(404))
 async def get_plan(plan_id: PlanId, reader: ReaderDep) -> Response:
-    """One plan."""
-    return json_response(dump(dict(await plans.read_plan(reader.pool, scope=reader.scope, plan_id=plan_id))))
+    """One plan; its version is the ETag."""
+    return versioned_response(dict(await plans.read_plan(reader.pool, scope=reader.scope, plan_id=plan_id)))
 
 
-@router.patch("/{plan_id}", response_model=PlanRead, responses=problems(404, 409))
-async def update_plan(plan_id: PlanId, body: PlanUpdate, writer: EditorDep) -> Response:
-    """Change a plan's fields (status draft → issued, its code once numbered, …)."""
-    return json_response(
-        dump(
-            await plans.update_plan(
-                writer.tx,
-                actor=writer.actor,
-                scope=writer.scope,
-                plan_id=plan_id,
-                values=body.model_dump(exclude_unset=True),
-            )
+@router.patch("/{plan_id}", response_model=PlanRead, responses=problems(404, 409, 412))
+async def update_plan(plan_id: PlanId, body: PlanUpdate, writer: EditorDep, if_match: IfMatch = None) -> Response:
+    """Change a plan's fields (status draft → issued, its code once numbered, …). Send `If-Match` to guard
+    against lost updates."""
+    return versioned_response(
+        await plans.update_plan(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            plan_id=plan_id,
+            values=body.model_dump(exclude_unset=True),
+            expected_version=if_match_version(if_match),
         )
     )
 
@@ -158,7 +162,7 @@ async def add_task(
         today=today,
         due_soon_days=settings.due_soon_days,
     )
-    return json_response(dump(view), status_code=201, headers={"Location": f"/api/v1/tasks/{view['id']}"})
+    return versioned_response(view, status_code=201, headers={"Location": f"/api/v1/tasks/{view['id']}"})
 
 
 @router.get("/{plan_id}/summary", response_model=PlanSummary, responses=problems(404))

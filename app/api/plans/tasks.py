@@ -3,14 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, status
+from fastapi import Header, Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
-from app.api.plans.models import ReportCreate, TaskPage, TaskRead
+from app.api.plans.models import ReportCreate, TaskPage, TaskRead, TaskUpdate
 from app.api.responses import problems
-from app.api.types import Day, dump, json_response
+from app.api.types import Day, dump, if_match_version, json_response, versioned_response
 from app.domain.plans import tasks
 from app.domain.plans.document import TaskRole
 from app.domain.plans.status import State
@@ -55,16 +55,37 @@ async def get_task(
     today: Today,
     as_of: Annotated[Day | None, Query(description="Default: today")] = None,
 ) -> Response:
-    """One task, with its obligations and their state on `as_of`."""
-    return json_response(
-        dump(
-            await tasks.get_task(
-                reader.pool,
-                scope=reader.scope,
-                task_id=task_id,
-                as_of=as_of or today,
-                due_soon_days=settings.due_soon_days,
-            )
+    """One task, with its obligations and their state on `as_of`; its version is the ETag."""
+    return versioned_response(
+        await tasks.get_task(
+            reader.pool, scope=reader.scope, task_id=task_id, as_of=as_of or today, due_soon_days=settings.due_soon_days
+        )
+    )
+
+
+@router.patch("/{task_id}", response_model=TaskRead, responses=problems(404, 412))
+async def update_task(
+    task_id: TaskId,
+    body: TaskUpdate,
+    writer: EditorDep,
+    settings: SettingsDep,
+    today: Today,
+    if_match: Annotated[
+        str | None, Header(description='The version you read (its ETag), e.g. "3": refuses the change (412) if stale')
+    ] = None,
+) -> Response:
+    """Correct a task's title or deadline (as written: it is parsed again). Send `If-Match` to guard against lost
+    updates."""
+    return versioned_response(
+        await tasks.update_task(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            task_id=task_id,
+            changes=body.model_dump(exclude_unset=True),
+            expected_version=if_match_version(if_match),
+            today=today,
+            due_soon_days=settings.due_soon_days,
         )
     )
 
@@ -84,6 +105,7 @@ async def add_report(
                 scope=writer.scope,
                 task_id=task_id,
                 body_id=body.body_id,
+                organization_id=body.organization_id,
                 reported_on=body.reported_on,
                 period_year=body.period_year,
                 status=body.status,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from app.db.organizations.paths import subtree_bounds
 from app.db.plans.visibility import body_visible
 from app.db.scope import Scope, scope_ranges, with_ctes
 from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
@@ -92,10 +93,60 @@ async def get_body(conn: Querier, body_id: uuid.UUID) -> BodyRow | None:
     return BodyRow(**dict(row)) if row is not None else None
 
 
+async def subtree_units(conn: Querier, root_id: uuid.UUID) -> list[Record]:
+    """The units alive in the subtree of `root_id` at their latest place, the root first, in tree order."""
+    path = await fetchval(
+        conn, Sql("SELECT path FROM organization_placements WHERE organization_id = {id} AND latest", id=root_id)
+    )
+    if path is None:
+        return []
+    low, high = subtree_bounds(path)
+    return await fetch(
+        conn,
+        Sql(
+            "SELECT o.id, o.name, o.kind, o.category, p.parent_id FROM organization_placements p "
+            "JOIN organizations o ON o.id = p.organization_id "
+            "WHERE p.latest AND p.path >= {low} AND p.path < {high} AND o.valid_to IS NULL ORDER BY p.path",
+            low=low,
+            high=high,
+        ),
+    )
+
+
+async def set_members(conn: asyncpg.Connection, body_id: uuid.UUID, organization_ids: Sequence[uuid.UUID]) -> None:
+    await execute(conn, Sql("DELETE FROM body_members WHERE body_id = {id}", id=body_id))
+    if organization_ids:
+        await execute(
+            conn,
+            Sql(
+                "INSERT INTO body_members (body_id, organization_id) SELECT {id}::uuid, unnest({orgs}::uuid[])",
+                id=body_id,
+                orgs=list(dict.fromkeys(organization_ids)),
+            ),
+        )
+
+
+async def member_ids(conn: Querier, body_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await fetch(conn, Sql("SELECT organization_id FROM body_members WHERE body_id = {id}", id=body_id))
+    return [r["organization_id"] for r in rows]
+
+
+def members_of(body: Sql) -> Sql:
+    """The organisations a body stands for, as JSON (id, code, name), in tree order."""
+    return Sql(
+        "coalesce((SELECT json_agg(json_build_object('id', o.id, 'code', o.code, 'name', o.name) ORDER BY p.path) "
+        "FROM body_members bm JOIN organizations o ON o.id = bm.organization_id "
+        "LEFT JOIN organization_placements p ON p.organization_id = o.id AND p.latest "
+        "WHERE bm.body_id = {body}), '[]')",
+        body=body,
+    )
+
+
 _BODY = Sql(
     "SELECT b.id, b.name, b.name_key, b.kind, b.organization_id, b.created_at, b.version, "
     "coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM body_aliases a WHERE a.body_id = b.id), "
-    "'{{}}') AS aliases FROM bodies b"
+    "'{{}}') AS aliases, {members} AS members FROM bodies b",
+    members=members_of(Sql("b.id")),
 )
 
 
@@ -112,7 +163,13 @@ async def list_bodies(
     if organization_id is not None:
         where.append(Sql("b.organization_id = {org}", org=organization_id))
     if q_key:
-        where.append(Sql("b.name_key LIKE {pattern}", pattern="%" + q_key + "%"))
+        where.append(
+            Sql(
+                "(b.name_key LIKE {pattern} OR EXISTS (SELECT 1 FROM body_aliases a WHERE a.body_id = b.id "
+                "AND a.alias_key LIKE {pattern}))",
+                pattern="%" + q_key + "%",
+            )
+        )
     if after is not None:
         where.append(Sql("(b.name_key, b.id) > ({key}, {id})", key=after[0], id=after[1]))
     return await fetch(

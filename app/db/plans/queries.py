@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from app.db.plans.bodies import members_of
 from app.db.plans.visibility import visibility
 from app.db.scope import Scope, with_ctes
 from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
@@ -59,9 +60,57 @@ async def update_plan(conn: asyncpg.Connection, plan_id: uuid.UUID, values: dict
     )
 
 
-async def plan_code_taken(conn: Querier, code: str) -> uuid.UUID | None:
-    found: uuid.UUID | None = await fetchval(conn, Sql("SELECT id FROM plans WHERE code = {code}", code=code))
+async def plan_code_taken(conn: Querier, code: str, organization_id: uuid.UUID) -> uuid.UUID | None:
+    """The plan of this issuing organisation holding the code (each organisation numbers its own plans)."""
+    found: uuid.UUID | None = await fetchval(
+        conn,
+        Sql("SELECT id FROM plans WHERE code = {code} AND organization_id = {org}", code=code, org=organization_id),
+    )
     return found
+
+
+async def lock_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> int | None:
+    """The row's version, the row locked until the transaction ends (a write compares it with If-Match)."""
+    tables = {"plans": Sql("plans"), "tasks": Sql("tasks"), "bodies": Sql("bodies")}
+    version: int | None = await fetchval(
+        conn, Sql("SELECT version FROM {table} WHERE id = {id} FOR UPDATE", table=tables[table], id=row_id)
+    )
+    return version
+
+
+async def bump_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> None:
+    tables = {"tasks": Sql("tasks"), "bodies": Sql("bodies")}
+    await execute(
+        conn,
+        Sql(
+            "UPDATE {table} SET version = version + 1, updated_at = now() WHERE id = {id}",
+            table=tables[table],
+            id=row_id,
+        ),
+    )
+
+
+async def update_task(
+    conn: asyncpg.Connection,
+    task_id: uuid.UUID,
+    *,
+    title: str,
+    deadline_kind: str | None,
+    deadline_text: str | None,
+    deadline: dict[str, Any] | None,
+) -> None:
+    await execute(
+        conn,
+        Sql(
+            "UPDATE tasks SET title = {title}, deadline_kind = {kind}, deadline_text = {text}, "
+            "deadline = {deadline}::jsonb, version = version + 1, updated_at = now() WHERE id = {id}",
+            id=task_id,
+            title=title,
+            kind=deadline_kind,
+            text=deadline_text,
+            deadline=orjson.dumps(deadline).decode() if deadline is not None else None,
+        ),
+    )
 
 
 async def upsert_event(conn: asyncpg.Connection, *, plan_id: uuid.UUID, description: str, key: str) -> uuid.UUID:
@@ -147,6 +196,7 @@ async def insert_report(
     *,
     task_id: uuid.UUID,
     body_id: uuid.UUID,
+    organization_id: uuid.UUID | None,
     reported_on: date,
     period_year: int | None,
     status: str,
@@ -156,10 +206,11 @@ async def insert_report(
     report_id: uuid.UUID = await fetchval(
         conn,
         Sql(
-            "INSERT INTO progress_reports (task_id, body_id, reported_on, period_year, status, text, evidence_ref) "
-            "VALUES ({task}, {body}, {day}, {year}, {status}, {text}, {evidence}) RETURNING id",
+            "INSERT INTO progress_reports (task_id, body_id, organization_id, reported_on, period_year, status, text, "
+            "evidence_ref) VALUES ({task}, {body}, {org}, {day}, {year}, {status}, {text}, {evidence}) RETURNING id",
             task=task_id,
             body=body_id,
+            org=organization_id,
             day=reported_on,
             year=period_year,
             status=status,
@@ -221,18 +272,23 @@ async def plan_events(conn: Querier, plan_ids: Sequence[uuid.UUID]) -> list[Reco
     )
 
 
-_TASK = Sql("""SELECT t.id, t.plan_id, t.parent_id, t.code, t.position, t.title, t.deadline_kind, t.deadline_text,
+_TASK = Sql(
+    """SELECT t.id, t.plan_id, t.parent_id, t.code, t.position, t.title, t.deadline_kind, t.deadline_text,
     t.deadline, t.version, pl.code AS plan_code, pl.issued_on AS plan_issued_on, pl.title AS plan_title,
-    coalesce((SELECT json_agg(json_build_object('body_id', b.id, 'body', b.name, 'kind', b.kind, 'role', ta.role)
+    coalesce((SELECT json_agg(json_build_object('body_id', b.id, 'body', b.name, 'kind', b.kind, 'role', ta.role,
+                                                'members', {members})
                               ORDER BY ta.role, b.name)
               FROM task_assignments ta JOIN bodies b ON b.id = ta.body_id WHERE ta.task_id = t.id),
              '[]') AS assignments,
     coalesce((SELECT json_agg(json_build_object('id', r.id, 'body_id', r.body_id,
+                                                'organization_id', r.organization_id,
                                                 'reported_on', r.reported_on,
                                                 'period_year', r.period_year, 'status', r.status, 'text', r.text,
                                                 'evidence_ref', r.evidence_ref) ORDER BY r.reported_on, r.created_at)
               FROM progress_reports r WHERE r.task_id = t.id), '[]') AS reports
-    FROM tasks t JOIN plans pl ON pl.id = t.plan_id""")
+    FROM tasks t JOIN plans pl ON pl.id = t.plan_id""",
+    members=members_of(Sql("b.id")),
+)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,18 @@ bodies = Table(
 )
 
 
+# The party organisations a body stands for: the one a body named like an organisation of the tree is ("Đảng ủy
+# Quân sự thị xã"), or each organisation of a collective ("Đảng ủy các xã, phường", "03 chi bộ trường THPT"),
+# resolved in the tree under the body's organisation when the body is registered.
+body_members = Table(
+    "body_members",
+    metadata,
+    Column("body_id", UUID(as_uuid=True), ForeignKey("bodies.id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False, index=True),
+    PrimaryKeyConstraint("body_id", "organization_id"),
+)
+
+
 # Another spelling of a body ("UBND thị xã" for "Ủy ban nhân dân thị xã"), by its match key.
 body_aliases = Table(
     "body_aliases",
@@ -55,12 +67,13 @@ body_aliases = Table(
 )
 
 
-# A plan ("211-KH/TU") issued by a body of an organisation, implementing resolutions or other plans.
+# A plan ("211-KH/TU") issued by a body of an organisation, implementing resolutions or other plans. Its code is
+# unique within the issuing organisation only: every town numbers its own "…-KH/TU".
 plans = Table(
     "plans",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    Column("code", Text, nullable=True, unique=True),
+    Column("code", Text, nullable=True),
     Column("title", Text, nullable=False),
     Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=False, index=True),
     Column("issuer_body_id", UUID(as_uuid=True), ForeignKey("bodies.id"), nullable=True),
@@ -73,6 +86,7 @@ plans = Table(
     _now("updated_at"),
     Column("version", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("status IN ('draft', 'issued')", name="status"),
+    UniqueConstraint("organization_id", "code", name="uq_plans_organization_id"),
     CheckConstraint("period_to IS NULL OR period_from IS NULL OR period_to >= period_from", name="period"),
 )
 
@@ -131,6 +145,8 @@ progress_reports = Table(
     Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
     Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
     Column("body_id", UUID(as_uuid=True), ForeignKey("bodies.id"), nullable=False),
+    # For a collective, the member organisation that reports its own part (each reports for itself).
+    Column("organization_id", UUID(as_uuid=True), ForeignKey("organizations.id"), nullable=True),
     Column("reported_on", Date, nullable=False),
     Column("period_year", Integer, nullable=True),
     Column("status", Text, nullable=False),

@@ -146,7 +146,20 @@ _ABBREVIATIONS = {
     "THPT": "trung học phổ thông",
     "THCS": "trung học cơ sở",
     "VN": "việt nam",
+    "TT": "trung tâm",
+    "GDNN": "giáo dục nghề nghiệp",
+    "GDTX": "giáo dục thường xuyên",
 }
+
+_FOLDED_ABBREVIATIONS = {
+    "".join(c for c in unicodedata.normalize("NFD", k.casefold().replace("đ", "d")) if not unicodedata.combining(c)): v
+    for k, v in _ABBREVIATIONS.items()
+}
+
+# "Các chi bộ, đảng ủy trực thuộc …" and "Các đảng ủy, chi bộ trực thuộc …" are one collective: the pair of
+# nouns sharing "các" is keyed in one order.
+_NOUN = r"(chi bo|dang uy|dang bo|cap uy|to chuc dang|chi uy)"
+_PLURAL_PAIR = re.compile(rf"^cac {_NOUN} {_NOUN}\b")
 
 _FILLER = re.compile(
     r"các (?:cơ quan|đơn vị|ngành|địa phương|tổ chức)(?:(?:,| và) (?:cơ quan|đơn vị|ngành|địa phương|"
@@ -174,13 +187,24 @@ def clean_name(name: str) -> str:
 
 def normalise_body_name(name: str) -> str:
     """The key bodies are matched by: case, accents, punctuation and spacing ignored, the usual abbreviations
-    spelled out ("UBND thị xã" = "Ủy ban nhân dân thị xã"), "Việt Nam" after "Mặt trận Tổ quốc" optional. Keys of
-    different bodies stay different ("Ban Thường vụ Thị ủy" ≠ "Ban Thường vụ Tỉnh ủy")."""
+    spelled out in any case ("UBND thị xã" = "ubnd thi xa" = "Ủy ban nhân dân thị xã"), "Việt Nam" after "Mặt
+    trận Tổ quốc" optional. Keys of different bodies stay different ("Ban Thường vụ Thị ủy" ≠ "Ban Thường vụ Tỉnh
+    ủy")."""
     text = unicodedata.normalize("NFC", name).replace("*", "")
     words = re.findall(r"\w+", text)
-    spelled = " ".join(_ABBREVIATIONS.get(word.upper(), word) if word.isupper() else word for word in words)
-    plain = _strip_accents(spelled.casefold())
-    return " ".join(plain.replace("mat tran to quoc viet nam", "mat tran to quoc").split())
+    spelled = " ".join(_spelled_out(word) for word in words)
+    plain = " ".join(
+        _strip_accents(spelled.casefold()).replace("mat tran to quoc viet nam", "mat tran to quoc").split()
+    )
+    return _PLURAL_PAIR.sub(lambda m: "cac " + " ".join(sorted((m[1], m[2]))), plain)
+
+
+def _spelled_out(word: str) -> str:
+    """ "UBND", "ubnd" → "ủy ban nhân dân"; "HDND" (typed without its Đ) → "hội đồng nhân dân"."""
+    found = _ABBREVIATIONS.get(word.upper())
+    if found is None:
+        found = _FOLDED_ABBREVIATIONS.get(_strip_accents(word.casefold()))
+    return found or word
 
 
 def _strip_accents(text: str) -> str:

@@ -27,8 +27,9 @@ _DAY = re.compile(_BY_DAY + r"(?:ngày\s+)?(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/
 _DAY_WORDS = re.compile(_BY_DAY + r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})(?:\s+năm\s+(\d{4}))?", _F)
 _MONTH = re.compile(_BY + r"(?:(?:hết|cuối)\s+)?tháng\s+(\d{1,2})(?:" + _SEP + r"(\d{4}))?", _F)
 _QUARTER = re.compile(
-    _BY + r"(?:(?:đầu|giữa|cuối|hết)\s+)?quý\s+(iv|iii|ii|i|[1-4])(?:(?:" + _SEP + r"|\s+)(\d{4}))?", _F
+    _BY + r"(?:(?P<part>đầu|giữa|cuối|hết)\s+)?quý\s+(iv|iii|ii|i|[1-4])(?:(?:" + _SEP + r"|\s+)(\d{4}))?", _F
 )
+_QUARTER_EARLY = {"đầu": 2, "giữa": 1}  # months before the quarter's last that a part of it ends
 _MONTHS_OF_YEAR = re.compile(_BY + r"(\d{1,2})\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?", _F)
 _YEAR = re.compile(_BY + r"(?:(?:hết|cuối)\s+)?năm(?:\s+(\d{4}))?|" + _BY + r"(\d{4})", _F)
 
@@ -171,10 +172,11 @@ def _read_quarter(core: str, text: str, issued_on: date | None) -> ParsedDeadlin
     match = _QUARTER.fullmatch(core)
     if match is None:
         return None
-    number = match[1].casefold()
+    number = match[2].casefold()
     quarter = _ROMAN[number] if number in _ROMAN else int(number)
-    last = _LastDay(quarter * 3)
-    year = _resolve_year(match[2], issued_on, last)
+    # "Đầu quý II" is early in the quarter, due when its first month ends; "giữa quý" when its second does.
+    last = _LastDay(quarter * 3 - _QUARTER_EARLY.get((match["part"] or "").casefold(), 0))
+    year = _resolve_year(match[3], issued_on, last)
     if isinstance(year, str):
         return year
     return ParsedDeadline(kind=DeadlineKind.quarter, text=text, on=last(year), year=year, quarter=quarter)

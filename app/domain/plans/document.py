@@ -22,7 +22,7 @@ class TaskRole(StrEnum):
 class DeadlineKind(StrEnum):
     date = "date"  # a day: "31/12/2023"
     month = "month"  # "Chậm nhất trong tháng 01/2023": due on the month's last day
-    quarter = "quarter"  # "Quý IV/2022": due on the quarter's last day
+    quarter = "quarter"  # "Quý IV/2022": due on the quarter's last day; "đầu quý II" on its first month's last day
     year_end = "year_end"  # "Hết năm 2023"
     yearly = "yearly"  # "Hằng năm": one obligation per year
     ongoing = "ongoing"  # "Thường xuyên": never due, always in progress

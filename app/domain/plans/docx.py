@@ -4,8 +4,10 @@ Each paragraph becomes one line (a manual line break starts another), in reading
 tables (a plan's header often sits in a two-column table) and of content controls. Italic and bold runs are written
 back as "*…*" and "**…**", the markers of the text form, so both forms go through one parser.
 
-Plain CPU work: callers on the event loop run it in a thread. Word's automatic list numbering is not rendered: the
-task codes ("2.1.8.", "a)") must be typed in the text, as they are in the plans seen so far."""
+Word's automatic list numbering (numbering.xml) is rendered as the text Word shows ("2.1.8. ", "a) ", a bullet as
+"- "), so a plan numbered by Word reads like one whose numbers are typed (app/domain/plans/numbering.py).
+
+Plain CPU work: callers on the event loop run it in a thread."""
 
 import io
 import zipfile
@@ -19,6 +21,7 @@ from docx.text.run import Run
 
 from app.domain.errors import DomainError
 from app.domain.plans.document import ParsedPlan
+from app.domain.plans.numbering import VIETNAMESE_LETTERS, Numbering
 from app.domain.plans.parsing import parse_plan_text
 
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # a plan is a few hundred kB unpacked; refuse zip bombs before parsing
@@ -37,8 +40,9 @@ def parse_plan_docx(data: bytes) -> ParsedPlan:
     return parse_plan_text(docx_text(data))
 
 
-def docx_text(data: bytes, *, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> str:
-    """The document's text, one paragraph a line, italic and bold marked as in the plain-text form."""
+def docx_text(data: bytes, *, max_unpacked_bytes: int = MAX_UNPACKED_BYTES, alphabet: str = VIETNAMESE_LETTERS) -> str:
+    """The document's text, one paragraph a line, italic and bold marked as in the plain-text form, list numbers
+    as Word shows them (lettered lists in `alphabet`)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -52,23 +56,23 @@ def docx_text(data: bytes, *, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> s
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as error:
         raise UnreadableDocument("This is not a Word (.docx) file, or it is damaged.") from error
-    return "\n".join(_block_lines(document.element.body, document))
+    return "\n".join(_block_lines(document.element.body, document, Numbering.of(document, alphabet=alphabet)))
 
 
-def _block_lines(container: Any, parent: Any) -> Iterator[str]:
+def _block_lines(container: Any, parent: Any, numbering: Numbering) -> Iterator[str]:
     for child in container.iterchildren():
         if child.tag == _P:
-            yield from _paragraph_lines(child, parent)
+            yield from _paragraph_lines(child, parent, numbering)
         elif child.tag == _TBL:
             for row in child.iterchildren(_TR):
                 for cell in row.iterchildren(_TC):  # a merged span is one w:tc, so nothing repeats
-                    yield from _block_lines(cell, parent)
+                    yield from _block_lines(cell, parent, numbering)
         elif child.tag == _SDT:
             for content in child.iterchildren(_SDT_CONTENT):
-                yield from _block_lines(content, parent)
+                yield from _block_lines(content, parent, numbering)
 
 
-def _paragraph_lines(paragraph: Any, parent: Any) -> Iterator[str]:
+def _paragraph_lines(paragraph: Any, parent: Any, numbering: Numbering) -> Iterator[str]:
     spans: list[tuple[str, bool, bool]] = []
     for element in paragraph.xpath(_RUNS):
         run = Run(element, parent)
@@ -86,6 +90,9 @@ def _paragraph_lines(paragraph: Any, parent: Any) -> Iterator[str]:
             if index:
                 lines.append("")
             lines[-1] += _marked(piece.replace("\t", " "), bold=bold, italic=italic)
+    label = numbering.label(paragraph)
+    if label is not None and any(line.strip() for line in lines):
+        lines[0] = label + lines[0]
     yield from lines
 
 

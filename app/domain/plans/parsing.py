@@ -1,8 +1,12 @@
 """A plan's text → ParsedPlan: the header (code, title, what it implements, who issues it) and the task tree of the
 part that holds the tasks ("B. NỘI DUNG THỰC HIỆN"), each task with its bodies per role and its deadline.
 
+Tasks written as prose are tasks too: a section of the tasks part whose only content is a sentence assigning work
+(seed 004's "I- Tổ chức triển khai, quán triệt" → task "B.I"), and the numbered paragraphs of the part that organises
+the implementation ("C. TỔ CHỨC THỰC HIỆN" → "C.1", "C.2", …; app/domain/plans/prose.py).
+
 Plain CPU work: callers on the event loop run it in a thread. Every line of the tasks part is either understood or
-reported in `unparsed` with the reason; parts A and C are prose and are neither."""
+reported in `unparsed` with the reason; part A is prose and is neither."""
 
 import re
 import unicodedata
@@ -28,6 +32,7 @@ from app.domain.plans.document import (
     TaskRole,
     UnparsedLine,
 )
+from app.domain.plans.prose import read_prose
 
 _PART = re.compile(r"(?:[A-ZĐ]|[IVX]{1,4})\s*[.\-–)]\s*(?P<title>\S.*)")
 _SECTION = re.compile(r"[IVX]{1,4}\s*[.\-–)]\s*\S.*")
@@ -36,6 +41,9 @@ _LETTERED = re.compile(r"(?P<letter>[a-zđ])\)\s*(?P<text>\S.*)")
 _BULLET = re.compile(r"[-–—+•·▪◦]\s*(?P<rest>.*)")
 _LABELLED = re.compile(r"(?P<label>[^:]{2,90}?)\s*:\s*(?P<value>.*)")
 _TASK_PART = ("nội dung", "nhiệm vụ", "giải pháp")
+_FOLLOW_UP_PART = "tổ chức thực hiện"
+_SECTION_PARTS = re.compile(r"(?P<roman>[IVX]{1,4})\s*[.\-–)]\s*(?P<title>\S.*)")
+_TOP = re.compile(r"(?P<number>\d{1,2})\.\s+(?P<text>\S.*)")
 _END = re.compile(r"nơi nhận\s*:?|t/m\s.*", re.IGNORECASE)
 
 _DOCUMENT_HEADING = re.compile(r"KẾ HOẠCH|CHƯƠNG TRÌNH(?: HÀNH ĐỘNG)?|ĐỀ ÁN")
@@ -47,6 +55,12 @@ _REFERENCE = re.compile(
 )
 _ISSUER = re.compile(
     r"(?:^|[,;.:]\s*)(?P<issuer>[^,;.:]+?)\s+(?:ban hành|xây dựng)\s+(?:kế hoạch|chương trình)", re.IGNORECASE
+)
+
+
+_NOT_A_TASK = (
+    "paragraph in the tasks part that is not a numbered task: it may assign work, but names no task code, roles or "
+    "deadline, nor bodies followed by what they do"
 )
 
 
@@ -89,7 +103,8 @@ def parse_plan_text(text: str) -> ParsedPlan:
     unparsed: list[UnparsedLine] = []
     if not header.title:
         unparsed.append(UnparsedLine(0, "", "no plan title found (expected a “KẾ HOẠCH” heading and its title)"))
-    drafts = _read_tree(lines, start, end, unparsed)
+    drafts = _read_tree(lines, start, end, unparsed, part=_part_letter(lines, start))
+    drafts += _read_follow_up(lines, headings, end, unparsed, taken={draft.code for draft in drafts})
     tasks = [_finish(draft, header.issued_on, unparsed) for draft in drafts]
     return ParsedPlan(
         code=header.code,
@@ -139,6 +154,51 @@ def _task_area(lines: list[str], headings: list[tuple[int, str]]) -> tuple[int, 
         if _END.fullmatch(_plain(lines[index])):
             return start, index
     return start, end
+
+
+def _part_letter(lines: list[str], start: int) -> str | None:
+    """ "B" when the tasks part starts under "B. NỘI DUNG THỰC HIỆN"."""
+    heading = _plain(lines[start - 1]) if 0 < start <= len(lines) else ""
+    return heading[0] if _part_title(heading) is not None else None
+
+
+def _prose_draft(code: str, number: int, title: str, text: str) -> _Draft | None:
+    """A task from a sentence that assigns work, its bodies and deadline as role and deadline entries."""
+    prose = read_prose(text)
+    if prose is None:
+        return None
+    entries = [_Entry(number, text, prose.role_label, prose.bodies)]
+    if prose.deadline is not None:
+        entries.append(_Entry(number, text, "Thời gian thực hiện", prose.deadline))
+    return _Draft(code=code, parent_code=None, line=number, title=[title], entries=entries)
+
+
+def _read_follow_up(
+    lines: list[str], headings: list[tuple[int, str]], after: int, unparsed: list[UnparsedLine], taken: set[str]
+) -> list[_Draft]:
+    """The numbered paragraphs of "C. TỔ CHỨC THỰC HIỆN": who issues their own plan, who directs, who follows up
+    and reports. Unnumbered prose there ("Căn cứ …, Ban Thường vụ Thị ủy yêu cầu:") is an introduction."""
+    found = [i for i, title in headings if i >= after - 1 and _FOLLOW_UP_PART in title.casefold()]
+    if not found:
+        return []
+    index, letter = found[0], _plain(lines[found[0]])[0]
+    end = next((i for i, _ in headings if i > index), len(lines))
+    drafts = []
+    for position in range(index + 1, end):
+        plain, number = _plain(lines[position]), position + 1
+        if _END.fullmatch(plain):
+            break
+        item = _TOP.fullmatch(plain)
+        if item is None:
+            continue
+        code = f"{letter}.{item['number']}"
+        draft = _prose_draft(code, number, item["text"], item["text"]) if code not in taken else None
+        if draft is None:
+            unparsed.append(UnparsedLine(number, plain, f"paragraph {code} names no body followed by what it does"))
+        else:
+            taken.add(code)
+            drafts.append(draft)
+    return drafts
 
 
 def _read_header(lines: list[str]) -> _Header:
@@ -196,11 +256,14 @@ def _date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _read_tree(lines: list[str], start: int, end: int, unparsed: list[UnparsedLine]) -> list[_Draft]:
+def _read_tree(
+    lines: list[str], start: int, end: int, unparsed: list[UnparsedLine], *, part: str | None
+) -> list[_Draft]:
     drafts: list[_Draft] = []
     codes: set[str] = set()
     current: _Draft | None = None  # the task receiving lines
     numbered: _Draft | None = None  # the nearest numbered item, parent of lettered ones
+    section: tuple[str, str] | None = None  # ("I", "Tổ chức triển khai, quán triệt") while it has no item yet
 
     def begin(code: str, parent: str | None, number: int, text: str) -> _Draft | None:
         if code in codes:
@@ -217,6 +280,8 @@ def _read_tree(lines: list[str], start: int, end: int, unparsed: list[UnparsedLi
             continue
         item = _NUMBERED.fullmatch(plain)
         letter = _LETTERED.fullmatch(plain)
+        if item is not None or letter is not None:
+            section = None
         if item is not None:
             code = item["code"] or item["top"]
             parent = code.rpartition(".")[0] or None
@@ -231,20 +296,25 @@ def _read_tree(lines: list[str], start: int, end: int, unparsed: list[UnparsedLi
                 current = begin(f"{numbered.code}.{letter['letter']}", numbered.code, number, letter["text"])
         elif _SECTION.fullmatch(plain) and _part_title(plain) is None:
             current = numbered = None  # "II- Nội dung thực hiện": numbering starts again
+            heading = _SECTION_PARTS.fullmatch(plain)
+            section = (heading["roman"], heading["title"]) if heading is not None else None
+        elif current is None and section is not None and _entry(plain, number) is None:
+            roman, title = section
+            code = f"{part}.{roman}" if part else roman
+            draft = _prose_draft(code, number, f"{title}: {plain}", plain) if code not in codes else None
+            if draft is None:
+                unparsed.append(UnparsedLine(number, plain, _NOT_A_TASK))
+            else:
+                codes.add(code)
+                drafts.append(draft)
+            section = None
         elif (entry := _entry(plain, number)) is not None:
             if current is None:
                 unparsed.append(UnparsedLine(number, plain, "role or deadline line outside any task"))
             else:
                 current.entries.append(entry)
         elif current is None:
-            unparsed.append(
-                UnparsedLine(
-                    number,
-                    plain,
-                    "paragraph in the tasks part that is not a numbered task: it may assign work, "
-                    "but names no task code, roles or deadline",
-                )
-            )
+            unparsed.append(UnparsedLine(number, plain, _NOT_A_TASK))
         elif not current.entries:
             current.title.append(plain)  # the item's text goes on (a page break split it)
         elif plain[:1].islower() and not current.entries[-1].value.endswith("."):

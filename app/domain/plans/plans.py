@@ -21,6 +21,7 @@ from app.domain.plans.document import ParsedDeadline, ParsedPlan
 from app.domain.plans.docx import parse_plan_docx
 from app.domain.plans.parsing import parse_plan_text
 from app.domain.plans.registry import ensure_bodies, match_bodies
+from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
 
 
@@ -116,7 +117,7 @@ async def commit_import(
         )
     plan_code = code or parsed.code
     if plan_code:
-        await _check_plan_code(tx, scope, plan_code)
+        await _check_plan_code(tx, scope, plan_code, organization_id)
     names = [(a.body, a.collective) for t in parsed.tasks for a in t.assignments]
     if parsed.issuer:
         names.append((parsed.issuer, False))
@@ -176,16 +177,21 @@ async def commit_import(
     return plan_id
 
 
-async def _check_plan_code(tx: Tx, scope: Scope, code: str, *, for_id: uuid.UUID | None = None) -> None:
-    """Plan codes are unique; which plan holds one is said only to a caller who may see that plan."""
-    taken = await db.plan_code_taken(tx.conn, code)
+async def _check_plan_code(
+    tx: Tx, scope: Scope, code: str, organization_id: uuid.UUID, *, for_id: uuid.UUID | None = None
+) -> None:
+    """Plan codes are unique per issuing organisation (each town numbers its own "…-KH/TU"); which plan holds one is
+    said only to a caller who may see that plan."""
+    taken = await db.plan_code_taken(tx.conn, code, organization_id)
     if taken is None or taken == for_id:
         return
     if await db.read_plan(tx.conn, taken, scope=scope) is not None:
         raise Conflict(
-            f"A plan with code {code!r} already exists ({taken}).", code="duplicate_plan_code", existing_id=str(taken)
+            f"The organisation already has a plan with code {code!r} ({taken}).",
+            code="duplicate_plan_code",
+            existing_id=str(taken),
         )
-    raise Conflict(f"The plan code {code!r} is already taken.", code="duplicate_plan_code")
+    raise Conflict(f"The plan code {code!r} is already taken in this organisation.", code="duplicate_plan_code")
 
 
 async def create_plan(
@@ -193,7 +199,7 @@ async def create_plan(
 ) -> dict[str, Any]:
     await guard(tx, scope, organization_id)
     if values.get("code"):
-        await _check_plan_code(tx, scope, values["code"])
+        await _check_plan_code(tx, scope, values["code"], organization_id)
     issuer_id = (
         (await ensure_bodies(tx, organization_id, [(issuer, False)]))[normalise_body_name(issuer)] if issuer else None
     )
@@ -222,11 +228,12 @@ async def _plan(tx: Tx, scope: Scope, plan_id: uuid.UUID) -> Record:
 
 
 async def update_plan(
-    tx: Tx, *, actor: Actor, scope: Scope, plan_id: uuid.UUID, values: dict[str, Any]
+    tx: Tx, *, actor: Actor, scope: Scope, plan_id: uuid.UUID, values: dict[str, Any], expected_version: int | None
 ) -> dict[str, Any]:
     row = await _plan(tx, scope, plan_id)
+    await check_version(tx, "plans", plan_id, expected_version, f"Plan {row['code'] or plan_id}")
     if values.get("code"):
-        await _check_plan_code(tx, scope, values["code"], for_id=plan_id)
+        await _check_plan_code(tx, scope, values["code"], row["organization_id"], for_id=plan_id)
     await db.update_plan(tx.conn, plan_id, values)
     before = {k: row[k] for k in values}
     await audit.record(

@@ -5,15 +5,20 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from app.db.plans import bodies as bodies_db
+from app.db.plans import queries as db
 from app.db.scope import WHOLE_TREE, Scope
-from app.db.sql import Querier
+from app.db.sql import Querier, Record
 from app.domain.access.callers import Actor
 from app.domain.audit import service as audit
 from app.domain.errors import Conflict, NotFound
 from app.domain.organizations.changes import guard
 from app.domain.pagination import Page, Paging
 from app.domain.plans.bodies import normalise_body_name
+from app.domain.plans.collectives import Unit, body_kind, members
+from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
 
 COLLECTIVE = "collective"
@@ -46,20 +51,32 @@ async def match_bodies(tx: Tx, organization_id: uuid.UUID, names: Sequence[tuple
 
 
 async def ensure_bodies(tx: Tx, organization_id: uuid.UUID, names: Sequence[tuple[str, bool]]) -> dict[str, uuid.UUID]:
-    """Body ids by match key, creating the bodies not known yet in this organisation's namespace."""
+    """Body ids by match key, creating the bodies not known yet in this organisation's namespace, each linked to
+    the party organisations it stands for (app/domain/plans/collectives.py)."""
     wanted = {normalise_body_name(n): (n, c) for n, c in names}
     known = await bodies_db.bodies_by_key(tx.conn, organization_id, list(wanted))
     ids = {k: b.id for k, b in known.items()}
+    units: list[Unit] | None = None
     for key, (name, collective) in wanted.items():
         if key not in ids:
-            ids[key] = await bodies_db.insert_body(
-                tx.conn,
-                organization_id=organization_id,
-                name=name,
-                name_key=key,
-                kind=COLLECTIVE if collective else "agency",
-            )
+            if units is None:
+                units = await _units(tx, organization_id)
+            ids[key] = await _insert(tx, organization_id, name, key, COLLECTIVE if collective else "agency", units)
     return ids
+
+
+async def _units(tx: Tx, organization_id: uuid.UUID) -> list[Unit]:
+    rows = await bodies_db.subtree_units(tx.conn, organization_id)
+    return [Unit(r["id"], r["name"], r["kind"], r["category"], r["parent_id"]) for r in rows]
+
+
+async def _insert(tx: Tx, organization_id: uuid.UUID, name: str, key: str, kind: str, units: list[Unit]) -> uuid.UUID:
+    """A new body with the organisations it stands for; named like one organisation, it is that organisation."""
+    found = members(name, units)
+    kind = body_kind(name, kind, found)
+    body_id = await bodies_db.insert_body(tx.conn, organization_id=organization_id, name=name, name_key=key, kind=kind)
+    await bodies_db.set_members(tx.conn, body_id, found)
+    return body_id
 
 
 async def create_body(
@@ -77,7 +94,7 @@ async def create_body(
             code="duplicate_body",
             existing_id=str(taken.id),
         )
-    body_id = await bodies_db.insert_body(tx.conn, organization_id=organization_id, name=name, name_key=key, kind=kind)
+    body_id = await _insert(tx, organization_id, name, key, kind, await _units(tx, organization_id))
     body = await bodies_db.get_body(tx.conn, body_id)
     assert body is not None
     for alias in aliases:
@@ -95,13 +112,16 @@ async def create_body(
     return await _served(tx, body_id)
 
 
-async def add_alias(tx: Tx, *, actor: Actor, scope: Scope, body_id: uuid.UUID, alias: str) -> dict[str, Any]:
+async def add_alias(
+    tx: Tx, *, actor: Actor, scope: Scope, body_id: uuid.UUID, alias: str, expected_version: int | None
+) -> dict[str, Any]:
     body = await bodies_db.get_body(tx.conn, body_id)
     if body is None:
         raise NotFound(f"No body with id {body_id} exists.", code="body_not_found")
     await guard(
         tx, scope, body.organization_id, missing=NotFound(f"No body with id {body_id} exists.", code="body_not_found")
     )
+    await check_version(tx, "bodies", body.id, expected_version, f"Body {body.name!r}")
     key = normalise_body_name(alias)
     clash = await bodies_db.bodies_by_key(tx.conn, body.organization_id, [key])
     if clash and clash[key].id != body.id:
@@ -112,6 +132,7 @@ async def add_alias(tx: Tx, *, actor: Actor, scope: Scope, body_id: uuid.UUID, a
         )
     if not clash:
         await bodies_db.insert_alias(tx.conn, body=body, alias=alias, alias_key=key)
+        await db.bump_version(tx.conn, "bodies", body.id)
     await audit.record(
         tx,
         actor,
@@ -129,14 +150,19 @@ async def add_alias(tx: Tx, *, actor: Actor, scope: Scope, body_id: uuid.UUID, a
 async def _served(tx: Tx, body_id: uuid.UUID) -> dict[str, Any]:
     row = await bodies_db.read_body(tx.conn, body_id, scope=WHOLE_TREE)
     assert row is not None
-    return dict(row)
+    return _body(row)
+
+
+def _body(row: Record) -> dict[str, Any]:
+    members = row["members"]
+    return {**dict(row), "members": orjson.loads(members) if isinstance(members, str | bytes) else members}
 
 
 async def read_body(conn: Querier, *, scope: Scope, body_id: uuid.UUID) -> dict[str, Any]:
     row = await bodies_db.read_body(conn, body_id, scope=scope)
     if row is None:
         raise NotFound(f"No body with id {body_id} exists.", code="body_not_found")
-    return dict(row)
+    return _body(row)
 
 
 async def list_bodies(
@@ -153,4 +179,4 @@ async def list_bodies(
         limit=paging.fetch,
     )
     page = paging.page(rows, kind="bodies", position=lambda r: {"n": r["name_key"], "i": str(r["id"])})
-    return Page(items=[dict(r) for r in page.items], next_cursor=page.next_cursor)
+    return Page(items=[_body(r) for r in page.items], next_cursor=page.next_cursor)

@@ -18,10 +18,12 @@ from app.domain.audit import service as audit
 from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.plans.bodies import normalise_body_name
 from app.domain.plans.deadlines import parse_deadline
-from app.domain.plans.document import TaskRole
+from app.domain.plans.document import ParsedDeadline, TaskRole
 from app.domain.plans.plans import _deadline_json, _events_of, _plan, event_key, read_plan
+from app.domain.plans.progress import collective_progress
 from app.domain.plans.registry import ensure_bodies
 from app.domain.plans.status import Obligation, Report, State, obligations
+from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
 
 
@@ -46,14 +48,7 @@ async def add_task(
         raise Conflict(f"The plan already has a task {code!r}.", code="duplicate_task_code")
     if parent_code is not None and parent_code not in existing:
         raise RuleViolation(f"The plan has no task {parent_code!r} to put {code!r} under.", code="unknown_parent_task")
-    deadline = parse_deadline(deadline_text, issued_on=plan["issued_on"]) if deadline_text else None
-    if deadline is not None and deadline.kind.value == "unknown":
-        raise RuleViolation(
-            f"The deadline {deadline_text!r} could not be understood; write it as a date "
-            "(31/12/2024), a month (tháng 6/2024), a quarter (Quý II/2024), 'Hết năm 2024', "
-            "'Hằng năm', 'Thường xuyên' or 'Sau N tháng kể từ khi …'.",
-            code="unknown_deadline",
-        )
+    deadline = _read_deadline(deadline_text, plan["issued_on"]) if deadline_text else None
     events = {
         event_key(e): await db.upsert_event(tx.conn, plan_id=plan_id, description=e, key=event_key(e))
         for e in _events_of(deadline)
@@ -93,6 +88,61 @@ async def add_task(
     return await _view(tx.conn, task_id, as_of=today, due_soon_days=due_soon_days)
 
 
+def _read_deadline(deadline_text: str, issued_on: date | None) -> ParsedDeadline:
+    deadline = parse_deadline(deadline_text, issued_on=issued_on)
+    if deadline.kind.value == "unknown":
+        raise RuleViolation(
+            f"The deadline {deadline_text!r} could not be understood; write it as a date "
+            "(31/12/2024), a month (tháng 6/2024), a quarter (Quý II/2024), 'Hết năm 2024', "
+            "'Hằng năm', 'Thường xuyên' or 'Sau N tháng kể từ khi …'.",
+            code="unknown_deadline",
+        )
+    return deadline
+
+
+async def update_task(
+    tx: Tx,
+    *,
+    actor: Actor,
+    scope: Scope,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    today: date,
+    due_soon_days: int,
+) -> dict[str, Any]:
+    """Correct a task's title or deadline (as written; it is parsed again), made to the version read."""
+    task = await _task(tx, scope, task_id)
+    await check_version(tx, "tasks", task_id, expected_version, f"Task {task['code']}")
+    title = changes.get("title", task["title"])
+    deadline_text = changes.get("deadline", task["deadline_text"]) if "deadline" in changes else task["deadline_text"]
+    deadline = _read_deadline(deadline_text, task["plan_issued_on"]) if deadline_text else None
+    events = {
+        event_key(e): await db.upsert_event(tx.conn, plan_id=task["plan_id"], description=e, key=event_key(e))
+        for e in _events_of(deadline)
+    }
+    await db.update_task(
+        tx.conn,
+        task_id,
+        title=title,
+        deadline_kind=deadline.kind.value if deadline else None,
+        deadline_text=deadline_text,
+        deadline=_deadline_json(deadline, events),
+    )
+    plan = await _plan(tx, scope, task["plan_id"])
+    await audit.record(
+        tx,
+        actor,
+        action="update",
+        entity="task",
+        entity_id=task_id,
+        organization_id=plan["organization_id"],
+        before={"title": task["title"], "deadline": task["deadline_text"]},
+        after={"title": title, "deadline": deadline_text},
+    )
+    return await _view(tx.conn, task_id, as_of=today, due_soon_days=due_soon_days)
+
+
 async def _task(tx: Tx, scope: Scope, task_id: uuid.UUID) -> Record:
     rows = await db.list_tasks(tx.conn, db.TaskQuery(task_id=task_id), scope=scope)
     if not rows:
@@ -114,12 +164,20 @@ async def add_report(
     evidence_ref: str | None,
     today: date,
     due_soon_days: int,
+    organization_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     task = await _task(tx, scope, task_id)
-    assigned = {a["body_id"] for a in decoded(task["assignments"])}
+    assigned = {a["body_id"]: a for a in decoded(task["assignments"])}
     if str(body_id) not in assigned:
         raise RuleViolation(
             f"Body {body_id} is not assigned to task {task['code']}; only its bodies report on it.", code="not_assigned"
+        )
+    members = {str(m["id"]) for m in assigned[str(body_id)].get("members") or []}
+    if organization_id is not None and str(organization_id) not in members:
+        raise RuleViolation(
+            f"Organisation {organization_id} is not one of those {assigned[str(body_id)]['body']!r} stands for; a "
+            "collective's part is reported by one of its organisations.",
+            code="not_a_member_of_the_collective",
         )
     kind = task["deadline_kind"]
     yearly = kind == "yearly" or (task["deadline"] and "yearly" in str(task["deadline"]))
@@ -131,6 +189,7 @@ async def add_report(
         tx.conn,
         task_id=task_id,
         body_id=body_id,
+        organization_id=organization_id,
         reported_on=reported_on,
         period_year=period_year,
         status=status,
@@ -150,6 +209,7 @@ async def add_report(
         after={
             "report_id": report_id,
             "body_id": body_id,
+            "organization_id": organization_id,
             "reported_on": reported_on,
             "period_year": period_year,
             "status": status,
@@ -177,15 +237,20 @@ def task_view(
         for r in raw_reports
     ]
     deadline = decoded(row["deadline"]) if row["deadline"] else None
-    owed = obligations(
-        deadline,
-        events={k: v[1] for k, v in events.items()},
-        reports=reports,
-        as_of=as_of,
-        first_year=_first_year(row),
-        due_soon_days=due_soon_days,
-        event_names={k: v[0] for k, v in events.items()},
-    )
+
+    def owed_by(given: list[Report]) -> list[Obligation]:
+        return obligations(
+            deadline,
+            events={k: v[1] for k, v in events.items()},
+            reports=given,
+            as_of=as_of,
+            first_year=_first_year(row),
+            due_soon_days=due_soon_days,
+            event_names={k: v[0] for k, v in events.items()},
+        )
+
+    owed = owed_by(reports)
+    assignments = decoded(row["assignments"])
     return {
         "id": row["id"],
         "plan_id": row["plan_id"],
@@ -196,9 +261,10 @@ def task_view(
         "deadline": {"kind": row["deadline_kind"], "text": row["deadline_text"], "parsed": deadline}
         if row["deadline_kind"]
         else None,
-        "assignments": decoded(row["assignments"]),
+        "assignments": assignments,
         "obligations": [_obligation(o) for o in owed],
         "state": _overall(owed).value,
+        "collectives": collective_progress(assignments, raw_reports, owed_by, _overall),
         "reports": raw_reports,
         "version": row["version"],
     }
