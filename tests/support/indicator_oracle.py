@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
+from app.settings import Settings
+
 IN_MEMBERSHIP = ("probationary", "official")
 EXIT_STATUSES = ("struck_off", "resigned")
 GOOD = ("excellent", "good")
@@ -29,7 +31,14 @@ GRASSROOTS = ("grassroots_committee", "grassroots_cell")
 CELLS = ("grassroots_cell", "subordinate_cell")
 VILLAGE = ("village", "residential_group")
 HEAD_POSTS = ("village_head", "residential_group_head")
-CELL_COMMITTEE_MIN_POSITIONS = 3  # settings.cell_committee_min_positions, default
+FRONT_POSTS = ("front_committee_head",)
+COUNCIL_CHAIR_POSTS = ("commune_council_chair",)
+COMMITTEE_CHAIR_POSTS = ("commune_chair", "commune_party_secretary_and_chair")
+MILITARY_POLICE = ("military", "police")
+COMMUNE_KINDS = ("upper_level_committee", "grassroots_committee", "grassroots_cell")
+COMMUNE_CATEGORIES = ("commune", "ward", "special_zone")
+# the service's setting (COSO_CELL_COMMITTEE_MIN_POSITIONS), as the test app runs with it
+CELL_COMMITTEE_MIN_POSITIONS: int = Settings.model_fields["cell_committee_min_positions"].default
 
 STOCKS = (
     "members",
@@ -40,6 +49,14 @@ STOCKS = (
     "village_cells_committee",
     "village_cells_head_member",
     "village_cells_secretary_head",
+    "village_cells_secretary_front_head",
+    "military_police_cells",
+    "military_police_cells_committee",
+    "commune_committees",
+    "commune_secretary_council_chair",
+    "commune_secretary_committee_chair",
+    "private_enterprise_units",
+    "private_enterprise_members",
 )
 FLOWS = (
     "admissions",
@@ -50,6 +67,7 @@ FLOWS = (
     "grassroots_rated_good",
     "inspected_quarter",
     "inspected_year",
+    "admissions_introduced",
 )
 MEASURES = STOCKS + FLOWS
 
@@ -63,6 +81,13 @@ YEAR_AND_QUARTER = (
     "village_heads_members",
     "secretary_village_head",
     "exit_rate",
+    "secretary_front_head",
+    "military_police_cells_with_committee",
+    "commune_secretary_council_chair",
+    "commune_secretary_committee_chair",
+    "private_enterprise_organizations",
+    "private_enterprise_members",
+    "admissions_introduced",
 )
 YEAR_ONLY = ("grassroots_rated_good", "members_rated_good")
 INDICATORS = (
@@ -76,6 +101,13 @@ INDICATORS = (
     "village_heads_members",
     "secretary_village_head",
     "exit_rate",
+    "secretary_front_head",
+    "military_police_cells_with_committee",
+    "commune_secretary_council_chair",
+    "commune_secretary_committee_chair",
+    "private_enterprise_organizations",
+    "private_enterprise_members",
+    "admissions_introduced",
 )
 
 Quarter = tuple[int, int]  # (year, 1..4)
@@ -143,6 +175,8 @@ class Oracle:
     regulations: dict[Any, list[Any]]
     positions: dict[Any, list[Any]]
     posts: dict[Any, list[Any]]
+    introduced: dict[Any, str | None] = field(default_factory=dict)  # member → who introduced them
+    cell_committee_min_positions: int = CELL_COMMITTEE_MIN_POSITIONS
     today: date = field(default_factory=service_today)
     # memos only: each holds what the function of the same name answered
     _own: dict[tuple[Any, Quarter], dict[str, int]] = field(default_factory=dict)
@@ -152,7 +186,9 @@ class Oracle:
     # --- loading ---------------------------------------------------------------------------------------------------
 
     @classmethod
-    async def load(cls, pool: asyncpg.Pool) -> "Oracle":
+    async def load(
+        cls, pool: asyncpg.Pool, *, cell_committee_min_positions: int = CELL_COMMITTEE_MIN_POSITIONS
+    ) -> "Oracle":
         def by(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
             grouped: dict[Any, list[Any]] = defaultdict(list)
             for row in rows:
@@ -209,6 +245,8 @@ class Oracle:
                 ),
                 "organization_id",
             ),
+            introduced={r["id"]: r["introduced_by"] for r in await pool.fetch("SELECT id, introduced_by FROM members")},
+            cell_committee_min_positions=cell_committee_min_positions,
         )
 
     # --- the tree --------------------------------------------------------------------------------------------------
@@ -307,11 +345,15 @@ class Oracle:
         grassroots = org["kind"] in GRASSROOTS
         subordinate_cell = org["kind"] == "subordinate_cell"
         village_cell = org["kind"] in CELLS and org["category"] in VILLAGE
+        military_police_cell = org["kind"] in CELLS and org["category"] in MILITARY_POLICE
+        commune = org["kind"] in COMMUNE_KINDS and org["category"] in COMMUNE_CATEGORIES
+        private = org["category"] == "private_enterprise"
         m = dict.fromkeys(MEASURES, 0)
 
         for p in self.periods[unit]:
             if p["status"] in IN_MEMBERSHIP and valid_on(p, end):
                 m["members"] += 1
+                m["private_enterprise_members"] += private
             if p["status"] == "probationary" and start <= p["valid_from"] <= end:
                 continues = any(
                     other["valid_to"] == p["valid_from"] and other["status"] == "probationary"
@@ -319,6 +361,7 @@ class Oracle:
                 )
                 if not continues:
                     m["admissions"] += 1
+                    m["admissions_introduced"] += self.introduced.get(p["member_id"]) is not None
             if p["status"] in EXIT_STATUSES and start <= p["valid_from"] <= end:
                 m["exits"] += 1
 
@@ -345,14 +388,30 @@ class Oracle:
             m["subordinate_cells"] = 1
             m["subordinate_cells_regulated"] = int(any(r["issued_on"] <= end for r in self.regulations[unit]))
 
+        seats = [s for s in self.positions[unit] if valid_on(s, end)]
+        secretaries = [s["member_id"] for s in seats if s["position"] == "secretary"]
+        committee = int(len(seats) >= self.cell_committee_min_positions and bool(secretaries))
+
+        def secretary_holds(posts: tuple[str, ...]) -> int:
+            held = [p for p in self.posts[unit] if p["post"] in posts and valid_on(p, end)]
+            return int(any(h["member_id"] in secretaries for h in held))
+
         if village_cell and alive:
             m["village_cells"] = 1
-            seats = [s for s in self.positions[unit] if valid_on(s, end)]
-            secretaries = [s["member_id"] for s in seats if s["position"] == "secretary"]
-            m["village_cells_committee"] = int(len(seats) >= CELL_COMMITTEE_MIN_POSITIONS and bool(secretaries))
+            m["village_cells_committee"] = committee
             heads = [p for p in self.posts[unit] if p["post"] in HEAD_POSTS and valid_on(p, end)]
             m["village_cells_head_member"] = int(bool(heads))
-            m["village_cells_secretary_head"] = int(any(h["member_id"] in secretaries for h in heads))
+            m["village_cells_secretary_head"] = secretary_holds(HEAD_POSTS)
+            m["village_cells_secretary_front_head"] = secretary_holds(FRONT_POSTS)
+        if military_police_cell and alive:
+            m["military_police_cells"] = 1
+            m["military_police_cells_committee"] = committee
+        if commune and alive:
+            m["commune_committees"] = 1
+            m["commune_secretary_council_chair"] = secretary_holds(COUNCIL_CHAIR_POSTS)
+            m["commune_secretary_committee_chair"] = secretary_holds(COMMITTEE_CHAIR_POSTS)
+        if private and alive and org["kind"] != "party_group":
+            m["private_enterprise_units"] = 1
         return m
 
     # --- figures and indicators ------------------------------------------------------------------------------------
@@ -409,6 +468,20 @@ class Oracle:
             return Figure(at("village_cells_head_member"), at("village_cells"))
         if code == "secretary_village_head":
             return Figure(at("village_cells_secretary_head"), at("village_cells"))
+        if code == "secretary_front_head":
+            return Figure(at("village_cells_secretary_front_head"), at("village_cells"))
+        if code == "military_police_cells_with_committee":
+            return Figure(at("military_police_cells_committee"), at("military_police_cells"))
+        if code == "commune_secretary_council_chair":
+            return Figure(at("commune_secretary_council_chair"), at("commune_committees"))
+        if code == "commune_secretary_committee_chair":
+            return Figure(at("commune_secretary_committee_chair"), at("commune_committees"))
+        if code == "private_enterprise_organizations":
+            return Figure(at("private_enterprise_units"), None)
+        if code == "private_enterprise_members":
+            return Figure(at("private_enterprise_members"), None)
+        if code == "admissions_introduced":
+            return Figure(at("admissions_introduced"), at("admissions"))
         raise ValueError(f"the oracle does not compute {code}")
 
 

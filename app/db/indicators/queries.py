@@ -19,6 +19,7 @@ __all__ = [
     "STRUCTURES",
     "Unit",
     "advance",
+    "configure",
     "find_unit_id",
     "nodes_of_units",
     "plans_under",
@@ -156,6 +157,19 @@ async def advance(conn: Querier) -> int:
     of its date took effect (today's tree changes without a write). Cheap when nothing did."""
     touched: int = await fetchval(conn, Sql("SELECT coso_indicators_advance()"))
     return touched
+
+
+async def configure(conn: Querier, *, cell_committee_min_positions: int) -> bool:
+    """Write the thresholds the figures use (the service's settings) where the database functions read them;
+    a changed one recomputes the figures it decides. True when something changed."""
+    changed: bool = await fetchval(
+        conn,
+        Sql(
+            "SELECT coso_indicators_configure('cell_committee_min_positions', {value})",
+            value=cell_committee_min_positions,
+        ),
+    )
+    return changed
 
 
 async def sums(

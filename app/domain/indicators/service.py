@@ -21,8 +21,9 @@ from app.db.plans import queries as plans_db
 from app.db.scope import Scope
 from app.db.sql import Querier
 from app.domain.errors import NotFound, RuleViolation
-from app.domain.indicators.catalogue import BY_CODE, TASKS, Comparator, Indicator, PeriodType, Target, Term, Unit, met
+from app.domain.indicators.catalogue import BY_CODE, TASKS, Comparator, Indicator, PeriodType, Target, Term, Unit
 from app.domain.indicators.periods import Period, parse
+from app.domain.indicators.standing import judge
 from app.domain.organizations import tree
 from app.domain.plans.status import State
 from app.domain.plans.tasks import task_view
@@ -134,7 +135,9 @@ class _Tasks:
         return done, due
 
 
-def _target_view(target: Target | None, organization_id: uuid.UUID | None) -> dict[str, Any] | None:
+def _target_view(target: Target | None, row: Any | None) -> dict[str, Any] | None:
+    """The target an item is judged against, and where it came from: set on a unit (`organization`), carried by
+    a plan (`plan`), or the catalogue's (`default`)."""
     if target is None:
         return None
     return {
@@ -143,28 +146,47 @@ def _target_view(target: Target | None, organization_id: uuid.UUID | None) -> di
         "value_high": float(target.value_high) if target.value_high is not None else None,
         "year_from": target.year_from,
         "year_to": target.year_to,
-        "organization_id": organization_id,
+        "period_types": [p.value for p in target.period_types],
+        "source": target.source or None,
+        "organization_id": row["organization_id"] if row is not None else None,
+        "set_by": "default" if row is None else "plan" if row["plan_id"] is not None else "organization",
+        "plan_id": row["plan_id"] if row is not None else None,
+        "plan_code": row["plan_code"] if row is not None else None,
     }
 
 
+def _precedence(row: Any) -> tuple[bool, int]:
+    """On one unit: its own target first, then the plans' (the latest issued first)."""
+    issued = row["plan_issued_on"]
+    return (row["plan_id"] is not None, -(issued.toordinal() if issued else 0))
+
+
 class _Targets:
-    """The target of an indicator for a unit and year: its own, else the nearest unit's above it, else the
-    catalogue's (Resolution 21)."""
+    """The target of an indicator for a unit, year and period type: the unit's own (set directly, else carried
+    by a plan), else the nearest unit's above it, else the catalogue's (Resolution 21). Each period type
+    resolves on its own: a yearly target is no quarter's."""
 
-    def __init__(self, rows: Sequence[Any], by_node: dict[int, uuid.UUID]) -> None:
+    def __init__(self, rows: Sequence[Any]) -> None:
         self.by_key: dict[tuple[str, int], list[Any]] = {}
-        for r in rows:
+        for r in sorted(rows, key=_precedence):
             self.by_key.setdefault((r["indicator"], r["node"]), []).append(r)
-        self.by_node = by_node
 
-    def find(self, indicator: Indicator, path: str | None, year: int) -> tuple[Target | None, uuid.UUID | None]:
+    def find(self, indicator: Indicator, path: str | None, period: Period) -> tuple[Target | None, Any | None]:
         for node in reversed(nodes_of(path) if path else []):
             for r in self.by_key.get((indicator.code, node), []):
-                target = Target(Comparator(r["comparator"]), r["value"], r["value_high"], r["year_from"], r["year_to"])
-                if target.covers(year):
-                    return target, r["organization_id"]
+                target = Target(
+                    Comparator(r["comparator"]),
+                    r["value"],
+                    r["value_high"],
+                    r["year_from"],
+                    r["year_to"],
+                    r["note"] or "",
+                    tuple(PeriodType(t) for t in r["period_types"]),
+                )
+                if target.covers(period.year, period.type):
+                    return target, r
         default = indicator.default_target
-        return (default, None) if default is not None and default.covers(year) else (None, None)
+        return (default, None) if default is not None and default.covers(period.year, period.type) else (None, None)
 
 
 async def analytics(
@@ -229,7 +251,7 @@ async def analytics(
         else {}
     )
     ancestor_nodes = {n for u in found for n in nodes_of(u.path)}
-    targets = _Targets(await targets_db.targets_for(conn, [i.code for i in query.indicators], list(ancestor_nodes)), {})
+    targets = _Targets(await targets_db.targets_for(conn, [i.code for i in query.indicators], list(ancestor_nodes)))
     tasks = _Tasks(conn, scope, today, due_soon_days)
     items: list[dict[str, Any]] = []
     for indicator in query.indicators:
@@ -284,7 +306,8 @@ async def analytics(
                 else:
                     value = _percent(numerator, denominator)
                     shown_denominator = denominator
-                target, set_on = targets.find(indicator, path, period.year)
+                target, set_on = targets.find(indicator, path, period)
+                status = judge(value, target)
                 items.append(
                     {
                         "indicator": indicator.code,
@@ -295,7 +318,8 @@ async def analytics(
                         "value": _number(value),
                         "unit": indicator.unit.value,
                         "target": _target_view(target, set_on),
-                        "met": met(value, target),
+                        "met": None if status is None else status != "not_met",
+                        "status": None if status is None else status.value,
                     }
                 )
     return items
@@ -323,6 +347,7 @@ CSV_COLUMNS = (
     "target_value",
     "target_value_high",
     "met",
+    "status",
 )
 
 
