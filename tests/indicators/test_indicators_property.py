@@ -10,7 +10,8 @@ Each example starts from an empty database. Steps the service refuses (a rule of
 are skipped, but counted: over the run, each kind of write (admission, recognition, transfer, exit, rating, move,
 merge, split, seat, post, …) must have succeeded in a good share of its attempts (`LEAST_SHARE`), or the oracle
 would have checked little; a failure prints the differences and the steps that were recorded. Members are only
-ever registered in units that exist on their admission day (the contract says nothing of facts dated before a unit's founding)."""
+ever registered in units that exist on their admission day (the contract says nothing of facts dated before a
+unit's founding)."""
 
 import random
 from collections import Counter
