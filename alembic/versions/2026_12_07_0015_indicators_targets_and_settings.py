@@ -23,6 +23,7 @@ import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -62,6 +63,8 @@ NEW_MEASURES = (
     "private_enterprise_units",
     "private_enterprise_members",
     "admissions_introduced",
+    "tasks_due",
+    "tasks_done_on_time",
 )
 MEASURES = OLD_MEASURES + NEW_MEASURES
 INTRODUCERS = (
@@ -214,6 +217,118 @@ _SOURCES = [
 ]
 
 
+# Plan obligations (a task's dated deadline, or one year of a yearly task) of the plans of the units in `ids`,
+# due by today, each counted in the quarter it falls due; done on time when a `done` report came by its due date
+# (app/domain/plans/status.py says the same in Python, for the task views).
+_SOURCES.append(
+    _source(
+        "ob.organization_id",
+        "q.quarter",
+        {"tasks_due": "1", "tasks_done_on_time": "coalesce(ob.done_on <= ob.due, false)::int"},
+        """
+        FROM coso_plan_obligations(@IDS@) ob JOIN indicator_quarters q ON ob.due BETWEEN q.starts AND q.ends
+        WHERE ob.due <= CURRENT_DATE""",
+    )
+)
+
+OBLIGATIONS = """
+CREATE FUNCTION coso_plan_obligations(ids uuid[]) RETURNS TABLE (organization_id uuid, due date, done_on date)
+LANGUAGE sql STABLE AS $$
+    WITH t AS (
+        SELECT pl.organization_id, t.id, coalesce(date_part('year', pl.issued_on)::int, 2022) AS first_year,
+               CASE WHEN t.deadline->>'kind' = 'compound' THEN t.deadline->'parts'
+                    ELSE jsonb_build_array(t.deadline) END AS parts
+        FROM plans pl JOIN tasks t ON t.plan_id = pl.id
+        WHERE (ids IS NULL OR pl.organization_id = ANY(ids)) AND t.deadline IS NOT NULL
+          AND jsonb_typeof(t.deadline) = 'object'
+    ), k AS (
+        SELECT t.*, EXISTS (SELECT 1 FROM jsonb_array_elements(t.parts) p WHERE p->>'kind' = 'done') AS done,
+               EXISTS (SELECT 1 FROM jsonb_array_elements(t.parts) p WHERE p->>'kind' = 'yearly') AS yearly
+        FROM t
+    )
+    SELECT k.organization_id, make_date(y, 12, 31),
+           (SELECT min(r.reported_on) FROM progress_reports r WHERE r.task_id = k.id AND r.status = 'done'
+              AND r.reported_on <= CURRENT_DATE AND r.period_year = y)
+    FROM k, generate_series(k.first_year, greatest(date_part('year', CURRENT_DATE)::int, k.first_year)) y
+    WHERE NOT k.done AND k.yearly
+    UNION ALL
+    SELECT k.organization_id, d.due,
+           (SELECT min(r.reported_on) FROM progress_reports r WHERE r.task_id = k.id AND r.status = 'done'
+              AND r.reported_on <= CURRENT_DATE)
+    FROM k CROSS JOIN LATERAL (
+        SELECT min(CASE WHEN p->>'kind' IN ('date', 'month', 'quarter', 'year_end') THEN (p->>'on')::date
+                        WHEN p->>'kind' = 'on_event' THEN
+                            ((SELECT e.happened_on FROM plan_events e WHERE e.id::text = p->>'event_id')
+                             + make_interval(months => coalesce((p->>'offset_months')::int, 0)))::date
+                            + coalesce((p->>'offset_days')::int, 0)
+                   END) AS due
+        FROM jsonb_array_elements(k.parts) p) d
+    WHERE NOT k.done AND NOT k.yearly AND d.due IS NOT NULL
+$$
+"""
+
+# Watched for the obligations: each change marks the organisation of the plan concerned.
+_PLAN_OF = {
+    "plans": "SELECT {row}.organization_id",
+    "tasks": "SELECT pl.organization_id FROM plans pl WHERE pl.id = {row}.plan_id",
+    "plan_events": "SELECT pl.organization_id FROM plans pl WHERE pl.id = {row}.plan_id",
+    "progress_reports": (
+        "SELECT pl.organization_id FROM tasks t JOIN plans pl ON pl.id = t.plan_id WHERE t.id = {row}.task_id"
+    ),
+}
+
+
+def _mark_plans(table: str) -> str:
+    old, new = (_PLAN_OF[table].format(row=row) for row in ("OLD", "NEW"))
+    return f"""
+CREATE FUNCTION coso_indicator_mark_{table}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN PERFORM coso_indicator_mark(u, false) FROM ({old}) AS o(u); END IF;
+    IF TG_OP <> 'DELETE' THEN PERFORM coso_indicator_mark(u, false) FROM ({new}) AS n(u); END IF;
+    RETURN NULL;
+END
+$$
+"""
+
+
+# Today's tree changes without a write when a change recorded ahead of its date takes effect, and plan
+# obligations fall due as days pass: the service calls this (at start and every few minutes); it refreshes the
+# units whose structure changed since the last call, and those with plans.
+ADVANCE = """
+CREATE OR REPLACE FUNCTION coso_indicators_advance() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    since date;
+    touched uuid[];
+BEGIN
+    SELECT day INTO since FROM indicator_clock FOR UPDATE;
+    IF since IS NULL THEN
+        INSERT INTO indicator_clock (day) VALUES (CURRENT_DATE);
+        RETURN 0;
+    END IF;
+    IF since >= CURRENT_DATE THEN
+        RETURN 0;
+    END IF;
+    touched := ARRAY(
+        SELECT id FROM organizations WHERE valid_from > since AND valid_from <= CURRENT_DATE
+           OR valid_to > since AND valid_to <= CURRENT_DATE
+        UNION SELECT organization_id FROM organization_placements
+        WHERE valid_from > since AND valid_from <= CURRENT_DATE OR valid_to > since AND valid_to <= CURRENT_DATE
+        UNION SELECT l.organization_id FROM lineage_links l JOIN lineage_events e ON e.id = l.event_id
+        WHERE e.effective_date > since AND e.effective_date <= CURRENT_DATE);
+    PERFORM coso_indicator_mark(t, true) FROM unnest(touched) t;
+    PERFORM coso_indicator_mark(p.organization_id, false) FROM (SELECT DISTINCT organization_id FROM plans) p;
+    PERFORM coso_indicators_refresh(ARRAY(
+        SELECT organization_id FROM indicator_dirty WHERE txid = pg_current_xact_id()::text));
+    DELETE FROM indicator_dirty WHERE txid = pg_current_xact_id()::text;
+    UPDATE indicator_clock SET day = CURRENT_DATE;
+    RETURN cardinality(touched);
+END
+$$
+"""
+
+
 def _quarter_of(day: str) -> str:
     return f"(date_part('year', {day})::int * 4 + (date_part('month', {day})::int - 1) / 3)"
 
@@ -259,6 +374,7 @@ def _own_facts(ids: str | None) -> str:
     quarter of the window with a fact, with where they count (docs/indicators.md)."""
     sources = " UNION ALL ".join(_SOURCES if ids else [_MEMBERS_BY_DELTAS, *_SOURCES[1:]])
     sources = sources.replace("= ANY(@IDS@)", f"= ANY({ids})" if ids else "IS NOT NULL")
+    sources = sources.replace("@IDS@", ids or "NULL::uuid[]")
     return f"""
     WITH facts AS (
         SELECT f.organization_id, f.quarter, {_SUMS}
@@ -478,6 +594,7 @@ def upgrade() -> None:
     # overlaps per source.
     op.drop_constraint("uq_indicator_targets_indicator", "indicator_targets", type_="unique")
     op.execute("DROP FUNCTION coso_indicator_own_facts(uuid[])")
+    op.execute(OBLIGATIONS)
     op.execute(OWN_FACTS)
     op.execute(REFRESH)
     op.execute(REBUILD)
@@ -487,10 +604,16 @@ def upgrade() -> None:
                   FOR EACH ROW WHEN (OLD.introduced_by IS DISTINCT FROM NEW.introduced_by
                                      AND current_setting('coso.indicators', true) IS DISTINCT FROM 'off')
                   EXECUTE FUNCTION coso_indicator_mark_members()""")
+    for table in _PLAN_OF:
+        op.execute(_mark_plans(table))
+        op.execute(f"""CREATE TRIGGER indicators_mark AFTER INSERT OR UPDATE OR DELETE ON {table}
+                       FOR EACH ROW WHEN (current_setting('coso.indicators', true) IS DISTINCT FROM 'off')
+                       EXECUTE FUNCTION coso_indicator_mark_{table}()""")
+    op.execute(ADVANCE)
     op.execute("SELECT coso_indicators_rebuild()")
 
 
-def _migration(name: str) -> object:
+def _migration(name: str) -> Any:
     """A module of an earlier migration (the functions it made, to make them again on the way down)."""
     path = next(Path(__file__).parent.glob(f"*_{name}_*.py"))
     spec = importlib.util.spec_from_file_location(f"coso_migration_{name}", path)
@@ -501,12 +624,16 @@ def _migration(name: str) -> object:
 
 
 def downgrade() -> None:
+    for table in _PLAN_OF:
+        op.execute(f"DROP TRIGGER indicators_mark ON {table}")
+        op.execute(f"DROP FUNCTION coso_indicator_mark_{table}()")
     op.execute("DROP TRIGGER indicators_mark ON members")
     op.execute("DROP FUNCTION coso_indicator_mark_members()")
     op.execute("DROP FUNCTION coso_indicators_configure(text, integer)")
     op.execute("DROP FUNCTION coso_indicators_rebuild()")
     op.execute("DROP FUNCTION coso_indicators_refresh(uuid[])")
     op.execute("DROP FUNCTION coso_indicator_own_facts(uuid[])")
+    op.execute("DROP FUNCTION coso_plan_obligations(uuid[])")
     op.execute("DELETE FROM indicator_targets WHERE plan_id IS NOT NULL")
     op.create_unique_constraint(
         "uq_indicator_targets_indicator", "indicator_targets", ["indicator", "organization_id", "year_from"]
@@ -519,10 +646,10 @@ def downgrade() -> None:
             op.drop_column(table, m)
     op.drop_column("members", "introduced_by")
     op.drop_table("indicator_settings")
-    first: object = _migration("0009")
-    for ddl in ("OWN_FACTS", "REBUILD"):
-        op.execute(getattr(first, ddl))
-    large: object = _migration("0011")
-    fill, more = large.FILL, large.LARGE
-    op.execute(first.REFRESH.replace(fill, fill + more))
+    first = _migration("0009")
+    op.execute(first.OWN_FACTS)
+    op.execute(first.REBUILD)
+    op.execute(first.ADVANCE.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
+    large = _migration("0011")
+    op.execute(first.REFRESH.replace(large.FILL, large.FILL + large.LARGE))
     op.execute("SELECT coso_indicators_rebuild()")

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from app.main import create_app
 from app.settings import Settings
 from tests.support.builders import ClientWith, CreateOrg, InsertKey
+from tests.support.indicator_oracle import Oracle, analytics, compare
 
 API = "/api/v1/indicators"
 OLD = "2020-01-01"
@@ -183,3 +184,58 @@ async def test_the_cell_committee_threshold_is_the_setting_of_both_the_rules_and
             settings.cell_committee_min_positions,
         )
     assert await figure(client, "village_cells_with_committee", "2024", p) == (0, 1)
+
+
+async def test_tasks_on_time_is_kept_in_the_sums_and_matches_the_oracle(
+    client: httpx.AsyncClient, db_pool: asyncpg.Pool, create_org: CreateOrg
+) -> None:
+    """Plan obligations falling due in a period (by today) and done on time: kept at each write like the other
+    figures, counted for the plan's organisation and every unit above it, as the oracle recounts them."""
+    p = await create_org(client, "P", "provincial_committee", valid_from=OLD)
+    x = await create_org(client, "X", "upper_level_committee", p, category="commune", valid_from=OLD)
+    plan = await client.post(
+        "/api/v1/plans",
+        json={"organization_id": x["id"], "title": "Kế hoạch", "code": "01-KH/ĐU", "issued_on": "2022-05-01"},
+    )
+    assert plan.status_code == 201, plan.text
+    tasks = {}
+    for code, deadline in (("1", "Quý IV/2022"), ("2", "tháng 01/2023"), ("3", "Hằng năm"), ("4", "Quý I/2024")):
+        response = await client.post(
+            f"/api/v1/plans/{plan.json()['id']}/tasks",
+            json={
+                "code": code,
+                "title": f"Nhiệm vụ {code}",
+                "deadline": deadline,
+                "assignments": [{"body": "Ban Tổ chức", "roles": ["lead"]}],
+            },
+        )
+        assert response.status_code == 201, response.text
+        tasks[code] = response.json()
+    assert await figure(client, "tasks_on_time", "2022", p) == (0, 2)  # task 1 and 2022's yearly obligation
+
+    async def report(code: str, on: str, year: int | None = None) -> None:
+        task = tasks[code]
+        response = await client.post(
+            f"/api/v1/tasks/{task['id']}/reports",
+            json={"body_id": task["assignments"][0]["body_id"], "reported_on": on, "status": "done"}
+            | ({"period_year": year} if year else {}),
+        )
+        assert response.status_code == 201, response.text
+
+    await report("1", "2022-11-01")
+    await report("2", "2023-03-01")  # late
+    await report("3", "2022-12-20", 2022)
+    await report("3", "2024-01-10", 2023)  # late
+    assert await figure(client, "tasks_on_time", "2022", p) == (2, 2)
+    assert await figure(client, "tasks_on_time", "2022Q4", x) == (2, 2)
+    assert await figure(client, "tasks_on_time", "2023", x) == (0, 2)
+    assert await figure(client, "tasks_on_time", "2024Q1", p) == (0, 1)
+    oracle = await Oracle.load(db_pool)
+    root = next(u for u in oracle.orgs if str(u) == p["id"])
+    periods = ["2022", "2023", "2024", "2022Q4", "2024Q1"]
+    items = await analytics(
+        client, indicator="tasks_on_time", period=",".join(periods), organization_id=p["id"], breakdown="children"
+    )
+    assert not compare(
+        oracle, items, structure="period", root=root, level=1, indicators=["tasks_on_time"], periods=periods
+    )

@@ -2,7 +2,8 @@
 service's indicator code: plain SELECTs of the raw tables into Python, then loops over the rows, one rule of the
 contract at a time. Slow and simple on purpose; it is the yardstick of the exactness tests.
 
-Not covered: `tasks_on_time` (plans and task states), targets and `met`.
+Not covered: targets and `met`. Plan obligations (`tasks_on_time`) take their due dates and states from the plans'
+own task views (app/domain/plans/status.py), evaluated on the database's today.
 
 Where the contract is silent, the oracle reads it so (the tests keep their data inside what the contract says):
 * the reference day of a unit that ended before the quarter began is its last day, as for one that ended during it;
@@ -11,6 +12,7 @@ Where the contract is silent, the oracle reads it so (the tests keep their data 
   for its anchor like those of every other quarter ("U's facts of every quarter"). The service counts them nowhere
   in both structures; the generated histories never make such facts."""
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
+from app.domain.plans.status import Report, State, obligations
 from app.settings import Settings
 
 IN_MEMBERSHIP = ("probationary", "official")
@@ -68,6 +71,8 @@ FLOWS = (
     "inspected_quarter",
     "inspected_year",
     "admissions_introduced",
+    "tasks_due",
+    "tasks_done_on_time",
 )
 MEASURES = STOCKS + FLOWS
 
@@ -88,6 +93,7 @@ YEAR_AND_QUARTER = (
     "private_enterprise_organizations",
     "private_enterprise_members",
     "admissions_introduced",
+    "tasks_on_time",
 )
 YEAR_ONLY = ("grassroots_rated_good", "members_rated_good")
 INDICATORS = (
@@ -108,6 +114,7 @@ INDICATORS = (
     "private_enterprise_organizations",
     "private_enterprise_members",
     "admissions_introduced",
+    "tasks_on_time",
 )
 
 Quarter = tuple[int, int]  # (year, 1..4)
@@ -176,6 +183,7 @@ class Oracle:
     positions: dict[Any, list[Any]]
     posts: dict[Any, list[Any]]
     introduced: dict[Any, str | None] = field(default_factory=dict)  # member → who introduced them
+    owed: dict[Any, list[tuple[date, bool]]] = field(default_factory=dict)  # unit → (due, done on time) of its plans
     cell_committee_min_positions: int = CELL_COMMITTEE_MIN_POSITIONS
     today: date = field(default_factory=service_today)
     # memos only: each holds what the function of the same name answered
@@ -246,6 +254,7 @@ class Oracle:
                 "organization_id",
             ),
             introduced={r["id"]: r["introduced_by"] for r in await pool.fetch("SELECT id, introduced_by FROM members")},
+            owed=await plan_obligations(pool),
             cell_committee_min_positions=cell_committee_min_positions,
         )
 
@@ -412,6 +421,10 @@ class Oracle:
             m["commune_secretary_committee_chair"] = secretary_holds(COMMITTEE_CHAIR_POSTS)
         if private and alive and org["kind"] != "party_group":
             m["private_enterprise_units"] = 1
+        for due, on_time in self.owed.get(unit, []):
+            if start <= due <= end:
+                m["tasks_due"] += 1
+                m["tasks_done_on_time"] += on_time
         return m
 
     # --- figures and indicators ------------------------------------------------------------------------------------
@@ -482,7 +495,34 @@ class Oracle:
             return Figure(at("private_enterprise_members"), None)
         if code == "admissions_introduced":
             return Figure(at("admissions_introduced"), at("admissions"))
+        if code == "tasks_on_time":
+            return Figure(at("tasks_done_on_time"), at("tasks_due"))
         raise ValueError(f"the oracle does not compute {code}")
+
+
+async def plan_obligations(pool: asyncpg.Pool) -> dict[Any, list[tuple[date, bool]]]:
+    """Every plan's dated obligations due by the database's today, by the plan's unit: (due, done on time)."""
+    today: date = await pool.fetchval("SELECT CURRENT_DATE")
+    events = {str(r["id"]): r["happened_on"] for r in await pool.fetch("SELECT id, happened_on FROM plan_events")}
+    reports: dict[Any, list[Report]] = defaultdict(list)
+    for r in await pool.fetch("SELECT task_id, reported_on, status, period_year FROM progress_reports"):
+        reports[r["task_id"]].append(Report(r["reported_on"], r["status"], r["period_year"]))
+    owed: dict[Any, list[tuple[date, bool]]] = defaultdict(list)
+    for t in await pool.fetch(
+        "SELECT t.id, t.deadline, pl.organization_id, pl.issued_on FROM tasks t JOIN plans pl ON pl.id = t.plan_id"
+    ):
+        deadline = json.loads(t["deadline"]) if isinstance(t["deadline"], str) else t["deadline"]
+        for o in obligations(
+            deadline,
+            events=events,
+            reports=reports[t["id"]],
+            as_of=today,
+            first_year=t["issued_on"].year if t["issued_on"] else 2022,
+            due_soon_days=0,
+        ):
+            if o.due is not None and o.due <= today:
+                owed[t["organization_id"]].append((o.due, o.state == State.done_on_time))
+    return owed
 
 
 ANALYTICS = "/api/v1/indicators/analytics"

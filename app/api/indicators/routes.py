@@ -7,7 +7,7 @@ from fastapi import Header, Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import SettingsDep, Today
+from app.api.deps import Today
 from app.api.indicators.models import (
     Analytics,
     IndicatorPage,
@@ -49,7 +49,6 @@ CSV_EXAMPLE = "indicator,period,organization_id,...\r\nmembers_rated_good,2024,.
 )
 async def indicator_analytics(
     reader: ReaderDep,
-    settings: SettingsDep,
     today: Today,
     request: Request,
     indicator: Annotated[list[str], Query(description="Indicator codes, comma-separated or repeated")],
@@ -99,9 +98,7 @@ async def indicator_analytics(
         include_self=include_self,
         structure=structure,
     )
-    items = await service.analytics(
-        reader.pool, scope=reader.scope, query=query, today=today, due_soon_days=settings.due_soon_days
-    )
+    items = await service.analytics(reader.pool, scope=reader.scope, query=query, today=today)
     wants_csv = format == "csv" or (format is None and accept is not None and "text/csv" in accept)
     if wants_csv:
         return Response(

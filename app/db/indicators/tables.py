@@ -41,7 +41,7 @@ INDICATOR_MEASURES = (
     "village_cells_committee",
     "village_cells_head_member",
     "village_cells_secretary_head",
-    # migration 0015 (seed 004, 2.1.1.c–d, 2.1.3, 2.2.9.b)
+    # migration 0015 (seed 004, 2.1.1.c–d, 2.1.3, 2.2.9.b; plan obligations)
     "village_cells_secretary_front_head",
     "military_police_cells",
     "military_police_cells_committee",
@@ -51,6 +51,8 @@ INDICATOR_MEASURES = (
     "private_enterprise_units",
     "private_enterprise_members",
     "admissions_introduced",
+    "tasks_due",
+    "tasks_done_on_time",
 )
 
 

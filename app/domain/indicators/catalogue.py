@@ -29,7 +29,7 @@ class Unit(StrEnum):
 
 @dataclass(frozen=True)
 class Term:
-    """One side of the fraction: which measure, read how (`stock`, `flow`, `previous_stock`, `plans`);
+    """One side of the fraction: which measure, read how (`stock`, `flow`, `previous_stock`);
     `quarterly` replaces the measure when the period is a quarter (inspections: in the year vs in the quarter)."""
 
     measure: str
@@ -85,7 +85,6 @@ class Indicator:
     plan_default: Target | None = None
 
 
-TASKS = "tasks"
 SEED_004 = "Seed 004 (Thị ủy plan implementing Resolution 21-NQ/TW)"
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -369,8 +368,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "Obligations falling due in the period (up to today) of the plans of the unit and the units below it",
         Unit.percent,
         YEAR_AND_QUARTER,
-        Term(TASKS, "plans"),
-        Term(TASKS, "plans"),
+        Term("tasks_done_on_time", "flow"),
+        Term("tasks_due", "flow"),
     ),
 )
 
