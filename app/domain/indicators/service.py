@@ -22,7 +22,7 @@ from app.db.sql import Querier
 from app.domain.errors import NotFound, RuleViolation
 from app.domain.indicators.catalogue import BY_CODE, Comparator, Indicator, PeriodType, Target, Term, Unit
 from app.domain.indicators.periods import Period, parse
-from app.domain.indicators.standing import judge
+from app.domain.indicators.standing import judge, met
 from app.domain.organizations import tree
 
 TOTAL_NAME = "Tổng (phạm vi được cấp)"
@@ -273,7 +273,7 @@ async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date) -
                         "value": _number(value),
                         "unit": indicator.unit.value,
                         "target": _target_view(target, set_on),
-                        "met": None if status is None else status != "not_met",
+                        "met": met(status),
                         "status": None if status is None else status.value,
                     }
                 )

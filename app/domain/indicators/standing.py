@@ -34,8 +34,8 @@ def judge(value: Decimal | None, target: Target | None) -> Status | None:
     return Status.met if reached else Status.not_met
 
 
-def met(value: Decimal | None, target: Target | None) -> bool | None:
-    status = judge(value, target)
+def met(status: Status | None) -> bool | None:
+    """`met` beside `status`: true for met and above a range, null without a judgement."""
     return None if status is None else status != Status.not_met
 
 
