@@ -137,6 +137,10 @@ def _indicators(args: argparse.Namespace, settings: Settings) -> None:
         conn = await asyncpg.connect(asyncpg_dsn(url))
         try:
             await conn.execute("SET statement_timeout = 0")
+            await conn.execute(
+                "SELECT coso_indicators_configure('cell_committee_min_positions', $1)",
+                settings.cell_committee_min_positions,
+            )
             await conn.execute("SELECT coso_indicators_rebuild()")
             rows = await conn.fetchval("SELECT count(*) FROM indicator_own")
             print(f"indicator figures rebuilt: {rows} unit-quarters in {time.perf_counter() - start:.1f} s")

@@ -47,6 +47,7 @@ ROUTERS = (
     tasks.router,
     bodies.router,
     indicators.router,
+    indicators.plan_router,
     statistics.router,
     access.router,
     audit.router,
@@ -68,10 +69,21 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-async def _advance_indicators(pool: asyncpg.Pool, every_seconds: float = 300) -> None:
+async def _configure_indicators(pool: asyncpg.Pool, settings: Settings) -> None:
+    """The thresholds the indicator functions use are the service's settings: written to the database at start
+    (a changed one recomputes the figures it decides). The database down: retried by the clock's rounds."""
+    try:
+        if await indicators_db.configure(pool, cell_committee_min_positions=settings.cell_committee_min_positions):
+            log.info("indicator settings changed: figures recomputed")
+    except Exception as exc:  # the service starts while the database is down; the clock retries
+        log.warning("indicator settings not written: %s", exc.__class__.__name__)
+
+
+async def _advance_indicators(pool: asyncpg.Pool, settings: Settings, every_seconds: float = 300) -> None:
     """Today's tree changes when a change recorded ahead of its date takes effect: re-place the figures of the
     units concerned (a no-op most of the time). Failures (the database down) are retried on the next round."""
     while True:
+        await _configure_indicators(pool, settings)
         try:
             touched = await indicators_db.advance(pool)
             if touched:
@@ -92,7 +104,8 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
         )
         app.state.access = AccessCache(app.state.pool, ttl=settings.access_cache_seconds)
         app.state.secrets = ServiceSecrets(app.state.pool)
-        clock = asyncio.create_task(_advance_indicators(app.state.pool))
+        await _configure_indicators(app.state.pool, settings)
+        clock = asyncio.create_task(_advance_indicators(app.state.pool, settings))
         try:
             yield
         finally:

@@ -95,6 +95,13 @@ async def test_catalogue_names_every_indicator_with_its_definition(client: httpx
         "exit_rate",
         "tasks_on_time",
         "members",
+        "secretary_front_head",
+        "military_police_cells_with_committee",
+        "commune_secretary_council_chair",
+        "commune_secretary_committee_chair",
+        "private_enterprise_organizations",
+        "private_enterprise_members",
+        "admissions_introduced",
     } == codes
     for item in items:
         assert item["name"] and item["name_vi"] and item["numerator"] and item["numerator_vi"]

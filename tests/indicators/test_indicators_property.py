@@ -7,17 +7,22 @@ every year 2021–2025 and a few quarters, in both structures, equals the brute-
 tests/support/indicator_oracle.py (tasks_on_time aside).
 
 Each example starts from an empty database. Steps the service refuses (a rule of the domain, a seat already taken)
-are skipped; a failure prints the differences and the steps that were recorded. Members are only ever registered in
-units that exist on their admission day (the contract says nothing of facts dated before a unit's founding)."""
+are skipped, but counted: over the run, each kind of write (admission, recognition, transfer, exit, rating, move,
+merge, split, seat, post, …) must have succeeded in a good share of its attempts (`LEAST_SHARE`), or the oracle
+would have checked little; a failure prints the differences and the steps that were recorded. Members are only
+ever registered in units that exist on their admission day (the contract says nothing of facts dated before a
+unit's founding)."""
 
 import random
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -53,7 +58,9 @@ MAY_SIT_UNDER: dict[str, tuple[str, ...]] = {
 
 # --- what an example is made of ----------------------------------------------------------------------------------
 
-CATEGORY = st.sampled_from([None, "village", "village", "residential_group", "agency"])
+CATEGORY = st.sampled_from(
+    [None, "village", "village", "residential_group", "agency", "military", "private_enterprise"]
+)
 COMMITTEE = st.lists(CATEGORY, min_size=1, max_size=3)  # the categories of its subordinate cells
 COMMUNE = st.tuples(st.lists(COMMITTEE, max_size=2), st.lists(CATEGORY, max_size=2))
 SHAPE = st.lists(COMMUNE, min_size=1, max_size=3).filter(lambda communes: any(c[0] or c[1] for c in communes))
@@ -100,6 +107,8 @@ STEPS = (
     "correct",
     "end_seat",
     "end_post",
+    "commune",
+    "commune",
     "backdated",
     "backdated",
 )
@@ -131,6 +140,98 @@ SCENARIO = st.builds(
 )
 
 
+INTRODUCERS = ["youth_union", "trade_union", "fatherland_front", "womens_union"]
+
+# The kinds of write the steps attempt, by member event or by the last word of the path.
+EVENT_KINDS = {
+    "admit": "admission",
+    "recognize": "recognition",
+    "transfer": "transfer",
+    "temporary_transfer": "temporary_transfer",
+    "return_from_temporary": "temporary_transfer",
+    "exempt": "exemption",
+    "end_exemption": "exemption",
+    "strike_off": "exit",
+    "resign": "exit",
+    "die": "exit",
+    "expel": "exit",
+    "fail_probation": "exit",
+}
+PATH_KINDS = {
+    "organizations": "found",
+    "move": "move",
+    "merge": "merge",
+    "split": "split",
+    "dissolve": "dissolve",
+    "positions": "seat",
+    "posts": "post",
+    "regulations": "regulation",
+    "inspections": "inspection",
+    "ratings": "rating",
+}
+# The least share of its attempts each kind must succeed in, over a run (the steps choose writes the rules allow;
+# the few they choose to be refused — a merge of units of different kinds, a seat already taken — stay below
+# half). Without this, a rule that refused every write would leave the oracle nothing to disagree with.
+LEAST_SHARE = {
+    "register": 0.8,
+    "propose": 0.8,
+    "admission": 0.8,
+    "recognition": 0.8,
+    "transfer": 0.8,
+    "temporary_transfer": 0.8,
+    "exemption": 0.8,
+    "exit": 0.6,
+    "found": 0.6,
+    "move": 0.5,
+    "merge": 0.5,
+    "split": 0.5,
+    "dissolve": 0.5,
+    "correct": 0.5,
+    "seat": 0.3,
+    "end_seat": 0.5,
+    "post": 0.3,
+    "end_post": 0.5,
+    "regulation": 0.5,
+    "inspection": 0.5,
+    "rating": 0.5,
+}
+LEAST_ATTEMPTS = 5  # a kind attempted fewer times over the whole run is not judged
+
+
+def write_kind(method: str, url: str, body: dict[str, Any] | None) -> str:
+    words = url.rstrip("/").split("/")
+    if words[-1] == "events":
+        return EVENT_KINDS[str((body or {})["kind"])]
+    if words[-1] == "members" and method == "POST":
+        return "propose" if (body or {}).get("status") == "candidate" else "register"
+    if words[-1] == "end":
+        return "end_seat" if "positions" in words else "end_post"
+    if method == "PATCH":
+        return "correct"
+    if "ratings" in words:
+        return "rating"
+    return PATH_KINDS[words[-1]]
+
+
+@dataclass
+class Tally:
+    """How many writes of each kind were attempted, and how many succeeded, over a whole run."""
+
+    tried: Counter[str] = field(default_factory=Counter)
+    done: Counter[str] = field(default_factory=Counter)
+
+    def count(self, kind: str, succeeded: bool) -> None:
+        self.tried[kind] += 1
+        self.done[kind] += succeeded
+
+    def too_often_refused(self) -> list[str]:
+        return [
+            f"{kind}: {self.done[kind]} of {self.tried[kind]} succeeded (at least {share:.0%} expected)"
+            for kind, share in LEAST_SHARE.items()
+            if self.tried[kind] >= LEAST_ATTEMPTS and self.done[kind] < share * self.tried[kind]
+        ]
+
+
 # --- a clean database per example ----------------------------------------------------------------------------------
 
 
@@ -148,6 +249,7 @@ async def fresh_client(
 class World:
     client: httpx.AsyncClient
     pool: asyncpg.Pool
+    tally: "Tally | None" = None
     log: list[str] = field(default_factory=list)
     serial: int = 0
 
@@ -163,6 +265,8 @@ class World:
         assert response.status_code in (200, 201, 409, 422), (what, body, response.status_code, response.text)
         if response.status_code in (200, 201):
             self.log.append(what)
+        if self.tally is not None:
+            self.tally.count(write_kind(method, url, body), response.status_code in (200, 201))
         return response
 
     async def units(self) -> list[Any]:
@@ -286,6 +390,7 @@ class World:
                 "since": day.isoformat(),
                 "sponsor_ids": sponsors,
                 "training_certificate_date": day.isoformat(),
+                **({"introduced_by": rng.choice(INTRODUCERS)} if rng.random() < 0.5 else {}),
             },
         )
         if response.status_code == 201:
@@ -418,6 +523,45 @@ class World:
             {
                 "post": post,
                 "organization_id": str(cell["id"]),
+                "valid_from": day.isoformat(),
+                "valid_to": until.isoformat() if until else None,
+            },
+        )
+
+    async def step_commune(self, day: date, rng: random.Random) -> None:
+        """A commune's secretary (seed 004, 2.1.3), who may chair the People's Council or Committee."""
+        communes = [u for u in await self.units() if u["category"] in ("commune", "ward")]
+        if not communes:
+            return
+        commune = rng.choice(communes)
+        led = await self.client.get(
+            f"{API}/organizations/{commune['id']}/leadership", params={"as_of": day.isoformat()}
+        )
+        assert led.status_code == 200, led.text
+        secretary = led.json()["secretary"]
+        if secretary is None:
+            members = list(
+                await self.pool.fetch(
+                    """
+                SELECT m.id FROM members m JOIN organization_placements p ON p.organization_id = $1 AND p.latest
+                WHERE m.org_path LIKE p.path || '%' AND m.status = ANY($2::text[]) ORDER BY m.full_name""",
+                    commune["id"],
+                    list(IN_MEMBERSHIP),
+                )
+            )
+            if members:
+                await self._seat(commune, rng.choice(members), "secretary", day, self._until(day, rng))
+            return
+        holder = secretary["member_id"]
+        post = rng.choice(["commune_council_chair", "commune_chair", "commune_party_secretary_and_chair"])
+        until = self._until(day, rng)
+        await self.call(
+            f"{day} post {post} of {commune['code']} to {holder} until {until}",
+            "POST",
+            f"{API}/members/{holder}/posts",
+            {
+                "post": post,
+                "organization_id": str(commune["id"]),
                 "valid_from": day.isoformat(),
                 "valid_to": until.isoformat() if until else None,
             },
@@ -585,7 +729,11 @@ class World:
         if unit["kind"] in other_kind and rng.random() < 0.4:
             change: dict[str, Any] = {"kind": other_kind[unit["kind"]]}
         else:
-            change = {"category": rng.choice([None, "village", "residential_group", "agency"])}
+            change = {
+                "category": rng.choice(
+                    [None, "village", "residential_group", "agency", "military", "private_enterprise"]
+                )
+            }
         await self.call(f"{day} correct {unit['code']}: {change}", "PATCH", f"{API}/organizations/{unit['id']}", change)
 
     async def step_end_seat(self, day: date, rng: random.Random) -> None:
@@ -813,6 +961,21 @@ async def check_against_oracle(
     return problems
 
 
+# The kinds of write the issue names: each must be attempted, and succeed in a good share of its attempts.
+MUST_ATTEMPT = {"admission", "recognition", "transfer", "exit", "rating", "move", "merge", "split", "post", "seat"}
+
+
+@pytest.fixture
+def tally() -> Iterator[Tally]:
+    """Shared by every example of the run (hypothesis runs them in one test call); judged at its end."""
+    found = Tally()
+    yield found
+    missing = MUST_ATTEMPT - set(found.tried)
+    assert not missing, f"never attempted: {sorted(missing)}"
+    refused = found.too_often_refused()
+    assert not refused, "writes refused too often, the oracle checked little:\n" + "\n".join(refused)
+
+
 @given(scenario=SCENARIO)
 @settings(
     max_examples=20,
@@ -828,11 +991,12 @@ async def test_every_indicator_of_every_unit_matches_the_oracle(
     empty_database: EmptyDatabase,
     client_with: ClientWith,
     insert_key: InsertKey,
+    tally: Tally,
     scenario: Scenario,
 ) -> None:
     # The builders are stateless: one set serves every example (hence function_scoped_fixture is suppressed).
     async with await fresh_client(app, empty_database, client_with, insert_key) as client:
-        world = World(client, db_pool)
+        world = World(client, db_pool, tally)
         root = await world.build(scenario.shape, scenario.founders)
         for kind, offset, seed in sorted(scenario.steps, key=lambda s: s[1]):
             await world.step(kind, START + timedelta(days=offset), random.Random(seed))

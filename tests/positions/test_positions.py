@@ -95,9 +95,15 @@ async def test_the_cell_committee_rule_is_configured(
     assert (await leadership(client, c1, "2022-01-01"))["has_cell_committee"] is True
     stricter = create_app(settings.model_copy(update={"cell_committee_min_positions": 4}), database_url=database_url)
     token = await insert_key(role="viewer")
-    async with stricter.router.lifespan_context(stricter), client_with(stricter, token) as c:
-        led = await leadership(c, c1, "2022-01-01")
-        assert led["has_cell_committee"] is False and led["cell_committee_min_positions"] == 4
+    try:
+        async with stricter.router.lifespan_context(stricter), client_with(stricter, token) as c:
+            led = await leadership(c, c1, "2022-01-01")
+            assert led["has_cell_committee"] is False and led["cell_committee_min_positions"] == 4
+    finally:  # the app's start wrote its setting for the indicator functions: the session's app's back
+        await db_pool.execute(
+            "SELECT coso_indicators_configure('cell_committee_min_positions', $1)",
+            settings.cell_committee_min_positions,
+        )
 
 
 async def test_one_secretary_at_a_time(

@@ -15,7 +15,7 @@ from tests.support.contract import contract_for
 
 API = "/api/v1"
 # Tables the migrations fill, kept between tests.
-KEPT_TABLES = ("alembic_version", "indicator_quarters", "service_secrets")
+KEPT_TABLES = ("alembic_version", "indicator_quarters", "indicator_settings", "service_secrets")
 
 
 def app_client(app: FastAPI, token: str | None = None) -> httpx.AsyncClient:

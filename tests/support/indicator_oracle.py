@@ -2,7 +2,8 @@
 service's indicator code: plain SELECTs of the raw tables into Python, then loops over the rows, one rule of the
 contract at a time. Slow and simple on purpose; it is the yardstick of the exactness tests.
 
-Not covered: `tasks_on_time` (plans and task states), targets and `met`.
+Not covered: targets and `met`. Plan obligations (`tasks_on_time`) take their due dates and states from the plans'
+own task views (app/domain/plans/status.py), evaluated on the database's today.
 
 Where the contract is silent, the oracle reads it so (the tests keep their data inside what the contract says):
 * the reference day of a unit that ended before the quarter began is its last day, as for one that ended during it;
@@ -11,6 +12,7 @@ Where the contract is silent, the oracle reads it so (the tests keep their data 
   for its anchor like those of every other quarter ("U's facts of every quarter"). The service counts them nowhere
   in both structures; the generated histories never make such facts."""
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +24,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
+from app.domain.plans.status import Report, State, obligations
+from app.settings import Settings
+
 IN_MEMBERSHIP = ("probationary", "official")
 EXIT_STATUSES = ("struck_off", "resigned")
 GOOD = ("excellent", "good")
@@ -29,7 +34,14 @@ GRASSROOTS = ("grassroots_committee", "grassroots_cell")
 CELLS = ("grassroots_cell", "subordinate_cell")
 VILLAGE = ("village", "residential_group")
 HEAD_POSTS = ("village_head", "residential_group_head")
-CELL_COMMITTEE_MIN_POSITIONS = 3  # settings.cell_committee_min_positions, default
+FRONT_POSTS = ("front_committee_head",)
+COUNCIL_CHAIR_POSTS = ("commune_council_chair",)
+COMMITTEE_CHAIR_POSTS = ("commune_chair", "commune_party_secretary_and_chair")
+MILITARY_POLICE = ("military", "police")
+COMMUNE_KINDS = ("upper_level_committee", "grassroots_committee", "grassroots_cell")
+COMMUNE_CATEGORIES = ("commune", "ward", "special_zone")
+# the service's setting (COSO_CELL_COMMITTEE_MIN_POSITIONS), as the test app runs with it
+CELL_COMMITTEE_MIN_POSITIONS: int = Settings.model_fields["cell_committee_min_positions"].default
 
 STOCKS = (
     "members",
@@ -40,6 +52,14 @@ STOCKS = (
     "village_cells_committee",
     "village_cells_head_member",
     "village_cells_secretary_head",
+    "village_cells_secretary_front_head",
+    "military_police_cells",
+    "military_police_cells_committee",
+    "commune_committees",
+    "commune_secretary_council_chair",
+    "commune_secretary_committee_chair",
+    "private_enterprise_units",
+    "private_enterprise_members",
 )
 FLOWS = (
     "admissions",
@@ -50,6 +70,9 @@ FLOWS = (
     "grassroots_rated_good",
     "inspected_quarter",
     "inspected_year",
+    "admissions_introduced",
+    "tasks_due",
+    "tasks_done_on_time",
 )
 MEASURES = STOCKS + FLOWS
 
@@ -63,6 +86,14 @@ YEAR_AND_QUARTER = (
     "village_heads_members",
     "secretary_village_head",
     "exit_rate",
+    "secretary_front_head",
+    "military_police_cells_with_committee",
+    "commune_secretary_council_chair",
+    "commune_secretary_committee_chair",
+    "private_enterprise_organizations",
+    "private_enterprise_members",
+    "admissions_introduced",
+    "tasks_on_time",
 )
 YEAR_ONLY = ("grassroots_rated_good", "members_rated_good")
 INDICATORS = (
@@ -76,6 +107,14 @@ INDICATORS = (
     "village_heads_members",
     "secretary_village_head",
     "exit_rate",
+    "secretary_front_head",
+    "military_police_cells_with_committee",
+    "commune_secretary_council_chair",
+    "commune_secretary_committee_chair",
+    "private_enterprise_organizations",
+    "private_enterprise_members",
+    "admissions_introduced",
+    "tasks_on_time",
 )
 
 Quarter = tuple[int, int]  # (year, 1..4)
@@ -143,6 +182,9 @@ class Oracle:
     regulations: dict[Any, list[Any]]
     positions: dict[Any, list[Any]]
     posts: dict[Any, list[Any]]
+    introduced: dict[Any, str | None] = field(default_factory=dict)  # member → who introduced them
+    owed: dict[Any, list[tuple[date, bool]]] = field(default_factory=dict)  # unit → (due, done on time) of its plans
+    cell_committee_min_positions: int = CELL_COMMITTEE_MIN_POSITIONS
     today: date = field(default_factory=service_today)
     # memos only: each holds what the function of the same name answered
     _own: dict[tuple[Any, Quarter], dict[str, int]] = field(default_factory=dict)
@@ -152,7 +194,9 @@ class Oracle:
     # --- loading ---------------------------------------------------------------------------------------------------
 
     @classmethod
-    async def load(cls, pool: asyncpg.Pool) -> "Oracle":
+    async def load(
+        cls, pool: asyncpg.Pool, *, cell_committee_min_positions: int = CELL_COMMITTEE_MIN_POSITIONS
+    ) -> "Oracle":
         def by(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
             grouped: dict[Any, list[Any]] = defaultdict(list)
             for row in rows:
@@ -209,6 +253,9 @@ class Oracle:
                 ),
                 "organization_id",
             ),
+            introduced={r["id"]: r["introduced_by"] for r in await pool.fetch("SELECT id, introduced_by FROM members")},
+            owed=await plan_obligations(pool),
+            cell_committee_min_positions=cell_committee_min_positions,
         )
 
     # --- the tree --------------------------------------------------------------------------------------------------
@@ -307,11 +354,15 @@ class Oracle:
         grassroots = org["kind"] in GRASSROOTS
         subordinate_cell = org["kind"] == "subordinate_cell"
         village_cell = org["kind"] in CELLS and org["category"] in VILLAGE
+        military_police_cell = org["kind"] in CELLS and org["category"] in MILITARY_POLICE
+        commune = org["kind"] in COMMUNE_KINDS and org["category"] in COMMUNE_CATEGORIES
+        private = org["category"] == "private_enterprise"
         m = dict.fromkeys(MEASURES, 0)
 
         for p in self.periods[unit]:
             if p["status"] in IN_MEMBERSHIP and valid_on(p, end):
                 m["members"] += 1
+                m["private_enterprise_members"] += private
             if p["status"] == "probationary" and start <= p["valid_from"] <= end:
                 continues = any(
                     other["valid_to"] == p["valid_from"] and other["status"] == "probationary"
@@ -319,6 +370,7 @@ class Oracle:
                 )
                 if not continues:
                     m["admissions"] += 1
+                    m["admissions_introduced"] += self.introduced.get(p["member_id"]) is not None
             if p["status"] in EXIT_STATUSES and start <= p["valid_from"] <= end:
                 m["exits"] += 1
 
@@ -345,14 +397,34 @@ class Oracle:
             m["subordinate_cells"] = 1
             m["subordinate_cells_regulated"] = int(any(r["issued_on"] <= end for r in self.regulations[unit]))
 
+        seats = [s for s in self.positions[unit] if valid_on(s, end)]
+        secretaries = [s["member_id"] for s in seats if s["position"] == "secretary"]
+        committee = int(len(seats) >= self.cell_committee_min_positions and bool(secretaries))
+
+        def secretary_holds(posts: tuple[str, ...]) -> int:
+            held = [p for p in self.posts[unit] if p["post"] in posts and valid_on(p, end)]
+            return int(any(h["member_id"] in secretaries for h in held))
+
         if village_cell and alive:
             m["village_cells"] = 1
-            seats = [s for s in self.positions[unit] if valid_on(s, end)]
-            secretaries = [s["member_id"] for s in seats if s["position"] == "secretary"]
-            m["village_cells_committee"] = int(len(seats) >= CELL_COMMITTEE_MIN_POSITIONS and bool(secretaries))
+            m["village_cells_committee"] = committee
             heads = [p for p in self.posts[unit] if p["post"] in HEAD_POSTS and valid_on(p, end)]
             m["village_cells_head_member"] = int(bool(heads))
-            m["village_cells_secretary_head"] = int(any(h["member_id"] in secretaries for h in heads))
+            m["village_cells_secretary_head"] = secretary_holds(HEAD_POSTS)
+            m["village_cells_secretary_front_head"] = secretary_holds(FRONT_POSTS)
+        if military_police_cell and alive:
+            m["military_police_cells"] = 1
+            m["military_police_cells_committee"] = committee
+        if commune and alive:
+            m["commune_committees"] = 1
+            m["commune_secretary_council_chair"] = secretary_holds(COUNCIL_CHAIR_POSTS)
+            m["commune_secretary_committee_chair"] = secretary_holds(COMMITTEE_CHAIR_POSTS)
+        if private and alive and org["kind"] != "party_group":
+            m["private_enterprise_units"] = 1
+        for due, on_time in self.owed.get(unit, []):
+            if start <= due <= end:
+                m["tasks_due"] += 1
+                m["tasks_done_on_time"] += on_time
         return m
 
     # --- figures and indicators ------------------------------------------------------------------------------------
@@ -409,7 +481,48 @@ class Oracle:
             return Figure(at("village_cells_head_member"), at("village_cells"))
         if code == "secretary_village_head":
             return Figure(at("village_cells_secretary_head"), at("village_cells"))
+        if code == "secretary_front_head":
+            return Figure(at("village_cells_secretary_front_head"), at("village_cells"))
+        if code == "military_police_cells_with_committee":
+            return Figure(at("military_police_cells_committee"), at("military_police_cells"))
+        if code == "commune_secretary_council_chair":
+            return Figure(at("commune_secretary_council_chair"), at("commune_committees"))
+        if code == "commune_secretary_committee_chair":
+            return Figure(at("commune_secretary_committee_chair"), at("commune_committees"))
+        if code == "private_enterprise_organizations":
+            return Figure(at("private_enterprise_units"), None)
+        if code == "private_enterprise_members":
+            return Figure(at("private_enterprise_members"), None)
+        if code == "admissions_introduced":
+            return Figure(at("admissions_introduced"), at("admissions"))
+        if code == "tasks_on_time":
+            return Figure(at("tasks_done_on_time"), at("tasks_due"))
         raise ValueError(f"the oracle does not compute {code}")
+
+
+async def plan_obligations(pool: asyncpg.Pool) -> dict[Any, list[tuple[date, bool]]]:
+    """Every plan's dated obligations due by the database's today, by the plan's unit: (due, done on time)."""
+    today: date = await pool.fetchval("SELECT CURRENT_DATE")
+    events = {str(r["id"]): r["happened_on"] for r in await pool.fetch("SELECT id, happened_on FROM plan_events")}
+    reports: dict[Any, list[Report]] = defaultdict(list)
+    for r in await pool.fetch("SELECT task_id, reported_on, status, period_year FROM progress_reports"):
+        reports[r["task_id"]].append(Report(r["reported_on"], r["status"], r["period_year"]))
+    owed: dict[Any, list[tuple[date, bool]]] = defaultdict(list)
+    for t in await pool.fetch(
+        "SELECT t.id, t.deadline, pl.organization_id, pl.issued_on FROM tasks t JOIN plans pl ON pl.id = t.plan_id"
+    ):
+        deadline = json.loads(t["deadline"]) if isinstance(t["deadline"], str) else t["deadline"]
+        for o in obligations(
+            deadline,
+            events=events,
+            reports=reports[t["id"]],
+            as_of=today,
+            first_year=t["issued_on"].year if t["issued_on"] else 2022,
+            due_soon_days=0,
+        ):
+            if o.due is not None and o.due <= today:
+                owed[t["organization_id"]].append((o.due, o.state == State.done_on_time))
+    return owed
 
 
 ANALYTICS = "/api/v1/indicators/analytics"

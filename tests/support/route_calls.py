@@ -162,6 +162,11 @@ ROUTE_CALLS.update(
         ("DELETE", "/api/v1/indicators/{code}/targets/{target_id}"): {
             "path": {"code": "admission_rate", "target_id": "{B_TARGET}"}
         },
+        ("GET", "/api/v1/plans/{plan_id}/targets"): {"path": {"plan_id": "{B_PLAN}"}},
+        ("PUT", "/api/v1/plans/{plan_id}/targets"): {
+            "path": {"plan_id": "{B_PLAN}"},
+            "json": {"targets": [{"indicator": "admission_rate"}]},
+        },
     }
 )
 

@@ -3,12 +3,15 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.types import DecisionRef, Int
 from app.domain.indicators.catalogue import Comparator
+
+PeriodTypeName = Literal["year", "quarter"]
+SetBy = Literal["organization", "plan", "default"]
 
 
 class TargetRead(BaseModel):
@@ -17,8 +20,16 @@ class TargetRead(BaseModel):
     value_high: float | None
     year_from: int
     year_to: int | None
+    period_types: list[PeriodTypeName] = Field(
+        description="The period types it applies to (a yearly target is no quarter's)"
+    )
     source: str | None = None
     organization_id: uuid.UUID | None = None
+    set_by: SetBy | None = Field(
+        default=None, description="Where it came from: set on a unit, carried by a plan, or the catalogue's default"
+    )
+    plan_id: uuid.UUID | None = None
+    plan_code: str | None = None
 
 
 class IndicatorRead(BaseModel):
@@ -33,6 +44,10 @@ class IndicatorRead(BaseModel):
     period_types: list[Literal["year", "quarter"]]
     direction: Literal["higher_is_better", "lower_is_better"]
     default_target: TargetRead | None
+    plan_default_target: TargetRead | None = Field(
+        description="What a plan implementing Resolution 21 carries when it names the indicator without figures "
+        "(seed 004's targets)"
+    )
 
 
 class IndicatorPage(BaseModel):
@@ -55,7 +70,10 @@ class Cell(BaseModel):
     )
     unit: Literal["percent", "count"]
     target: TargetRead | None
-    met: bool | None
+    met: bool | None = Field(description="true when met or above a range; null without a target or a value")
+    status: Literal["met", "above_range", "not_met"] | None = Field(
+        description="A range (5–10 %) is met from its low end; above its high end is `above_range`, not a failure"
+    )
 
 
 class Analytics(BaseModel):
@@ -64,10 +82,16 @@ class Analytics(BaseModel):
     next_cursor: str | None
 
 
+PERIOD_TYPES_DOC = "The period types it applies to (default: year only; quarters are left without a target)"
+
+
 class TargetCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     organization_id: uuid.UUID
+    period_types: list[PeriodTypeName] | None = Field(
+        default=None, min_length=1, max_length=2, description=PERIOD_TYPES_DOC
+    )
     year_from: Int = Field(ge=1930, le=2100, examples=[2025])
     year_to: Int | None = Field(
         default=None, ge=1930, le=2100, examples=[2030], description="Last year it applies to (null: open-ended)"
@@ -100,11 +124,39 @@ class TargetStored(BaseModel):
     organization_code: str
     year_from: int
     year_to: int | None
+    period_types: list[PeriodTypeName]
     comparator: Comparator
     value: float
     value_high: float | None
+    set_by: Literal["organization", "plan"]
+    plan_id: uuid.UUID | None = Field(description="The plan that set it (set_by = plan)")
+    plan_code: str | None
     note: str | None
     created_at: datetime
+
+
+class PlanTarget(BaseModel):
+    """A target a plan carries. Name only the indicator to carry the catalogue's plan default (seed 004: 100 % of
+    village cells with a committee by 2025, admissions 3–4 % a year, …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    indicator: Annotated[str, StringConstraints(min_length=1, max_length=80)] = Field(examples=["admission_rate"])
+    comparator: Comparator | None = None
+    value: Decimal | None = Field(default=None, ge=0, le=10**9, max_digits=14, decimal_places=4)
+    value_high: Decimal | None = Field(default=None, ge=0, le=10**9, max_digits=14, decimal_places=4)
+    year_from: Int | None = Field(default=None, ge=1930, le=2100)
+    year_to: Int | None = Field(default=None, ge=1930, le=2100)
+    period_types: list[PeriodTypeName] | None = Field(
+        default=None, min_length=1, max_length=2, description=PERIOD_TYPES_DOC
+    )
+    note: DecisionRef | None = None
+
+
+class PlanTargetsSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    targets: list[PlanTarget] = Field(max_length=100)
 
 
 class TargetPage(BaseModel):

@@ -7,15 +7,26 @@ from fastapi import Header, Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import SettingsDep, Today
-from app.api.indicators.models import Analytics, IndicatorPage, IndicatorRead, TargetCreate, TargetPage, TargetStored
+from app.api.deps import Today
+from app.api.indicators.models import (
+    Analytics,
+    IndicatorPage,
+    IndicatorRead,
+    PlanTargetsSet,
+    TargetCreate,
+    TargetPage,
+    TargetStored,
+)
 from app.api.responses import problems
 from app.api.types import dump, json_response
 from app.domain.errors import NotFound
 from app.domain.indicators import service, targets
-from app.domain.indicators.catalogue import BY_CODE, INDICATORS, catalogue_entry
+from app.domain.indicators.catalogue import BY_CODE, INDICATORS, PeriodType
+from app.domain.indicators.standing import catalogue_entry
 
 router = api_router("/api/v1/indicators", "indicators")
+# The targets a plan carries live beside the plan (the plans feature knows nothing of indicators).
+plan_router = api_router("/api/v1/plans", "indicators")
 
 Code = Annotated[str, Path(description="The indicator's code (GET /api/v1/indicators)")]
 
@@ -38,7 +49,6 @@ CSV_EXAMPLE = "indicator,period,organization_id,...\r\nmembers_rated_good,2024,.
 )
 async def indicator_analytics(
     reader: ReaderDep,
-    settings: SettingsDep,
     today: Today,
     request: Request,
     indicator: Annotated[list[str], Query(description="Indicator codes, comma-separated or repeated")],
@@ -88,9 +98,7 @@ async def indicator_analytics(
         include_self=include_self,
         structure=structure,
     )
-    items = await service.analytics(
-        reader.pool, scope=reader.scope, query=query, today=today, due_soon_days=settings.due_soon_days
-    )
+    items = await service.analytics(reader.pool, scope=reader.scope, query=query, today=today)
     wants_csv = format == "csv" or (format is None and accept is not None and "text/csv" in accept)
     if wants_csv:
         return Response(
@@ -129,20 +137,24 @@ async def list_indicator_targets(
     "/{code}/targets", status_code=status.HTTP_201_CREATED, response_model=TargetStored, responses=problems(404, 409)
 )
 async def create_indicator_target(code: Code, body: TargetCreate, writer: EditorDep) -> Response:
-    """Set a target on an organisation for a range of years (`gte`, `gt`, `lte`, `lt`, or `between` value and
-    value_high — e.g. 3–4 % admissions a year). Overlapping years for the same unit are a 409."""
+    """Set a target on an organisation for a range of years and period types (`gte`, `gt`, `lte`, `lt`, or
+    `between` value and value_high — e.g. 3–4 % admissions a year). A target applies to years unless
+    `period_types` says quarters too. Overlapping years and period types for the same unit are a 409."""
     doc = await targets.set_target(
         writer.tx,
         actor=writer.actor,
         scope=writer.scope,
-        indicator=code,
         organization_id=body.organization_id,
-        year_from=body.year_from,
-        year_to=body.year_to,
-        comparator=body.comparator,
-        value=body.value,
-        value_high=body.value_high,
-        note=body.note,
+        spec=targets.TargetSpec(
+            indicator=code,
+            comparator=body.comparator,
+            value=body.value,
+            value_high=body.value_high,
+            year_from=body.year_from,
+            year_to=body.year_to,
+            period_types=tuple(PeriodType(p) for p in body.period_types) if body.period_types else None,
+            note=body.note,
+        ),
     )
     return json_response(dump(doc), status_code=201)
 
@@ -152,3 +164,41 @@ async def delete_indicator_target(code: Code, target_id: uuid.UUID, writer: Edit
     """Remove a target (audited); the unit inherits again from above."""
     await targets.delete_target(writer.tx, actor=writer.actor, scope=writer.scope, indicator=code, target_id=target_id)
     return Response(status_code=204)
+
+
+PlanId = Annotated[uuid.UUID, Path(description="The plan's id")]
+
+
+@plan_router.get("/{plan_id}/targets", response_model=TargetPage, responses=problems(404))
+async def list_plan_targets(plan_id: PlanId, reader: ReaderDep) -> Response:
+    """The indicator targets a plan carries: set on the plan's organisation, they apply to it and to every unit
+    below it without a target of its own (a unit's own target comes first, then its plans', latest first)."""
+    items = await targets.plan_targets(reader.pool, scope=reader.scope, plan_id=plan_id)
+    return json_response(dump({"items": items, "next_cursor": None}))
+
+
+@plan_router.put("/{plan_id}/targets", response_model=TargetPage, responses=problems(404, 409))
+async def set_plan_targets(plan_id: PlanId, body: PlanTargetsSet, writer: EditorDep) -> Response:
+    """Replace the indicator targets a plan carries. An item naming only the indicator carries the catalogue's
+    plan default (`plan_default_target`, seed 004: 100 % of village cells with a committee by 2025, admissions
+    3–4 % a year, …); an empty list removes them."""
+    items = await targets.set_plan_targets(
+        writer.tx,
+        actor=writer.actor,
+        scope=writer.scope,
+        plan_id=plan_id,
+        specs=[
+            targets.TargetSpec(
+                indicator=t.indicator,
+                comparator=t.comparator,
+                value=t.value,
+                value_high=t.value_high,
+                year_from=t.year_from,
+                year_to=t.year_to,
+                period_types=tuple(PeriodType(p) for p in t.period_types) if t.period_types else None,
+                note=t.note,
+            )
+            for t in body.targets
+        ],
+    )
+    return json_response(dump({"items": items, "next_cursor": None}))

@@ -42,6 +42,21 @@ class MemberFields(BaseModel):
     sponsor_ids: list[uuid.UUID] | None = Field(
         default=None, max_length=2, description="The two official members who sponsor a candidate"
     )
+    introduced_by: (
+        Literal[
+            "fatherland_front",
+            "youth_union",
+            "trade_union",
+            "womens_union",
+            "farmers_association",
+            "veterans_association",
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="The Front or mass organisation that introduced the candidate to the Party (Charter art. 4; "
+        "indicator admissions_introduced)",
+    )
     external_ids: list[ExternalId] | None = Field(default=None, max_length=50)
 
 
@@ -95,6 +110,7 @@ class MemberRead(BaseModel):
     suspended: bool
     sponsor_ids: list[uuid.UUID]
     training_certificate_date: date | None
+    introduced_by: str | None
     external_ids: list[str]
     pii_hidden: bool = Field(description="true: the sensitive fields were withheld (no pii permission)")
     created_at: datetime

@@ -19,9 +19,9 @@ __all__ = [
     "STRUCTURES",
     "Unit",
     "advance",
+    "configure",
     "find_unit_id",
     "nodes_of_units",
-    "plans_under",
     "quarter_window",
     "sums",
     "units",
@@ -158,6 +158,19 @@ async def advance(conn: Querier) -> int:
     return touched
 
 
+async def configure(conn: Querier, *, cell_committee_min_positions: int) -> bool:
+    """Write the thresholds the figures use (the service's settings) where the database functions read them;
+    a changed one recomputes the figures it decides. True when something changed."""
+    changed: bool = await fetchval(
+        conn,
+        Sql(
+            "SELECT coso_indicators_configure('cell_committee_min_positions', {value})",
+            value=cell_committee_min_positions,
+        ),
+    )
+    return changed
+
+
 async def sums(
     conn: Querier, *, structure: str, nodes: Sequence[int], quarters: Sequence[int], measures: Sequence[str]
 ) -> dict[tuple[int, int], Record]:
@@ -184,24 +197,3 @@ async def nodes_of_units(conn: Querier, nodes: Sequence[int]) -> dict[int, uuid.
         conn, Sql("SELECT node, id FROM organizations WHERE node = ANY({nodes}::bigint[])", nodes=list(set(nodes)))
     )
     return {r["node"]: r["id"] for r in rows}
-
-
-async def plans_under(conn: Querier, *, path: str, day: date | None) -> list[uuid.UUID]:
-    """Plans whose organisation stood in the subtree at `path` on `day` (None: today's tree); for tasks_on_time."""
-    on = (
-        Sql("p.valid_from <= {day} AND (p.valid_to IS NULL OR p.valid_to > {day})", day=day)
-        if day is not None
-        else Sql("p.latest")
-    )
-    rows = await fetch(
-        conn,
-        Sql(
-            "SELECT pl.id FROM plans pl JOIN organization_placements p "
-            "ON p.organization_id = pl.organization_id WHERE p.path >= {low} "
-            "AND p.path < {high} AND {on}",
-            low=path,
-            high=path[:-1] + "0",
-            on=on,
-        ),
-    )
-    return [r["id"] for r in rows]

@@ -17,14 +17,13 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from app.db.metadata import metadata
 
-# The sixteen measures of a unit and quarter (migration 0009 froze the same list; queries.py reads them).
+# The measures of a unit and quarter (migrations 0009 and 0015 froze the same list; queries.py reads them).
 INDICATOR_MEASURES = (
     "members",
     "admissions",
@@ -42,6 +41,18 @@ INDICATOR_MEASURES = (
     "village_cells_committee",
     "village_cells_head_member",
     "village_cells_secretary_head",
+    # migration 0015 (seed 004, 2.1.1.c–d, 2.1.3, 2.2.9.b; plan obligations)
+    "village_cells_secretary_front_head",
+    "military_police_cells",
+    "military_police_cells_committee",
+    "commune_committees",
+    "commune_secretary_council_chair",
+    "commune_secretary_committee_chair",
+    "private_enterprise_units",
+    "private_enterprise_members",
+    "admissions_introduced",
+    "tasks_due",
+    "tasks_done_on_time",
 )
 
 
@@ -112,5 +123,17 @@ indicator_targets = Table(
     Column("value_high", Numeric, nullable=True),
     Column("note", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), server_default=text("now()"), nullable=False),
-    UniqueConstraint("indicator", "organization_id", "year_from"),
+    # which period types it applies to: a yearly target is not a quarterly one (migration 0015)
+    Column("period_types", ARRAY(Text), server_default=text("'{year}'"), nullable=False),
+    # the plan that set it (null: set on the unit directly)
+    Column("plan_id", UUID(as_uuid=True), ForeignKey("plans.id", ondelete="CASCADE"), nullable=True, index=True),
+)
+
+
+# The thresholds the figures use, written by the service from its settings at start (coso_indicators_configure).
+indicator_settings = Table(
+    "indicator_settings",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Integer, nullable=False),
 )

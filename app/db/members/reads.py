@@ -32,7 +32,7 @@ def member_doc(*, pii: bool, state: str) -> Sql:
         'record_number', m.record_number, 'status', {s}.status, 'organization_id', {s}.organization_id,
         'host_organization_id', {s}.host_organization_id, 'temporarily_away', {s}.temporarily_away,
         'exempt', {s}.exempt, 'suspended', {s}.suspended, 'sponsor_ids', m.sponsor_ids,
-        'training_certificate_date', m.training_certificate_date,
+        'training_certificate_date', m.training_certificate_date, 'introduced_by', m.introduced_by,
         'external_ids', coalesce((SELECT array_agg(e.external_id ORDER BY e.external_id)
                                   FROM member_external_ids e WHERE e.member_id = m.id), '{{}}'),
         'pii_hidden', NOT {pii}::boolean,

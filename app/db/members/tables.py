@@ -68,6 +68,8 @@ members = Table(
     Column("suspended", Boolean, nullable=False, server_default=text("false")),
     Column("sponsor_ids", ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")),
     Column("training_certificate_date", Date, nullable=True),
+    # the mass organisation that introduced the candidate to the Party (Charter art. 4; seed 004, 2.2.9.b)
+    Column("introduced_by", Text, nullable=True),
     _now("created_at"),
     _now("updated_at"),
     Column("version", Integer, nullable=False, server_default=text("1")),

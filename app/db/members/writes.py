@@ -129,6 +129,7 @@ COLUMNS = (
     "suspended",
     "sponsor_ids",
     "training_certificate_date",
+    "introduced_by",
     "org_path",
     "sort_key",
 )

@@ -29,7 +29,7 @@ class Unit(StrEnum):
 
 @dataclass(frozen=True)
 class Term:
-    """One side of the fraction: which measure, read how (`stock`, `flow`, `previous_stock`, `plans`);
+    """One side of the fraction: which measure, read how (`stock`, `flow`, `previous_stock`);
     `quarterly` replaces the measure when the period is a quarter (inspections: in the year vs in the quarter)."""
 
     measure: str
@@ -40,17 +40,30 @@ class Term:
         return self.quarterly if period_type == PeriodType.quarter and self.quarterly else self.measure
 
 
+YEAR_AND_QUARTER = (PeriodType.year, PeriodType.quarter)
+YEAR_ONLY = (PeriodType.year,)
+
+
 @dataclass(frozen=True)
 class Target:
+    """What a unit aims at, for some years and period types: a yearly ≥ 3 % is no quarter's target (quarters are
+    left without one rather than pro-rated: admissions and inspections bunch around anniversaries and
+    campaigns, so a quarter's quarter of the year's aim would judge the calendar, not the work)."""
+
     comparator: Comparator
     value: Decimal
     value_high: Decimal | None = None
     year_from: int = 2021
     year_to: int | None = None
     source: str = ""
+    period_types: tuple[PeriodType, ...] = YEAR_ONLY
 
-    def covers(self, year: int) -> bool:
-        return self.year_from <= year and (self.year_to is None or year <= self.year_to)
+    def covers(self, year: int, period_type: PeriodType = PeriodType.year) -> bool:
+        return (
+            self.year_from <= year
+            and (self.year_to is None or year <= self.year_to)
+            and period_type in self.period_types
+        )
 
 
 @dataclass(frozen=True)
@@ -68,11 +81,11 @@ class Indicator:
     denominator: Term | None
     default_target: Target | None = None
     direction: str = "higher_is_better"
+    # what a plan implementing Resolution 21 carries when it names the indicator without figures (seed 004)
+    plan_default: Target | None = None
 
 
-YEAR_AND_QUARTER = (PeriodType.year, PeriodType.quarter)
-YEAR_ONLY = (PeriodType.year,)
-TASKS = "tasks"
+SEED_004 = "Seed 004 (Thị ủy plan implementing Resolution 21-NQ/TW)"
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
@@ -109,6 +122,14 @@ INDICATORS: tuple[Indicator, ...] = (
             year_from=2030,
             year_to=2030,
             source="Seed 002: 100 % by 2030 (Resolution 21-NQ/TW)",
+            period_types=YEAR_AND_QUARTER,
+        ),
+        plan_default=Target(
+            Comparator.gte,
+            Decimal(100),
+            year_from=2025,
+            source=f"{SEED_004}, 2.1.1.d: 100 % of village and residential-group cells with a committee by 2025",
+            period_types=YEAR_AND_QUARTER,
         ),
     ),
     Indicator(
@@ -152,6 +173,13 @@ INDICATORS: tuple[Indicator, ...] = (
         Term("admissions", "flow"),
         Term("members", "previous_stock"),
         Target(Comparator.gte, Decimal(3), source="Resolution 21-NQ/TW and seed 004: at least 3 % a year"),
+        plan_default=Target(
+            Comparator.between,
+            Decimal(3),
+            Decimal(4),
+            year_from=2023,
+            source=f"{SEED_004}, 2.2.6: admissions 3–4 % of members a year",
+        ),
     ),
     Indicator(
         "grassroots_inspected",
@@ -179,7 +207,14 @@ INDICATORS: tuple[Indicator, ...] = (
         YEAR_AND_QUARTER,
         Term("subordinate_cells_regulated", "stock"),
         Term("subordinate_cells", "stock"),
-        Target(Comparator.gte, Decimal(100), source="100 %"),
+        Target(Comparator.gte, Decimal(100), source="100 %", period_types=YEAR_AND_QUARTER),
+        plan_default=Target(
+            Comparator.gte,
+            Decimal(100),
+            year_from=2023,
+            source=f"{SEED_004}, 2.1.2: 100 % of subordinate cells with working regulations",
+            period_types=YEAR_AND_QUARTER,
+        ),
     ),
     Indicator(
         "village_heads_members",
@@ -222,6 +257,108 @@ INDICATORS: tuple[Indicator, ...] = (
         direction="lower_is_better",
     ),
     Indicator(
+        "secretary_front_head",
+        "Tỷ lệ bí thư chi bộ đồng thời là trưởng ban công tác Mặt trận thôn, tổ dân phố",
+        "Cells whose secretary also heads the village Front committee",
+        "Chi bộ thôn, tổ dân phố có bí thư đồng thời là trưởng ban công tác Mặt trận, cuối kỳ",
+        "Village/residential-group cells whose secretary also heads the village Front work committee, at the "
+        "period's end",
+        "Chi bộ thôn, tổ dân phố cuối kỳ",
+        "Village/residential-group cells at the period's end",
+        Unit.percent,
+        YEAR_AND_QUARTER,
+        Term("village_cells_secretary_front_head", "stock"),
+        Term("village_cells", "stock"),
+    ),
+    Indicator(
+        "military_police_cells_with_committee",
+        "Tỷ lệ chi bộ quân sự, chi bộ công an có chi ủy",
+        "Military and police cells with a cell committee",
+        "Chi bộ quân sự, chi bộ công an có chi ủy (đủ số cấp ủy viên theo cấu hình, có bí thư) cuối kỳ",
+        "Military and police cells with a cell committee (the configured seats, the secretary's among them) at the "
+        "period's end",
+        "Chi bộ quân sự, chi bộ công an cuối kỳ",
+        "Military and police cells at the period's end",
+        Unit.percent,
+        YEAR_AND_QUARTER,
+        Term("military_police_cells_committee", "stock"),
+        Term("military_police_cells", "stock"),
+        plan_default=Target(
+            Comparator.gte,
+            Decimal(100),
+            year_from=2025,
+            source=f"{SEED_004}, 2.1.1.d: 100 % of commune military and police cells with a committee by 2025",
+            period_types=YEAR_AND_QUARTER,
+        ),
+    ),
+    Indicator(
+        "commune_secretary_council_chair",
+        "Tỷ lệ bí thư cấp ủy cấp xã đồng thời là chủ tịch HĐND",
+        "Commune-level secretaries who also chair the People's Council",
+        "Đảng bộ xã, phường, đặc khu có bí thư đồng thời là chủ tịch Hội đồng nhân dân, cuối kỳ",
+        "Commune/ward committees whose secretary also chairs the People's Council, at the period's end",
+        "Đảng bộ xã, phường, đặc khu cuối kỳ",
+        "Commune/ward committees at the period's end",
+        Unit.percent,
+        YEAR_AND_QUARTER,
+        Term("commune_secretary_council_chair", "stock"),
+        Term("commune_committees", "stock"),
+    ),
+    Indicator(
+        "commune_secretary_committee_chair",
+        "Tỷ lệ bí thư cấp ủy cấp xã đồng thời là chủ tịch UBND",
+        "Commune-level secretaries who also chair the People's Committee",
+        "Đảng bộ xã, phường, đặc khu có bí thư đồng thời là chủ tịch Ủy ban nhân dân, cuối kỳ",
+        "Commune/ward committees whose secretary also chairs the People's Committee, at the period's end",
+        "Đảng bộ xã, phường, đặc khu cuối kỳ",
+        "Commune/ward committees at the period's end",
+        Unit.percent,
+        YEAR_AND_QUARTER,
+        Term("commune_secretary_committee_chair", "stock"),
+        Term("commune_committees", "stock"),
+    ),
+    Indicator(
+        "private_enterprise_organizations",
+        "Số tổ chức đảng trong doanh nghiệp tư nhân",
+        "Party organisations in private enterprises",
+        "Tổ chức đảng (trừ tổ đảng) loại hình doanh nghiệp tư nhân, cuối kỳ",
+        "Party organisations (party groups aside) of the private-enterprise category, at the period's end",
+        None,
+        None,
+        Unit.number,
+        YEAR_AND_QUARTER,
+        Term("private_enterprise_units", "stock"),
+        None,
+    ),
+    Indicator(
+        "private_enterprise_members",
+        "Số đảng viên trong doanh nghiệp tư nhân",
+        "Party members in private enterprises",
+        "Đảng viên dự bị và chính thức của tổ chức đảng loại hình doanh nghiệp tư nhân, cuối kỳ",
+        "Probationary and official members of organisations of the private-enterprise category, at the period's end",
+        None,
+        None,
+        Unit.number,
+        YEAR_AND_QUARTER,
+        Term("private_enterprise_members", "stock"),
+        None,
+    ),
+    Indicator(
+        "admissions_introduced",
+        "Tỷ lệ đảng viên mới do Mặt trận, các đoàn thể giới thiệu",
+        "New members introduced by the Front or a mass organisation",
+        "Đảng viên được kết nạp trong kỳ do Mặt trận Tổ quốc, Đoàn Thanh niên, Công đoàn, Hội Phụ nữ, Hội Nông dân "
+        "hoặc Hội Cựu chiến binh giới thiệu",
+        "Members admitted during the period whom the Front, the Youth Union, a trade union, the Women's Union, the "
+        "Farmers' or the Veterans' Association introduced",
+        "Đảng viên được kết nạp trong kỳ",
+        "Members admitted during the period",
+        Unit.percent,
+        YEAR_AND_QUARTER,
+        Term("admissions_introduced", "flow"),
+        Term("admissions", "flow"),
+    ),
+    Indicator(
         "tasks_on_time",
         "Tỷ lệ nhiệm vụ hoàn thành đúng hạn",
         "Plan tasks done on time",
@@ -231,50 +368,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "Obligations falling due in the period (up to today) of the plans of the unit and the units below it",
         Unit.percent,
         YEAR_AND_QUARTER,
-        Term(TASKS, "plans"),
-        Term(TASKS, "plans"),
+        Term("tasks_done_on_time", "flow"),
+        Term("tasks_due", "flow"),
     ),
 )
 
 BY_CODE: dict[str, Indicator] = {i.code: i for i in INDICATORS}
-
-
-def met(value: Decimal | None, target: Target | None) -> bool | None:
-    if value is None or target is None:
-        return None
-    if target.comparator == Comparator.gte:
-        return value >= target.value
-    if target.comparator == Comparator.gt:
-        return value > target.value
-    if target.comparator == Comparator.lte:
-        return value <= target.value
-    if target.comparator == Comparator.lt:
-        return value < target.value
-    assert target.value_high is not None
-    return target.value <= value <= target.value_high
-
-
-def catalogue_entry(indicator: Indicator) -> dict[str, object]:
-    target = indicator.default_target
-    return {
-        "code": indicator.code,
-        "name": indicator.name_en,
-        "name_vi": indicator.name_vi,
-        "numerator": indicator.numerator_en,
-        "numerator_vi": indicator.numerator_vi,
-        "denominator": indicator.denominator_en,
-        "denominator_vi": indicator.denominator_vi,
-        "unit": indicator.unit.value,
-        "period_types": [p.value for p in indicator.period_types],
-        "direction": indicator.direction,
-        "default_target": None
-        if target is None
-        else {
-            "comparator": target.comparator.value,
-            "value": float(target.value),
-            "value_high": float(target.value_high) if target.value_high is not None else None,
-            "year_from": target.year_from,
-            "year_to": target.year_to,
-            "source": target.source,
-        },
-    }

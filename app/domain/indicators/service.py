@@ -17,15 +17,13 @@ from typing import Any
 from app.db.indicators import queries as db
 from app.db.indicators import targets as targets_db
 from app.db.organizations.paths import nodes_of
-from app.db.plans import queries as plans_db
 from app.db.scope import Scope
 from app.db.sql import Querier
 from app.domain.errors import NotFound, RuleViolation
-from app.domain.indicators.catalogue import BY_CODE, TASKS, Comparator, Indicator, PeriodType, Target, Term, Unit, met
+from app.domain.indicators.catalogue import BY_CODE, Comparator, Indicator, PeriodType, Target, Term, Unit
 from app.domain.indicators.periods import Period, parse
+from app.domain.indicators.standing import judge, met
 from app.domain.organizations import tree
-from app.domain.plans.status import State
-from app.domain.plans.tasks import task_view
 
 TOTAL_NAME = "Tổng (phạm vi được cấp)"
 
@@ -100,41 +98,9 @@ class _Figures:
         return sum(self.value(n, q, measure) for n in nodes for q in period.quarters)
 
 
-class _Tasks:
-    """Plan obligations falling due in a period (up to today), and how many were done on time."""
-
-    def __init__(self, conn: Querier, scope: Scope, today: date, due_soon_days: int) -> None:
-        self.conn, self.scope, self.today, self.due_soon_days = conn, scope, today, due_soon_days
-        self.cache: dict[uuid.UUID, list[tuple[date, bool]]] = {}
-
-    async def _obligations(self, plan_id: uuid.UUID) -> list[tuple[date, bool]]:
-        if plan_id not in self.cache:
-            rows = await plans_db.list_tasks(self.conn, plans_db.TaskQuery(plan_id=plan_id), scope=self.scope)
-            events = await plans_db.events_of(self.conn, [plan_id])
-            owed: list[tuple[date, bool]] = []
-            for row in rows:
-                view = task_view(row, events, as_of=self.today, due_soon_days=self.due_soon_days)
-                owed.extend(
-                    (o["due"], o["state"] == State.done_on_time.value)
-                    for o in view["obligations"]
-                    if o["due"] is not None
-                )
-            self.cache[plan_id] = owed
-        return self.cache[plan_id]
-
-    async def count(self, paths: Sequence[str], period: Period, day: date | None) -> tuple[int, int]:
-        last = min(period.end, self.today)
-        done = due = 0
-        for path in paths:
-            for plan_id in await db.plans_under(self.conn, path=path, day=day):
-                for when, on_time in await self._obligations(plan_id):
-                    if period.start <= when <= last:
-                        due += 1
-                        done += on_time
-        return done, due
-
-
-def _target_view(target: Target | None, organization_id: uuid.UUID | None) -> dict[str, Any] | None:
+def _target_view(target: Target | None, row: Any | None) -> dict[str, Any] | None:
+    """The target an item is judged against, and where it came from: set on a unit (`organization`), carried by
+    a plan (`plan`), or the catalogue's (`default`)."""
     if target is None:
         return None
     return {
@@ -143,33 +109,50 @@ def _target_view(target: Target | None, organization_id: uuid.UUID | None) -> di
         "value_high": float(target.value_high) if target.value_high is not None else None,
         "year_from": target.year_from,
         "year_to": target.year_to,
-        "organization_id": organization_id,
+        "period_types": [p.value for p in target.period_types],
+        "source": target.source or None,
+        "organization_id": row["organization_id"] if row is not None else None,
+        "set_by": "default" if row is None else "plan" if row["plan_id"] is not None else "organization",
+        "plan_id": row["plan_id"] if row is not None else None,
+        "plan_code": row["plan_code"] if row is not None else None,
     }
 
 
+def _precedence(row: Any) -> tuple[bool, int]:
+    """On one unit: its own target first, then the plans' (the latest issued first)."""
+    issued = row["plan_issued_on"]
+    return (row["plan_id"] is not None, -(issued.toordinal() if issued else 0))
+
+
 class _Targets:
-    """The target of an indicator for a unit and year: its own, else the nearest unit's above it, else the
-    catalogue's (Resolution 21)."""
+    """The target of an indicator for a unit, year and period type: the unit's own (set directly, else carried
+    by a plan), else the nearest unit's above it, else the catalogue's (Resolution 21). Each period type
+    resolves on its own: a yearly target is no quarter's."""
 
-    def __init__(self, rows: Sequence[Any], by_node: dict[int, uuid.UUID]) -> None:
+    def __init__(self, rows: Sequence[Any]) -> None:
         self.by_key: dict[tuple[str, int], list[Any]] = {}
-        for r in rows:
+        for r in sorted(rows, key=_precedence):
             self.by_key.setdefault((r["indicator"], r["node"]), []).append(r)
-        self.by_node = by_node
 
-    def find(self, indicator: Indicator, path: str | None, year: int) -> tuple[Target | None, uuid.UUID | None]:
+    def find(self, indicator: Indicator, path: str | None, period: Period) -> tuple[Target | None, Any | None]:
         for node in reversed(nodes_of(path) if path else []):
             for r in self.by_key.get((indicator.code, node), []):
-                target = Target(Comparator(r["comparator"]), r["value"], r["value_high"], r["year_from"], r["year_to"])
-                if target.covers(year):
-                    return target, r["organization_id"]
+                target = Target(
+                    Comparator(r["comparator"]),
+                    r["value"],
+                    r["value_high"],
+                    r["year_from"],
+                    r["year_to"],
+                    r["note"] or "",
+                    tuple(PeriodType(t) for t in r["period_types"]),
+                )
+                if target.covers(period.year, period.type):
+                    return target, r
         default = indicator.default_target
-        return (default, None) if default is not None and default.covers(year) else (None, None)
+        return (default, None) if default is not None and default.covers(period.year, period.type) else (None, None)
 
 
-async def analytics(
-    conn: Querier, *, scope: Scope, query: Query, today: date, due_soon_days: int
-) -> list[dict[str, Any]]:
+async def analytics(conn: Querier, *, scope: Scope, query: Query, today: date) -> list[dict[str, Any]]:
     """One item per indicator × period × unit (docs/indicators.md)."""
     periods = parse(list(query.periods), today=today, window=await db.quarter_window(conn))
     pairs = [(i, p) for i in query.indicators for p in periods if p.type in i.period_types]
@@ -220,7 +203,7 @@ async def analytics(
             t.measure_for(p.type)
             for i in query.indicators
             for t in (i.numerator, i.denominator)
-            if t is not None and t.read != "plans"
+            if t is not None
             for p in periods
         }
     )
@@ -230,8 +213,7 @@ async def analytics(
         else {}
     )
     ancestor_nodes = {n for u in found for n in nodes_of(u.path)}
-    targets = _Targets(await targets_db.targets_for(conn, [i.code for i in query.indicators], list(ancestor_nodes)), {})
-    tasks = _Tasks(conn, scope, today, due_soon_days)
+    targets = _Targets(await targets_db.targets_for(conn, [i.code for i in query.indicators], list(ancestor_nodes)))
     items: list[dict[str, Any]] = []
     for indicator in query.indicators:
         for slot, period in enumerate(periods):
@@ -269,23 +251,19 @@ async def analytics(
                         u.path,
                     )
                 )
-            for head, unit_nodes, paths, path in rows:
-                if indicator.numerator.read == TASKS or indicator.numerator.read == "plans":
-                    numerator, denominator = await tasks.count(paths, period, today if current else period.end)
-                else:
-                    numerator = figures.read(indicator.numerator, period, unit_nodes)
-                    denominator = (
-                        figures.read(indicator.denominator, period, unit_nodes)
-                        if indicator.denominator is not None
-                        else 0
-                    )
+            for head, unit_nodes, _paths, path in rows:
+                numerator = figures.read(indicator.numerator, period, unit_nodes)
+                denominator = (
+                    figures.read(indicator.denominator, period, unit_nodes) if indicator.denominator is not None else 0
+                )
                 if indicator.unit == Unit.number:
                     value: Decimal | None = Decimal(numerator)
                     shown_denominator: int | None = None
                 else:
                     value = _percent(numerator, denominator)
                     shown_denominator = denominator
-                target, set_on = targets.find(indicator, path, period.year)
+                target, set_on = targets.find(indicator, path, period)
+                status = judge(value, target)
                 items.append(
                     {
                         "indicator": indicator.code,
@@ -296,7 +274,8 @@ async def analytics(
                         "value": _number(value),
                         "unit": indicator.unit.value,
                         "target": _target_view(target, set_on),
-                        "met": met(value, target),
+                        "met": met(status),
+                        "status": None if status is None else status.value,
                     }
                 )
     return items
@@ -324,6 +303,7 @@ CSV_COLUMNS = (
     "target_value",
     "target_value_high",
     "met",
+    "status",
 )
 
 
