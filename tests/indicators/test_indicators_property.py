@@ -285,6 +285,7 @@ class World:
                 "organization_id": str(cell["id"]),
                 "since": day.isoformat(),
                 "sponsor_ids": sponsors,
+                "sponsor_since": {s: (day - timedelta(days=400)).isoformat() for s in sponsors},
                 "training_certificate_date": day.isoformat(),
             },
         )

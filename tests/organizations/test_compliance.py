@@ -150,6 +150,7 @@ async def test_probationary_members_past_their_window(
             "member_id": late,
             "full_name": "Nguyễn Văn Chậm",
             "admission_decision_date": "2023-01-10",
+            "admission_ceremony_date": None,
             "official_date": "2024-01-10",
             "recognition_due": "2024-02-21",
             "days_late": 1,
@@ -284,3 +285,17 @@ async def test_compliance_is_scoped(
     async with client_with(app, insider) as c:
         assert "X-SMALL" in await issues(c, units["x"], "2025-01-01")
         assert_problem(await c.get(API, params={"within": units["p"]["id"]}), 422, "within_not_found")
+
+
+async def test_the_recognition_window_counts_from_the_ceremony(
+    client: httpx.AsyncClient, db_pool: asyncpg.Pool, units: dict[str, dict[str, Any]], add_member: AddMember
+) -> None:
+    await many(add_member, units["small"], 3, "Chính thức")
+    late = await add_member(units["small"], "Nguyễn Văn Lễ", status="probationary", admitted=date(2023, 1, 10))
+    await db_pool.execute("UPDATE members SET admission_ceremony_date = '2023-02-20' WHERE id = $1", uuid.UUID(late))
+    # the window of the decision (due 2024-02-21) has closed, the ceremony's (due 2024-04-02) has not
+    assert "X-SMALL" not in await issues(client, units["x"], "2024-04-02")
+    overdue = (await issues(client, units["x"], "2024-04-03"))["X-SMALL"]["overdue_probationary"]
+    assert [(m["admission_ceremony_date"], m["official_date"], m["recognition_due"]) for m in overdue] == [
+        ("2023-02-20", "2024-02-20", "2024-04-02")
+    ]

@@ -25,7 +25,13 @@ from app.domain.members import events, reads, records
 router = api_router("/api/v1/members", "members")
 
 MemberId = Annotated[uuid.UUID, Path(description="The member's id")]
-AsOf = Annotated[Day | None, Query(description="Where this member was, in what status, on that day")]
+AsOf = Annotated[
+    Day | None,
+    Query(
+        description="The record as it stood that day: where, in what status; the dates of steps still to come "
+        "(training certificate, admission decision, ceremony, official date before the recognition) are null"
+    ),
+]
 # Codes of GET /reference/members (several may be given).
 Codes = list[Annotated[str, StringConstraints(max_length=100)]] | None
 
@@ -109,8 +115,10 @@ async def create_member(
         values=values,
         external_ids=body.external_ids or [],
         allow_same_name=allow_same_name,
-        since=body.since or today,
+        since=body.since,
+        today=today,
         min_age=settings.admission_min_age,
+        probation_months=settings.probation_months,
         decision_ref=body.decision_ref,
     )
     return document_response(doc, status_code=201, location=_location(doc.id))
@@ -177,6 +185,8 @@ async def record_member_event(
         ceremony_date=body.ceremony_date,
         min_age=settings.admission_min_age,
         max_age=settings.admission_max_age,
+        probation_months=settings.probation_months,
+        sponsor_min_months=settings.sponsor_min_months,
     )
     return document_response(doc, status_code=201)
 
