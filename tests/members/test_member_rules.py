@@ -297,3 +297,63 @@ async def test_as_of_shows_the_record_as_it_stood_that_day(client: httpx.AsyncCl
     assert await on("2026-03-02") == ("official", "2024-10-01", "2025-01-10", "2025-02-20", "2026-02-20")
     now = (await client.get(f"{MEMBERS}/{person['id']}")).json()
     assert (now["admission_ceremony_date"], now["official_date"]) == ("2025-02-20", "2026-02-20")
+
+
+async def test_lists_leave_out_ended_records_unless_asked(
+    client: httpx.AsyncClient, cell: dict[str, Any], create_org: CreateOrg
+) -> None:
+    ids = {}
+    for name in ("Sống Một", "Mất Hai", "Bỏ Ba", "Xóa Bốn", "Khai Trừ Năm", "Chuyển Sáu"):
+        created = await register(client, cell, f"Nguyễn Văn {name}", since="2020-01-01")
+        ids[name] = created.json()["id"]
+    for name, kind, extra in (
+        ("Mất Hai", "die", {}),
+        ("Bỏ Ba", "resign", {}),
+        ("Xóa Bốn", "strike_off", {}),
+        ("Khai Trừ Năm", "expel", {}),
+        ("Chuyển Sáu", "transfer", {"destination": "Đảng bộ tỉnh Thái Bình"}),
+    ):
+        assert (await event(client, ids[name], kind, "2024-06-01", **extra)).status_code == 201
+
+    async def names(**params: Any) -> set[str]:
+        listed = await client.get(MEMBERS, params={"organization_id": cell["id"], **params})
+        assert listed.status_code == 200, listed.text
+        return {m["full_name"].removeprefix("Nguyễn Văn ") for m in listed.json()["items"]}
+
+    assert await names() == {"Sống Một"}
+    assert await names(include_ended="true") == set(ids)
+    assert await names(status=["deceased", "expelled"]) == {"Mất Hai", "Khai Trừ Năm"}
+    assert await names(as_of="2024-05-31") == set(ids)  # all still members then
+    assert await names(as_of="2024-06-01") == {"Sống Một"}
+    assert await names(q="nguyen van") == {"Sống Một"}
+
+
+async def test_hosted_lists_temporarily_attached_members_at_their_host(
+    client: httpx.AsyncClient, cell: dict[str, Any], create_org: CreateOrg, snapshot: Snapshot
+) -> None:
+    host = await create_org(client, "HY-X1-C2", "grassroots_cell", {"id": cell["parent_id"]}, valid_from="2020-01-01")
+    guest = (await register(client, cell, "Trần Văn Khách", since="2020-01-01")).json()
+    moved = await event(client, guest["id"], "temporary_transfer", "2024-03-01", to_organization_id=host["id"])
+    assert moved.status_code == 201, moved.text
+
+    async def at_host(**params: Any) -> list[str]:
+        listed = await client.get(MEMBERS, params={"organization_id": host["id"], **params})
+        assert listed.status_code == 200, listed.text
+        return [m["id"] for m in listed.json()["items"]]
+
+    assert await at_host() == []
+    assert await at_host(hosted="true") == [guest["id"]]
+    assert await at_host(hosted="true", as_of="2024-02-29") == []
+    assert await at_host(hosted="true", as_of="2024-03-01") == [guest["id"]]
+    # still counted at home, not at the host
+    stats = await client.get("/api/v1/statistics/members", params={"organization_id": host["id"]})
+    assert stats.status_code == 200, stats.text
+    assert stats.json()["total"] == 0
+    home_stats = await client.get("/api/v1/statistics/members", params={"organization_id": cell["id"]})
+    assert home_stats.json()["total"] == 1
+    assert_problem(await client.get(MEMBERS, params={"hosted": "true"}), 422, "hosted_needs_organization")
+
+
+async def test_unknown_query_parameters_are_refused_by_name(client: httpx.AsyncClient) -> None:
+    body = assert_problem(await client.get(MEMBERS, params={"bogus": "1"}), 422)
+    assert "bogus" in str(body)

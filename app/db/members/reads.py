@@ -55,6 +55,10 @@ def member_doc(*, pii: bool, state: str, day: date | None = None) -> Sql:
     )
 
 
+# Closed records: a register lists them only when asked (status=…, include_ended=true).
+ENDED = ("transferred_out", "expelled", "struck_off", "resigned", "deceased")
+
+
 @dataclass(frozen=True)
 class MemberQuery:
     as_of: date | None = None
@@ -73,6 +77,8 @@ class MemberQuery:
     q_sort_key: str | None = None  # the sort key of `q` as a name (exact matches are found by it)
     citizen_id: str | None = None
     card_number: str | None = None
+    ended: bool = True  # false: records closed on the day (ENDED) are left out
+    hosted: bool = False  # with organization_id: also the members temporarily attached there
     after: Sequence[Any] | None = None
     limit: int = 50
     pii: bool = False
@@ -136,7 +142,12 @@ def selection(query: MemberQuery, scope: Scope, members: Sql = Sql("members m"))
         elif not scope.whole_tree:
             where.append(_placed_on(day, "st.organization_id", path_in_scope(scope, "op.path")))
     if query.organization_id is not None:
-        where.append(Sql("{s}.organization_id = {org}", s=Sql(state), org=query.organization_id))
+        here = "{s}.organization_id = {org}"
+        if query.hosted:
+            here = "({s}.organization_id = {org} OR ({s}.host_organization_id = {org} AND {s}.temporarily_away))"
+        where.append(Sql(here, s=Sql(state), org=query.organization_id))
+    if not query.ended:
+        where.append(Sql("{s}.status <> ALL({ended}::text[])", s=Sql(state), ended=list(ENDED)))
     if query.statuses:
         where.append(Sql("{s}.status = ANY({statuses}::text[])", s=Sql(state), statuses=list(query.statuses)))
     for condition, value in (
