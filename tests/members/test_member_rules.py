@@ -72,6 +72,9 @@ async def test_probation_counts_from_the_ceremony(
     assert recognized.status_code == 201, recognized.text
     assert recognized.json()["official_date"] == "2026-02-20"
     assert recognized.json()["status"] == "official"
+    # a corrected ceremony moves the official date with it
+    corrected = await client.patch(f"{MEMBERS}/{person['id']}", json={"admission_ceremony_date": "2025-02-18"})
+    assert corrected.status_code == 200 and corrected.json()["official_date"] == "2026-02-18"
 
 
 async def test_probation_without_a_recorded_ceremony_counts_from_the_decision(

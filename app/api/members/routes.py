@@ -161,6 +161,7 @@ async def update_member(
     member_id: MemberId,
     body: MemberUpdate,
     writer: EditorDep,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header(description='The version you read, e.g. "3"')] = None,
     allow_same_name: bool = False,
 ) -> Response:
@@ -174,6 +175,7 @@ async def update_member(
             changes=body.model_dump(exclude_unset=True),
             expected_version=if_match_version(if_match),
             allow_same_name=allow_same_name,
+            probation_months=settings.probation_months,
         )
     )
 

@@ -295,8 +295,10 @@ async def update_member(
     changes: dict[str, Any],
     expected_version: int | None,
     allow_same_name: bool,
+    probation_months: int,
 ) -> Document:
-    """Correct a record's fields. Where the member belongs and their status change only by events."""
+    """Correct a record's fields. Where the member belongs and their status change only by events. A corrected
+    ceremony moves the official date of a recognised member with it (probation counts from the ceremony)."""
     member = await living(tx, scope, member_id)
     if expected_version is not None and expected_version != member.version:
         raise PreconditionFailed(
@@ -308,6 +310,9 @@ async def update_member(
         raise RuleViolation(_INVALID_CITIZEN_ID, code="invalid_citizen_id")
     if "admission_ceremony_date" in changes:
         check_ceremony(member.admission_decision_date, changes["admission_ceremony_date"])
+        if member.official_date is not None and member.admission_decision_date is not None:
+            anchor = probation_anchor(member.admission_decision_date, changes["admission_ceremony_date"])
+            changes["official_date"] = add_months(anchor, probation_months)
     if "sponsor_ids" in changes:
         await _check_sponsors(tx, scope, changes["sponsor_ids"], member.id)
     if {"sponsor_ids", "sponsor_since"} & changes.keys():
