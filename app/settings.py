@@ -84,7 +84,13 @@ class Settings(BaseSettings):
     subordinate_cell_max_members: int = Field(
         default=30, description="A subordinate cell should have at most this many members"
     )
-    probation_months: int = Field(default=12, description="Probation lasts this long from the admission decision")
+    probation_months: int = Field(
+        default=12, description="Probation lasts this long from the admission ceremony (Charter art. 5)"
+    )
+    sponsor_min_months: int = Field(
+        default=12,
+        description="A sponsor has worked, studied or lived with the candidate at least this long (Charter art. 4.2)",
+    )
     recognition_working_days: int = Field(
         default=30, description="Working days (Mon–Fri) after probation within which recognition as official is decided"
     )

@@ -9,7 +9,7 @@ silently), and every body is linked to the organisations it stands for. Both use
 (app/domain/plans/bodies.py, collectives.py) as they are at this revision.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -23,7 +23,7 @@ from app.domain.plans.bodies import normalise_body_name
 from app.domain.plans.collectives import Unit, body_kind, members
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

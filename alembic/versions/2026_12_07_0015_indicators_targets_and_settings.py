@@ -15,7 +15,7 @@ that say which period types they apply to and may come from a plan.
 * Every figure is recomputed (`coso_indicators_rebuild`).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -560,8 +560,10 @@ def upgrade() -> None:
             v=min_positions
         )
     )
-    op.add_column("members", sa.Column("introduced_by", sa.Text(), nullable=True))
-    op.create_check_constraint(op.f("ck_members_introduced_by"), "members", f"introduced_by IN {INTRODUCERS}")
+    # 0012 recorded the introductions that stand for a sponsor (Youth Union, trade union); the indicator counts
+    # those of the Front and every mass organisation.
+    op.drop_constraint("ck_members_introduced_by", "members", type_="check")
+    op.create_check_constraint("ck_members_introduced_by", "members", f"introduced_by IN {INTRODUCERS}")
     for table in ("indicator_own", "indicator_rollup"):
         for m in NEW_MEASURES:
             op.add_column(table, sa.Column(m, sa.Integer(), server_default=sa.text("0"), nullable=False))
@@ -644,7 +646,11 @@ def downgrade() -> None:
     for table in ("indicator_own", "indicator_rollup"):
         for m in NEW_MEASURES:
             op.drop_column(table, m)
-    op.drop_column("members", "introduced_by")
+    op.execute("UPDATE members SET introduced_by = NULL WHERE introduced_by NOT IN ('youth_union', 'trade_union')")
+    op.drop_constraint("ck_members_introduced_by", "members", type_="check")
+    op.create_check_constraint(
+        "ck_members_introduced_by", "members", "introduced_by IS NULL OR introduced_by IN ('youth_union', 'trade_union')"
+    )
     op.drop_table("indicator_settings")
     first = _migration("0009")
     op.execute(first.OWN_FACTS)

@@ -63,6 +63,7 @@ def _rows(
                 s.suspended,
                 r["sponsor_ids"],
                 r["training_certificate_date"],
+                orjson.dumps(r["sponsor_since"]).decode(),
             )
         )
         periods += [

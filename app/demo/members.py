@@ -74,21 +74,26 @@ class _Life(_World):
         home = self.homes[person.state.organization_id]
         sponsors = [p for p in home.people.values() if p.state.status == "official"]
         person.record["sponsor_ids"] = [p.id for p in self.rng.sample(sponsors, min(2, len(sponsors)))]
-        person.record["admission_ceremony_date"] = min(END, day + timedelta(days=self.rng.randint(3, 20)))
+        # each sponsor has worked with the candidate for at least a year (Charter art. 4.2)
+        person.record["sponsor_since"] = {  # drawn from the ids: the demo's random stream stays as it was
+            str(s): (day - timedelta(days=380 + s.int % 1000)).isoformat() for s in person.record["sponsor_ids"]
+        }
+        ceremony = person.record["admission_ceremony_date"] = min(END, day + timedelta(days=self.rng.randint(3, 20)))
         self.record(
             person,
             EventKind.admit,
             day,
             ref=self.ref("QĐ/ĐUK", day),
             details={"age": _age(person.record["birth_date"], day), "age_exception": None},
+            ceremony=ceremony,
         )
         self.admitted(person, day)
         self.recognition(person, fate)
 
     def recognition(self, person: _Person, fate: str) -> None:
-        admitted = person.state.admission_decision_date
+        admitted = person.state.admission_ceremony_date or person.state.admission_decision_date
         assert admitted is not None
-        due = add_months(admitted, 12)
+        due = add_months(admitted, 12)  # probation counts from the ceremony (Charter art. 5.1)
         if fate == "fail":
             self.at(due + timedelta(days=self.rng.randint(5, 30)), partial(self.fail, person))
         elif fate == "normal":

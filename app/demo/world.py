@@ -129,9 +129,10 @@ class _World:
         ref: str | None = None,
         note: str | None = None,
         details: dict[str, Any] | None = None,
+        ceremony: date | None = None,
     ) -> None:
         before = person.state
-        person.state = apply(before, kind, on=day, to_organization_id=to, leaves_tree=leaves)
+        person.state = apply(before, kind, on=day, to_organization_id=to, leaves_tree=leaves, ceremony_date=ceremony)
         person.events.append(DemoEvent(kind.value, day, ref, note, before.organization_id, to, details))
         person.starts.append((day, person.state))
         if person.state.status in TERMINAL or person.state.organization_id != before.organization_id:
@@ -236,6 +237,7 @@ class _World:
             "party_card_number": None,
             "record_number": None,
             "sponsor_ids": [],
+            "sponsor_since": {},
             "training_certificate_date": None,
         }
         person = _Person(uuid.UUID(int=self.rng.getrandbits(128), version=4), record, state)
@@ -267,8 +269,13 @@ class _World:
         note: str | None = None,
     ) -> _Person:
         """A member the tree learns of: on its first day, on admission in 2020, or arriving from outside."""
-        official = add_months(admitted, 12) <= day
-        state = MemberState(
+        person = self.person(
+            home, born=born, gender=gender, state=MemberState("", home.code, None, *(False,) * 3, None, None)
+        )
+        ceremony = person.record["admission_ceremony_date"] = admitted + timedelta(days=self.rng.randint(3, 20))
+        official_on = add_months(ceremony, 12)  # probation counts from the ceremony (Charter art. 5.1)
+        official = official_on <= day
+        state = person.state = MemberState(
             "official" if official else "probationary",
             home.code,
             None,
@@ -276,15 +283,14 @@ class _World:
             False,
             False,
             admitted,
-            add_months(admitted, 12) if official else None,
+            official_on if official else None,
+            ceremony,
         )
-        person = self.person(home, born=born, gender=gender, state=state)
-        person.record["admission_ceremony_date"] = admitted + timedelta(days=self.rng.randint(3, 20))
         self.admitted(person, admitted)
         person.events.append(DemoEvent("registered", day, None, note, None, home.code, details))
         person.starts.append((day, state))
         if official:
-            self.card(person, add_months(admitted, 12))
+            self.card(person, official_on)
         else:
             self.recognition(person, "normal")
         if not home.mass and HISTORY_FROM <= (retires := retirement(born, gender)) <= END:

@@ -304,6 +304,7 @@ async def test_admissions_and_the_rate_against_members_at_the_start(
             "organization_id": cell["id"],
             "training_certificate_date": "2024-01-10",
             "sponsor_ids": sponsors,
+            "sponsor_since": {s: "2022-01-01" for s in sponsors},
             "since": "2024-01-15",
         },
     )
@@ -436,12 +437,12 @@ async def test_a_scoped_key_sees_only_its_subtree(
 async def test_members_older_than_their_cell_count_only_in_todays_tree(
     client: httpx.AsyncClient, tree: dict[str, dict[str, Any]], create_org: CreateOrg
 ) -> None:
-    """A cell founded in 2023 registers a member admitted in 2015: in 2022 there was no place for the member in
-    the tree (structure=period leaves them out), but today's tree regroups that history under the cell."""
+    """A cell founded in 2023 registers a member admitted in 2015: the member is placed in the cell from its
+    founding, never before (issue 12), so 2022 counts them nowhere, in the tree of 2022 or in today's."""
     late = await create_org(client, "LATE", "grassroots_cell", tree["X1"], valid_from="2023-01-01")
     await member(client, late, "Đỗ Văn Cũ", admitted="2015-05-05")
     assert await figure(client, "members", "2022", tree["X1"]) == (3, None)
     assert await figures(client, indicator="members", period="2022", organization_id=late["id"]) == []
-    assert await figure(client, "members", "2022", late, structure="current") == (1, None)
-    assert await figure(client, "members", "2022", tree["X1"], structure="current") == (4, None)
+    assert await figure(client, "members", "2022", late, structure="current") == (0, None)
+    assert await figure(client, "members", "2022", tree["X1"], structure="current") == (3, None)
     assert await figure(client, "members", "2023", tree["X1"]) == (4, None)

@@ -389,6 +389,7 @@ class World:
                 "organization_id": str(cell["id"]),
                 "since": day.isoformat(),
                 "sponsor_ids": sponsors,
+                "sponsor_since": {s: (day - timedelta(days=400)).isoformat() for s in sponsors},
                 "training_certificate_date": day.isoformat(),
                 **({"introduced_by": rng.choice(INTRODUCERS)} if rng.random() < 0.5 else {}),
             },

@@ -73,6 +73,7 @@ async def test_a_whole_life_through_the_api(
             "phone": "0912 345 678",
             "ethnicity": "01",
             "sponsor_ids": [s["id"] for s in sponsors],
+            "sponsor_since": {s["id"]: "2018-09-01" for s in sponsors},
             "training_certificate_date": "2019-11-20",
         },
     )
@@ -90,7 +91,7 @@ async def test_a_whole_life_through_the_api(
     assert_problem(await event(client, mid, "recognize", "2021-01-15"), 409, "probation_not_over")
     recognized = await event(client, mid, "recognize", "2021-05-20", decision_ref="40-QĐ/ĐU")
     assert recognized.status_code == 201, recognized.text
-    assert recognized.json()["official_date"] == "2021-03-02"  # admission + 12 months, though recorded late
+    assert recognized.json()["official_date"] == "2021-03-10"  # ceremony + 12 months, though recorded late
     away = await event(client, mid, "temporary_transfer", "2022-01-10", destination="Học viện Chính trị khu vực I")
     assert away.status_code == 201 and away.json()["temporarily_away"] is True
     assert (await event(client, mid, "return_from_temporary", "2022-07-01")).status_code == 201
@@ -148,7 +149,8 @@ async def test_admission_needs_age_sponsors_and_training(
     client: httpx.AsyncClient, cells: dict[str, dict[str, Any]]
 ) -> None:
     sponsors = [(await new_member(client, cells["c1"], n))["id"] for n in ("Bảo Trợ Một", "Bảo Trợ Hai")]
-    file = {"sponsor_ids": sponsors, "training_certificate_date": "2024-05-01"}
+    known = {s: "2022-01-01" for s in sponsors}
+    file = {"sponsor_ids": sponsors, "sponsor_since": known, "training_certificate_date": "2024-05-01"}
     bare = await new_member(
         client,
         cells["c1"],
@@ -159,7 +161,7 @@ async def test_admission_needs_age_sponsors_and_training(
         since="2024-06-01",
     )
     assert_problem(await event(client, bare["id"], "admit", "2024-12-01"), 409, "sponsors_required")
-    await client.patch(f"{MEMBERS}/{bare['id']}", json={"sponsor_ids": sponsors})
+    await client.patch(f"{MEMBERS}/{bare['id']}", json={"sponsor_ids": sponsors, "sponsor_since": known})
     assert_problem(await event(client, bare["id"], "admit", "2024-12-01"), 409, "training_required")
     young = await new_member(
         client,

@@ -150,6 +150,7 @@ async def test_probationary_members_past_their_window(
             "member_id": late,
             "full_name": "Nguyễn Văn Chậm",
             "admission_decision_date": "2023-01-10",
+            "admission_ceremony_date": None,
             "official_date": "2024-01-10",
             "recognition_due": "2024-02-21",
             "days_late": 1,
@@ -343,3 +344,17 @@ async def test_an_oversized_cell_committee_already_recorded_is_reported(
     assert (found["cell_committee_too_large"]["value"], found["cell_committee_too_large"]["threshold"]) == (11, 7)
     assert (found["too_many_deputy_secretaries"]["value"], found["too_many_deputy_secretaries"]["threshold"]) == (2, 1)
     assert found["cell_committee_too_large"]["severity"] == "violation"
+
+
+async def test_the_recognition_window_counts_from_the_ceremony(
+    client: httpx.AsyncClient, db_pool: asyncpg.Pool, units: dict[str, dict[str, Any]], add_member: AddMember
+) -> None:
+    await many(add_member, units["small"], 3, "Chính thức")
+    late = await add_member(units["small"], "Nguyễn Văn Lễ", status="probationary", admitted=date(2023, 1, 10))
+    await db_pool.execute("UPDATE members SET admission_ceremony_date = '2023-02-20' WHERE id = $1", uuid.UUID(late))
+    # the window of the decision (due 2024-02-21) has closed, the ceremony's (due 2024-04-02) has not
+    assert "X-SMALL" not in await issues(client, units["x"], "2024-04-02")
+    overdue = (await issues(client, units["x"], "2024-04-03"))["X-SMALL"]["overdue_probationary"]
+    assert [(m["admission_ceremony_date"], m["official_date"], m["recognition_due"]) for m in overdue] == [
+        ("2023-02-20", "2024-02-20", "2024-04-02")
+    ]

@@ -40,7 +40,15 @@ class MemberFields(BaseModel):
     record_number: Annotated[str, StringConstraints(max_length=40)] | None = None
     training_certificate_date: Day | None = None
     sponsor_ids: list[uuid.UUID] | None = Field(
-        default=None, max_length=2, description="The two official members who sponsor a candidate"
+        default=None,
+        max_length=2,
+        description="The official members who sponsor a candidate: two, or one beside `introduced_by`",
+    )
+    sponsor_since: dict[uuid.UUID, Day] | None = Field(
+        default=None,
+        max_length=2,
+        description="Since when each sponsor (by id, one of `sponsor_ids`) has worked, studied or lived with the "
+        "candidate; at admission each counted sponsor needs COSO_SPONSOR_MIN_MONTHS of it (Charter art. 4.2)",
     )
     introduced_by: (
         Literal[
@@ -54,8 +62,9 @@ class MemberFields(BaseModel):
         | None
     ) = Field(
         default=None,
-        description="The Front or mass organisation that introduced the candidate to the Party (Charter art. 4; "
-        "indicator admissions_introduced)",
+        description="The Front or mass organisation whose grassroots committee introduced the candidate by "
+        "resolution (indicator admissions_introduced). The Youth Union's (Đoàn TNCS Hồ Chí Minh) or the trade "
+        "union's (Công đoàn) introduction stands for one of the two sponsors (Charter art. 4)",
     )
     external_ids: list[ExternalId] | None = Field(default=None, max_length=50)
 
@@ -70,8 +79,19 @@ class MemberCreate(MemberFields):
     )
     organization_id: uuid.UUID = Field(description="The cell: where a candidate is proposed, or the member's home")
     admission_decision_date: Day | None = None
-    official_date: Day | None = Field(default=None, description="Default: admission + 12 months")
-    since: Day | None = Field(default=None, description="A candidate's pipeline start (default: today)")
+    official_date: Day | None = Field(
+        default=None,
+        description="Default: the admission ceremony (or, unknown, the decision) + COSO_PROBATION_MONTHS",
+    )
+    since: Day | None = Field(
+        default=None,
+        description="The day from which the person is recorded in `organization_id`; never before that cell was "
+        "founded (409 `before_organization_founded`). A candidate: the pipeline start (default: today; an admission "
+        "recorded later but dated earlier moves it back). A member registered from another system: placed in the "
+        "cell from this day, probationary until `official_date` and official from then on (default: the "
+        "admission decision, or the cell's founding if later; never before the admission: "
+        "422 `since_before_admission`)",
+    )
     decision_ref: DecisionRef | None = None
 
 
@@ -109,8 +129,9 @@ class MemberRead(BaseModel):
     exempt: bool
     suspended: bool
     sponsor_ids: list[uuid.UUID]
-    training_certificate_date: date | None
+    sponsor_since: dict[str, date]
     introduced_by: str | None
+    training_certificate_date: date | None
     external_ids: list[str]
     pii_hidden: bool = Field(description="true: the sensitive fields were withheld (no pii permission)")
     created_at: datetime

@@ -17,6 +17,7 @@ from app.api.members.models import (
     MemberRead,
     MemberUpdate,
 )
+from app.api.organization_refs import optional_organization
 from app.api.request_context import current_request_id
 from app.api.responses import problems
 from app.api.types import Day, SearchText, document_response, if_match_version, items_response, page_response
@@ -25,7 +26,13 @@ from app.domain.members import events, reads, records
 router = api_router("/api/v1/members", "members")
 
 MemberId = Annotated[uuid.UUID, Path(description="The member's id")]
-AsOf = Annotated[Day | None, Query(description="Where this member was, in what status, on that day")]
+AsOf = Annotated[
+    Day | None,
+    Query(
+        description="The record as it stood that day: where, in what status; the dates of steps still to come "
+        "(training certificate, admission decision, ceremony, official date before the recognition) are null"
+    ),
+]
 # Codes of GET /reference/members (several may be given).
 Codes = list[Annotated[str, StringConstraints(max_length=100)]] | None
 
@@ -34,14 +41,14 @@ def _location(member_id: uuid.UUID) -> str:
     return f"/api/v1/members/{member_id}"
 
 
-@router.get("", response_model=MemberPage, responses=problems(400, 403))
+@router.get("", response_model=MemberPage, responses=problems(400, 403, 404))
 async def list_members(
     reader: ReaderDep,
     paging: PagingDep,
     today: Today,
+    within: Annotated[uuid.UUID | None, optional_organization("within", "Members of this unit and all under it")],
+    organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Members of this cell")],
     as_of: AsOf = None,
-    within: Annotated[uuid.UUID | None, Query(description="Members of this unit and everything under it")] = None,
-    organization_id: Annotated[uuid.UUID | None, Query(description="Members of this cell")] = None,
     member_status: Annotated[Codes, Query(alias="status", max_length=20)] = None,
     gender: Annotated[str | None, Query(pattern="^(male|female)$")] = None,
     min_age: Annotated[int | None, Query(ge=0, le=130)] = None,
@@ -56,6 +63,20 @@ async def list_members(
     q: Annotated[SearchText | None, Query(description="Name, with or without accents")] = None,
     citizen_id: Annotated[str | None, Query(pattern="^[0-9]{12}$", description="Exact; needs pii")] = None,
     card_number: Annotated[str | None, Query(max_length=40, description="Exact party card number")] = None,
+    include_ended: Annotated[
+        bool,
+        Query(
+            description="Also the closed records (transferred out, expelled, struck off, resigned, deceased; on "
+            "`as_of`: closed by that day), left out by default like a register; a `status` filter lists what it names"
+        ),
+    ] = False,
+    hosted: Annotated[
+        bool,
+        Query(
+            description="With `organization_id`: also the members temporarily attached to that cell (sinh hoạt tạm "
+            "thời; their `host_organization_id`). They stay counted in their home cell only"
+        ),
+    ] = False,
 ) -> Response:
     """Members in Vietnamese name order (within a subtree: unit by unit), filtered, keyset-paged."""
     filters = reads.MemberFilters(
@@ -76,6 +97,8 @@ async def list_members(
         q=q,
         citizen_id=citizen_id,
         card_number=card_number,
+        include_ended=include_ended,
+        hosted=hosted,
     )
     return page_response(
         await reads.list_members(
@@ -109,8 +132,10 @@ async def create_member(
         values=values,
         external_ids=body.external_ids or [],
         allow_same_name=allow_same_name,
-        since=body.since or today,
+        since=body.since,
+        today=today,
         min_age=settings.admission_min_age,
+        probation_months=settings.probation_months,
         decision_ref=body.decision_ref,
     )
     return document_response(doc, status_code=201, location=_location(doc.id))
@@ -136,6 +161,7 @@ async def update_member(
     member_id: MemberId,
     body: MemberUpdate,
     writer: EditorDep,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header(description='The version you read, e.g. "3"')] = None,
     allow_same_name: bool = False,
 ) -> Response:
@@ -149,6 +175,7 @@ async def update_member(
             changes=body.model_dump(exclude_unset=True),
             expected_version=if_match_version(if_match),
             allow_same_name=allow_same_name,
+            probation_months=settings.probation_months,
         )
     )
 
@@ -177,6 +204,8 @@ async def record_member_event(
         ceremony_date=body.ceremony_date,
         min_age=settings.admission_min_age,
         max_age=settings.admission_max_age,
+        probation_months=settings.probation_months,
+        sponsor_min_months=settings.sponsor_min_months,
     )
     return document_response(doc, status_code=201)
 

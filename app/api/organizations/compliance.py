@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from app.api.auth import ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.organization_refs import required_organization
 from app.api.organizations.models import CompliancePage
 from app.api.responses import problems
 from app.api.types import Day, json_response
@@ -33,13 +34,13 @@ def unit_rules(settings: Settings) -> service.UnitRules:
     )
 
 
-@router.get("", response_model=CompliancePage, responses=problems(400))
+@router.get("", response_model=CompliancePage, responses=problems(400, 404))
 async def list_compliance_issues(
     reader: ReaderDep,
     settings: SettingsDep,
     today: Today,
     paging: PagingDep,
-    within: Annotated[uuid.UUID, Query(description="The unit whose subtree is checked")],
+    within: Annotated[uuid.UUID, required_organization("within", "The unit whose subtree is checked")],
     as_of: Annotated[
         Day | None, Query(description="The day checked, in the tree as it stood then (default: today)")
     ] = None,

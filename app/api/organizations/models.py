@@ -168,7 +168,10 @@ class OverdueMember(BaseModel):
     member_id: uuid.UUID
     full_name: str
     admission_decision_date: date
-    official_date: date = Field(description="Admission + the probation months: the date recognition takes effect")
+    admission_ceremony_date: date | None = Field(description="Probation is counted from it (the decision if null)")
+    official_date: date = Field(
+        description="Admission ceremony + the probation months: the date recognition takes effect"
+    )
     recognition_due: date = Field(description="The last working day of the recognition window")
     days_late: int
 

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, api_router
 from app.api.deps import ActiveOn, AsOf, PagingDep, Today
+from app.api.organization_refs import optional_organization
 from app.api.organizations.models import (
     DissolveRequest,
     LineagePage,
@@ -47,16 +48,16 @@ def _location(org_id: uuid.UUID) -> str:
     return f"/api/v1/organizations/{org_id}"
 
 
-@router.get("", response_model=OrganizationPage, responses=problems(400))
+@router.get("", response_model=OrganizationPage, responses=problems(400, 404))
 async def list_organizations(
     reader: ReaderDep,
     paging: PagingDep,
+    parent_id: Annotated[uuid.UUID | None, optional_organization("parent_id", "Direct children of this unit")],
+    within: Annotated[uuid.UUID | None, optional_organization("within", "This unit and everything under it")],
     as_of: AsOf = None,
     active_on: ActiveOn = None,
     kind: Annotated[list[Kind] | None, Query(description="One or more kinds")] = None,
     category: Annotated[list[Category] | None, Query(description="One or more categories")] = None,
-    parent_id: Annotated[uuid.UUID | None, Query(description="Direct children of this unit")] = None,
-    within: Annotated[uuid.UUID | None, Query(description="This unit and everything under it")] = None,
     q: Annotated[
         SearchText | None, Query(description="Search names and codes, with or without accents; exact matches first")
     ] = None,

@@ -13,9 +13,17 @@ from app.db.scope import Scope, org_in_scope, path_in_scope, scope_ranges, with_
 from app.db.sql import Querier, Record, Sql, fetch, fetchrow
 
 
-def member_doc(*, pii: bool, state: str) -> Sql:
+def _dated(column: str, day: date | None, *, also: str = "true") -> Sql:
+    """A date of the record as it stood on `day`: null while it was still to come."""
+    if day is None:
+        return Sql(column)
+    return Sql("CASE WHEN {column} <= {day} AND {also} THEN {column} END", column=Sql(column), day=day, also=Sql(also))
+
+
+def member_doc(*, pii: bool, state: str, day: date | None = None) -> Sql:
     """The member as JSON (MemberRead); `state` is the alias whose status and organisation to show: the record
-    (`m`) or the period of a day (`st`)."""
+    (`m`) or the period of a day (`st`). On a `day` (as_of) the dates of steps not yet taken are null: the admission
+    before the decision, the ceremony before it was held, the official date before the recognition."""
     return Sql(
         """json_build_object(
         'id', m.id, 'full_name', m.full_name, 'gender', m.gender, 'birth_date', m.birth_date,
@@ -27,19 +35,28 @@ def member_doc(*, pii: bool, state: str) -> Sql:
         'phone', CASE WHEN {pii}::boolean THEN m.phone END,
         'education', m.education, 'professional_level', m.professional_level,
         'political_theory_level', m.political_theory_level,
-        'admission_decision_date', m.admission_decision_date, 'admission_ceremony_date', m.admission_ceremony_date,
-        'official_date', m.official_date, 'party_card_number', m.party_card_number,
+        'admission_decision_date', {decision}, 'admission_ceremony_date', {ceremony},
+        'official_date', {official}, 'party_card_number', m.party_card_number,
         'record_number', m.record_number, 'status', {s}.status, 'organization_id', {s}.organization_id,
         'host_organization_id', {s}.host_organization_id, 'temporarily_away', {s}.temporarily_away,
         'exempt', {s}.exempt, 'suspended', {s}.suspended, 'sponsor_ids', m.sponsor_ids,
-        'training_certificate_date', m.training_certificate_date, 'introduced_by', m.introduced_by,
+        'sponsor_since', m.sponsor_since, 'introduced_by', m.introduced_by,
+        'training_certificate_date', {certificate},
         'external_ids', coalesce((SELECT array_agg(e.external_id ORDER BY e.external_id)
                                   FROM member_external_ids e WHERE e.member_id = m.id), '{{}}'),
         'pii_hidden', NOT {pii}::boolean,
         'created_at', m.created_at, 'updated_at', m.updated_at, 'version', m.version)::text""",
         s=Sql(state),
         pii=pii,
+        decision=_dated("m.admission_decision_date", day),
+        ceremony=_dated("m.admission_ceremony_date", day),
+        official=_dated("m.official_date", day, also=f"{state}.status NOT IN ('candidate', 'probationary')"),
+        certificate=_dated("m.training_certificate_date", day),
     )
+
+
+# Closed records: a register lists them only when asked (status=…, include_ended=true).
+ENDED = ("transferred_out", "expelled", "struck_off", "resigned", "deceased")
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,8 @@ class MemberQuery:
     q_sort_key: str | None = None  # the sort key of `q` as a name (exact matches are found by it)
     citizen_id: str | None = None
     card_number: str | None = None
+    ended: bool = True  # false: records closed on the day (ENDED) are left out
+    hosted: bool = False  # with organization_id: also the members temporarily attached there
     after: Sequence[Any] | None = None
     limit: int = 50
     pii: bool = False
@@ -123,7 +142,12 @@ def selection(query: MemberQuery, scope: Scope, members: Sql = Sql("members m"))
         elif not scope.whole_tree:
             where.append(_placed_on(day, "st.organization_id", path_in_scope(scope, "op.path")))
     if query.organization_id is not None:
-        where.append(Sql("{s}.organization_id = {org}", s=Sql(state), org=query.organization_id))
+        here = "{s}.organization_id = {org}"
+        if query.hosted:
+            here = "({s}.organization_id = {org} OR ({s}.host_organization_id = {org} AND {s}.temporarily_away))"
+        where.append(Sql(here, s=Sql(state), org=query.organization_id))
+    if not query.ended:
+        where.append(Sql("{s}.status <> ALL({ended}::text[])", s=Sql(state), ended=list(ENDED)))
     if query.statuses:
         where.append(Sql("{s}.status = ANY({statuses}::text[])", s=Sql(state), statuses=list(query.statuses)))
     for condition, value in (
@@ -166,7 +190,7 @@ async def list_members(conn: Querier, query: MemberQuery, *, scope: Scope) -> li
         Sql(
             "{with_} SELECT {doc} AS doc, {columns} FROM {source} WHERE {where} ORDER BY {order} LIMIT {limit}",
             with_=with_ctes(scope_ranges(scope, query.as_of)),
-            doc=member_doc(pii=query.pii, state=chosen.state),
+            doc=member_doc(pii=query.pii, state=chosen.state, day=query.as_of),
             columns=columns,
             source=chosen.source,
             where=Sql.all(where),
@@ -187,7 +211,7 @@ async def read_member(
         Sql(
             "{with_} SELECT {doc} AS doc, m.version FROM {source} WHERE m.id = {id} AND {where}",
             with_=with_ctes(scope_ranges(scope, as_of)),
-            doc=member_doc(pii=pii, state=chosen.state),
+            doc=member_doc(pii=pii, state=chosen.state, day=as_of),
             source=chosen.source,
             id=member_id,
             where=Sql.all(chosen.where),

@@ -43,7 +43,7 @@ async def _broad(conn: Querier, pattern: str) -> bool:
 async def search_members(conn: Querier, query: MemberQuery, *, scope: Scope) -> list[Record]:
     """A page of (doc, k0, k1, k2) rows: rank, sort key, id."""
     assert query.q is not None
-    doc = member_doc(pii=query.pii, state="st" if query.as_of else "m")
+    doc = member_doc(pii=query.pii, state="st" if query.as_of else "m", day=query.as_of)
     ranges = scope_ranges(scope, query.as_of)
     after = list(query.after) if query.after is not None else None
     exact = Sql("m.sort_key = {key}::text", key=query.q_sort_key or "")

@@ -68,7 +68,9 @@ members = Table(
     Column("suspended", Boolean, nullable=False, server_default=text("false")),
     Column("sponsor_ids", ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")),
     Column("training_certificate_date", Date, nullable=True),
-    # the mass organisation that introduced the candidate to the Party (Charter art. 4; seed 004, 2.2.9.b)
+    # Since when each sponsor has worked, studied or lived with the candidate: {sponsor id: date}.
+    Column("sponsor_since", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # The mass organisation whose grassroots committee introduced the candidate (stands for one sponsor).
     Column("introduced_by", Text, nullable=True),
     _now("created_at"),
     _now("updated_at"),
@@ -77,6 +79,11 @@ members = Table(
     CheckConstraint("gender IN ('male', 'female')", name="gender"),
     CheckConstraint("citizen_id IS NULL OR citizen_id ~ '^[0-9]{12}$'", name="citizen_id"),
     CheckConstraint("full_name <> ''", name="full_name"),
+    CheckConstraint(
+        "introduced_by IN ('fatherland_front', 'youth_union', 'trade_union', 'womens_union', 'farmers_association', "
+        "'veterans_association')",
+        name="introduced_by",
+    ),
     Index("ix_members_org_path", "org_path", "sort_key", "id"),
     Index("ix_members_organization", "organization_id", "sort_key", "id"),
     Index("ix_members_sort", "sort_key", "id"),

@@ -27,6 +27,7 @@ class MemberRow:
     exempt: bool
     suspended: bool
     admission_decision_date: date | None
+    admission_ceremony_date: date | None
     official_date: date | None
     citizen_id: str | None
     version: int
@@ -37,7 +38,8 @@ async def get_member(conn: asyncpg.Connection, member_id: uuid.UUID, *, for_upda
         conn,
         Sql(
             "SELECT id, full_name, birth_date, status, organization_id, host_organization_id, temporarily_away, "
-            "exempt, suspended, admission_decision_date, official_date, citizen_id, version FROM members "
+            "exempt, suspended, admission_decision_date, admission_ceremony_date, official_date, citizen_id, version "
+            "FROM members "
             "WHERE id = {id} {lock}",
             id=member_id,
             lock=Sql("FOR UPDATE") if for_update else Sql(""),
@@ -46,17 +48,46 @@ async def get_member(conn: asyncpg.Connection, member_id: uuid.UUID, *, for_upda
     return MemberRow(**dict(row)) if row is not None else None
 
 
-async def org_path(conn: asyncpg.Connection, organization_id: uuid.UUID) -> tuple[str, str, date | None] | None:
-    """(latest path, kind, valid_to) of an organisation."""
+@dataclass(frozen=True)
+class Home:
+    path: str  # the latest placement's
+    kind: str
+    valid_from: date  # founded
+    valid_to: date | None  # dissolved
+
+
+async def org_path(conn: asyncpg.Connection, organization_id: uuid.UUID) -> Home | None:
+    """Where an organisation sits now, its kind and its lifetime."""
     row = await fetchrow(
         conn,
         Sql(
-            "SELECT p.path, o.kind, o.valid_to FROM organizations o JOIN organization_placements p "
+            "SELECT p.path, o.kind, o.valid_from, o.valid_to FROM organizations o JOIN organization_placements p "
             "ON p.organization_id = o.id AND p.latest WHERE o.id = {id}",
             id=organization_id,
         ),
     )
-    return (row["path"], row["kind"], row["valid_to"]) if row is not None else None
+    return Home(**dict(row)) if row is not None else None
+
+
+async def yield_defaulted_start(conn: asyncpg.Connection, member_id: uuid.UUID, day: date) -> None:
+    """A candidate registered without `since` starts on the day of registration; an admission recorded later but
+    dated earlier moves that start back to the admission (the only step recorded so far is the proposal)."""
+    moved = await fetchval(
+        conn,
+        Sql(
+            """
+        UPDATE member_events SET event_date = {day}
+        WHERE member_id = {id} AND kind = 'proposed' AND details->>'since' = 'defaulted' AND event_date > {day}
+          AND NOT EXISTS (SELECT 1 FROM member_events o WHERE o.member_id = {id} AND o.kind <> 'proposed')
+        RETURNING id""",
+            id=member_id,
+            day=day,
+        ),
+    )
+    if moved is not None:
+        await execute(
+            conn, Sql("DELETE FROM member_periods WHERE member_id = {id} AND valid_from > {day}", id=member_id, day=day)
+        )
 
 
 async def lock_name_and_birth_date(conn: asyncpg.Connection, full_name: str, birth_date: date) -> None:
@@ -128,8 +159,9 @@ COLUMNS = (
     "exempt",
     "suspended",
     "sponsor_ids",
-    "training_certificate_date",
+    "sponsor_since",
     "introduced_by",
+    "training_certificate_date",
     "org_path",
     "sort_key",
 )
@@ -277,12 +309,29 @@ async def start_period(conn: asyncpg.Connection, *, member_id: uuid.UUID, day: d
     )
 
 
-async def admission_file(conn: asyncpg.Connection, member_id: uuid.UUID) -> tuple[list[uuid.UUID], date | None]:
+@dataclass(frozen=True)
+class AdmissionFile:
+    sponsor_ids: list[uuid.UUID]
+    sponsor_since: dict[uuid.UUID, date]
+    introduced_by: str | None
+    training_certificate_date: date | None
+
+
+async def admission_file(conn: asyncpg.Connection, member_id: uuid.UUID) -> AdmissionFile:
     row = await fetchrow(
-        conn, Sql("SELECT sponsor_ids, training_certificate_date FROM members WHERE id = {id}", id=member_id)
+        conn,
+        Sql(
+            "SELECT sponsor_ids, sponsor_since, introduced_by, training_certificate_date FROM members WHERE id = {id}",
+            id=member_id,
+        ),
     )
     assert row is not None
-    return list(row["sponsor_ids"] or []), row["training_certificate_date"]
+    return AdmissionFile(
+        sponsor_ids=list(row["sponsor_ids"] or []),
+        sponsor_since={uuid.UUID(k): date.fromisoformat(v) for k, v in orjson.loads(row["sponsor_since"]).items()},
+        introduced_by=row["introduced_by"],
+        training_certificate_date=row["training_certificate_date"],
+    )
 
 
 async def official_on(conn: asyncpg.Connection, member_ids: Sequence[uuid.UUID], day: date) -> set[uuid.UUID]:

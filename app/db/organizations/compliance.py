@@ -25,8 +25,8 @@ async def unit_numbers(
     """The next `limit` units of the subtree alive on the day, in tree order, each with: its membership on the day
     (official, all, exempt: members of the unit and of the units under it; only for `counted_kinds`, 0 for the
     others, whose subtree is never scanned), its committee seats (how many deputies, whether the secretary's is
-    filled), the party groups it is divided into, and its
-    own probationary members admitted on or before `overdue_admitted_by` (JSON text)."""
+    filled), the party groups it is divided into, and its own probationary members whose probation began (ceremony,
+    or decision if unknown) on or before `overdue_admitted_by` (JSON text)."""
     where = [
         Sql("p.path >= {low} AND p.path < {high}", low=within_path, high=within_path[:-1] + "0"),
         valid_on("p", day),
@@ -70,11 +70,12 @@ async def unit_numbers(
         CROSS JOIN LATERAL (
             SELECT coalesce(json_agg(json_build_object(
                        'member_id', m.id, 'full_name', m.full_name,
-                       'admission_decision_date', m.admission_decision_date)
+                       'admission_decision_date', m.admission_decision_date,
+                       'admission_ceremony_date', m.admission_ceremony_date)
                    ORDER BY m.admission_decision_date, m.sort_key, m.id), '[]')::text AS overdue
             FROM member_periods mp JOIN members m ON m.id = mp.member_id
             WHERE mp.organization_id = u.id AND {mp_on} AND mp.status = 'probationary'
-              AND m.admission_decision_date <= {overdue_by}) od
+              AND coalesce(m.admission_ceremony_date, m.admission_decision_date) <= {overdue_by}) od
         ORDER BY u.path""",
             with_=with_ctes(scope_ranges(scope, day), units),
             mp_on=valid_on("mp", day),

@@ -40,6 +40,7 @@ MEMBER_COLUMNS = (
     "suspended",
     "sponsor_ids",
     "training_certificate_date",
+    "sponsor_since",
 )
 PERIOD_COLUMNS = (
     "member_id",

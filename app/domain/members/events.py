@@ -12,6 +12,7 @@ from app.domain.audit import service as audit
 from app.domain.errors import Conflict
 from app.domain.members.lifecycle import EventKind, MemberState, apply
 from app.domain.members.records import age_on, as_served, full_record, home, living
+from app.domain.plans.status import add_months
 from app.domain.results import Document
 from app.domain.tx import Tx
 
@@ -32,8 +33,12 @@ async def record_event(
     ceremony_date: date | None,
     min_age: int,
     max_age: int,
+    probation_months: int,
+    sponsor_min_months: int,
 ) -> Document:
     member = await living(tx, scope, member_id)
+    if kind == EventKind.admit and member.status == "candidate":
+        await db.yield_defaulted_start(tx.conn, member.id, on)
     last = await db.last_event_date(tx.conn, member.id)
     if last is not None and on < last:
         raise Conflict(
@@ -49,6 +54,7 @@ async def record_event(
         suspended=member.suspended,
         admission_decision_date=member.admission_decision_date,
         official_date=member.official_date,
+        admission_ceremony_date=member.admission_ceremony_date,
     )
     new = apply(
         state,
@@ -56,6 +62,8 @@ async def record_event(
         on=on,
         to_organization_id=str(to_organization_id) if to_organization_id else None,
         leaves_tree=kind == EventKind.transfer and destination is not None and to_organization_id is None,
+        probation_months=probation_months,
+        ceremony_date=ceremony_date,
     )
     details: dict[str, Any] = {}
     values: dict[str, Any] = {}
@@ -67,13 +75,13 @@ async def record_event(
                 "Record the exception (`age_exception`) if the rules allow it.",
                 code="admission_age",
             )
-        await _check_admission_file(tx, member.id, on)
+        await _check_admission_file(tx, member.id, on, sponsor_min_months)
         values = {"admission_decision_date": on, "admission_ceremony_date": ceremony_date}
         details = {"age": age, "age_exception": age_exception}
     if kind == EventKind.recognize:
         values = {"official_date": new.official_date}
     if kind in (EventKind.transfer, EventKind.temporary_transfer) and to_organization_id is not None:
-        target_path = await home(tx, scope, to_organization_id)
+        target_path = await home(tx, scope, to_organization_id, on=on)
         if kind == EventKind.transfer:
             values["org_path"] = target_path
     if destination:
@@ -115,21 +123,46 @@ async def record_event(
     return await as_served(tx, caller=actor.caller, scope=scope, member_id=member.id)
 
 
-async def _check_admission_file(tx: Tx, member_id: uuid.UUID, on: date) -> None:
-    """A candidate is admitted with two sponsors who are official members, after the training course."""
-    sponsors, certificate = await db.admission_file(tx.conn, member_id)
-    if len(set(sponsors)) < 2:
+INTRODUCERS = {"youth_union": "the Youth Union", "trade_union": "the trade union"}
+
+
+async def _check_admission_file(tx: Tx, member_id: uuid.UUID, on: date, sponsor_min_months: int) -> None:
+    """A candidate is admitted after the training course, introduced by two official members who have worked,
+    studied or lived with them for `sponsor_min_months`; an introduction by the grassroots committee of the Youth
+    Union or of the trade union stands for one of them (Charter art. 4.2; QĐ 294-QĐ/TW on art. 4)."""
+    file = await db.admission_file(tx.conn, member_id)
+    standing_in = file.introduced_by if file.introduced_by in INTRODUCERS else None
+    needed = 1 if standing_in else 2
+    sponsors = set(file.sponsor_ids)
+    alongside = f" beside the introduction by {INTRODUCERS[standing_in]}" if standing_in else ""
+    if len(sponsors) < needed:
         raise Conflict(
-            "Admission needs two sponsors (official members): set `sponsor_ids` on the record first.",
+            f"Admission needs {needed} sponsor{'s' if needed > 1 else ''} (official members){alongside}: set "
+            "`sponsor_ids` on the record first (or `introduced_by`, when the Youth Union or the trade union "
+            "introduced the candidate).",
             code="sponsors_required",
         )
-    official = await db.official_on(tx.conn, sponsors, on)
-    if len(official) < 2:
+    official = await db.official_on(tx.conn, list(sponsors), on)
+    if len(official) < needed:
         raise Conflict(
             f"The sponsors must be official members on {on}; "
-            f"{', '.join(sorted(str(s) for s in set(sponsors) - official))} are not.",
+            f"{', '.join(sorted(str(s) for s in sponsors - official))} are not.",
             code="sponsors_not_official",
         )
+    acquainted = {
+        s for s in official if s in file.sponsor_since and add_months(file.sponsor_since[s], sponsor_min_months) <= on
+    }
+    if len(acquainted) < needed:
+        short = ", ".join(
+            f"{s} ({'since ' + str(file.sponsor_since[s]) if s in file.sponsor_since else 'since unknown'})"
+            for s in sorted(official - acquainted, key=str)
+        )
+        raise Conflict(
+            f"A sponsor must have worked, studied or lived with the candidate for at least {sponsor_min_months} "
+            f"months on {on} (record it in `sponsor_since`): {short}.",
+            code="sponsor_acquaintance_too_short",
+        )
+    certificate = file.training_certificate_date
     if certificate is None or certificate > on:
         raise Conflict(
             "Admission needs the certificate of the course on the Party (training_certificate_date), "

@@ -14,7 +14,7 @@ MEMBERS = frozenset({"probationary", "official"})
 
 class EventKind(StrEnum):
     admit = "admit"  # candidate → probationary
-    recognize = "recognize"  # probationary → official (official date = admission + 12 months)
+    recognize = "recognize"  # probationary → official (official date = admission ceremony + 12 months)
     fail_probation = "fail_probation"  # probationary → struck off
     transfer = "transfer"  # official transfer: to another organisation of the tree, or out
     temporary_transfer = "temporary_transfer"  # keeps the home organisation; counted only there
@@ -60,6 +60,22 @@ class MemberState:
     suspended: bool
     admission_decision_date: date | None
     official_date: date | None
+    admission_ceremony_date: date | None = None
+
+
+def probation_anchor(decision: date, ceremony: date | None) -> date:
+    """Probation is counted from the admission ceremony (Charter art. 5.1: "tính từ ngày chi bộ tổ chức lễ kết
+    nạp"); a record whose ceremony is not known falls back to the decision, the earliest the ceremony can be."""
+    return ceremony if ceremony is not None else decision
+
+
+def check_ceremony(decision: date | None, ceremony: date | None) -> None:
+    """The ceremony admits the person the decision admitted: it cannot come first."""
+    if decision is not None and ceremony is not None and ceremony < decision:
+        raise _refuse(
+            "ceremony_before_decision",
+            f"The admission ceremony ({ceremony}) cannot precede the admission decision ({decision}).",
+        )
 
 
 def _refuse(rule: str, detail: str) -> Conflict:
@@ -74,6 +90,7 @@ def apply(
     to_organization_id: str | None = None,
     leaves_tree: bool = False,
     probation_months: int = 12,
+    ceremony_date: date | None = None,
 ) -> MemberState:
     """The state after `kind` on `on`, or a Conflict naming the rule that forbids it."""
     status = state.status
@@ -82,7 +99,14 @@ def apply(
     if kind == EventKind.admit:
         if status != "candidate":
             raise _refuse("not_a_candidate", f"Only a candidate can be admitted; this person is {status}.")
-        return replace(state, status="probationary", admission_decision_date=on, official_date=None)
+        check_ceremony(on, ceremony_date)
+        return replace(
+            state,
+            status="probationary",
+            admission_decision_date=on,
+            admission_ceremony_date=ceremony_date,
+            official_date=None,
+        )
     if status == "candidate":
         if kind == EventKind.die:
             return replace(state, status="deceased")
@@ -94,12 +118,16 @@ def apply(
         if status != "probationary":
             raise _refuse("not_probationary", f"Only a probationary member can be recognised; this one is {status}.")
         assert admitted is not None
-        due = add_months(admitted, probation_months)
+        anchor = probation_anchor(admitted, state.admission_ceremony_date)
+        due = add_months(anchor, probation_months)
         if on < due:
+            counted_from = (
+                "ceremony" if state.admission_ceremony_date is not None else "decision (no ceremony recorded)"
+            )
             raise _refuse(
                 "probation_not_over",
-                f"Probation ends on {due} (admission {admitted} + "
-                f"{probation_months} months); recognition cannot be dated {on}.",
+                f"Probation is counted from the admission {counted_from} ({anchor}) and ends on {due} "
+                f"({probation_months} months); recognition cannot be dated {on}.",
             )
         return replace(state, status="official", official_date=due)
     if kind == EventKind.fail_probation:
@@ -141,6 +169,12 @@ def apply(
         if not state.suspended:
             raise _refuse("not_suspended", "The member is not suspended.")
         return replace(state, suspended=False)
+    if kind == EventKind.expel and status == "probationary":
+        raise _refuse(
+            "probationary_cannot_be_expelled",
+            "A probationary member is disciplined by reprimand or warning only (Charter art. 35.2); one who no longer "
+            "deserves membership fails probation (fail_probation) instead of being expelled.",
+        )
     final = {
         EventKind.expel: "expelled",
         EventKind.strike_off: "struck_off",

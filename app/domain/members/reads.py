@@ -16,7 +16,7 @@ from app.db.scope import Scope
 from app.db.sql import Querier, Record
 from app.domain.access.callers import Caller, Forbidden
 from app.domain.audit import service as audit
-from app.domain.errors import NotFound
+from app.domain.errors import NotFound, RuleViolation
 from app.domain.members.lifecycle import DISCIPLINE
 from app.domain.members.names import sort_key
 from app.domain.organizations import tree
@@ -45,6 +45,8 @@ class MemberFilters:
     q: str | None = None
     citizen_id: str | None = None
     card_number: str | None = None
+    include_ended: bool = False
+    hosted: bool = False
 
 
 def require_pii_for(caller: Caller, **filters: object) -> None:
@@ -89,6 +91,8 @@ async def _query(conn: Querier, caller: Caller, scope: Scope, filters: MemberFil
         q_sort_key=sort_key(filters.q) if filters.q else None,
         citizen_id=filters.citizen_id,
         card_number=filters.card_number,
+        ended=filters.include_ended or bool(filters.statuses),
+        hosted=filters.hosted,
         pii=caller.pii,
     )
 
@@ -105,6 +109,11 @@ async def list_members(
 ) -> Page[str]:
     """Members in Vietnamese name order (within a subtree: unit by unit; with `q`: exact names first)."""
     require_pii_for(caller, ethnicity=filters.ethnicities, religion=filters.religions, citizen_id=filters.citizen_id)
+    if filters.hosted and filters.organization_id is None:
+        raise RuleViolation(
+            "`hosted=true` lists the members temporarily attached to one cell: give `organization_id`.",
+            code="hosted_needs_organization",
+        )
     query = await _query(conn, caller, scope, filters, today)
     # A cursor is bound to the query it was issued for.
     fingerprint = repr(sorted((k, str(v)) for k, v in query.__dict__.items()))

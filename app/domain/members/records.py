@@ -14,7 +14,7 @@ from app.db.scope import WHOLE_TREE, Scope
 from app.domain.access.callers import Actor, Caller
 from app.domain.audit import service as audit
 from app.domain.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
-from app.domain.members.lifecycle import MEMBERS
+from app.domain.members.lifecycle import MEMBERS, check_ceremony, probation_anchor
 from app.domain.members.names import sort_key, valid_citizen_id
 from app.domain.organizations.changes import guard
 from app.domain.plans.status import add_months
@@ -30,24 +30,34 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-async def home(tx: Tx, scope: Scope, organization_id: uuid.UUID) -> str:
-    """The path of a cell members can belong to (in scope, a cell, not dissolved)."""
+async def home(tx: Tx, scope: Scope, organization_id: uuid.UUID, *, on: date | None = None) -> str:
+    """The path of a cell members can belong to (in scope, a cell, not dissolved, founded by `on` if given)."""
     await guard(tx, scope, organization_id)
     found = await db.org_path(tx.conn, organization_id)
     if found is None:
         raise RuleViolation(f"The organisation {organization_id} does not exist.", code="organization_not_found")
-    path, kind, valid_to = found
-    if kind not in MEMBER_HOMES:
+    if found.kind not in MEMBER_HOMES:
         raise RuleViolation(
             f"Members belong to cells (grassroots or subordinate cells, or party groups); "
-            f"{organization_id} is a {kind}.",
+            f"{organization_id} is a {found.kind}.",
             code="not_a_cell",
         )
-    if valid_to is not None:
+    if found.valid_to is not None:
         raise Conflict(
-            f"The organisation {organization_id} is dissolved (from {valid_to}).", code="organization_dissolved"
+            f"The organisation {organization_id} is dissolved (from {found.valid_to}).", code="organization_dissolved"
         )
-    return path
+    if on is not None and on < found.valid_from:
+        raise Conflict(
+            f"The organisation {organization_id} was founded on {found.valid_from}: nobody can belong to it on {on}.",
+            code="before_organization_founded",
+        )
+    return found.path
+
+
+async def founded(tx: Tx, organization_id: uuid.UUID) -> date:
+    found = await db.org_path(tx.conn, organization_id)
+    assert found is not None
+    return found.valid_from
 
 
 async def _visible(tx: Tx, scope: Scope, member_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
@@ -130,6 +140,19 @@ async def _check_sponsors(
         raise RuleViolation(f"No member with id {unknown[0]} exists to sponsor this person.", code="sponsor_not_found")
 
 
+def _sponsor_since(values: dict[str, Any], sponsor_ids: Sequence[uuid.UUID]) -> None:
+    """`sponsor_since` names sponsors of the record only; it is stored as JSON text ({id: date})."""
+    since = values.get("sponsor_since") or {}
+    strangers = sorted(set(since) - set(sponsor_ids), key=str)
+    if strangers:
+        raise RuleViolation(
+            f"`sponsor_since` names {strangers[0]}, who is not one of the sponsors (`sponsor_ids`).",
+            code="invalid_sponsors",
+        )
+    if "sponsor_since" in values:
+        values["sponsor_since"] = orjson.dumps({str(k): v.isoformat() for k, v in since.items()}).decode()
+
+
 async def full_record(tx: Tx, member_id: uuid.UUID) -> dict[str, Any]:
     """The record with every field (the audit log's before and after; sensitive ones are digested there)."""
     row = await reads.read_member(tx.conn, member_id, scope=WHOLE_TREE, as_of=None, pii=True)
@@ -153,17 +176,22 @@ async def create_member(
     values: dict[str, Any],
     external_ids: Sequence[str],
     allow_same_name: bool,
-    since: date,
+    since: date | None,
+    today: date,
     min_age: int,
+    probation_months: int,
     decision_ref: str | None,
 ) -> Document:
-    """A candidate (status candidate, in the cell proposing them), or a member registered with their history
-    (probationary or official, with the admission date; their first period starts then)."""
+    """A candidate (status candidate, in the cell proposing them, from `since` or today), or a member registered
+    with their history (probationary or official, with the admission date), placed in their cell from `since`
+    (default: the admission, or the cell's founding if later): probationary until the official date, official
+    from then on."""
     status = values["status"]
     if values.get("citizen_id") and not valid_citizen_id(values["citizen_id"]):
         raise RuleViolation(_INVALID_CITIZEN_ID, code="invalid_citizen_id")
     path = await home(tx, scope, values["organization_id"])
     await _check_sponsors(tx, scope, values.get("sponsor_ids"), None)
+    _sponsor_since(values, values.get("sponsor_ids") or [])
     await _no_duplicates(
         tx,
         caller=actor.caller,
@@ -175,37 +203,55 @@ async def create_member(
         allow_same_name=allow_same_name,
     )
     await _check_external_ids(tx, scope, external_ids, None)
-    start = since
+    check_ceremony(values.get("admission_decision_date"), values.get("admission_ceremony_date"))
+    periods: list[tuple[date, str]]
     if status in MEMBERS:
         admitted = values.get("admission_decision_date")
         if admitted is None:
             raise RuleViolation(
                 "A member is registered with the date of the admission decision.", code="admission_date_required"
             )
-        if status == "official" and values.get("official_date") is None:
-            values["official_date"] = add_months(admitted, 12)
-        start = admitted
-    elif age_on(values["birth_date"], since) < min_age - 2:
-        raise RuleViolation(
-            f"A candidate is prepared for admission at {min_age}; this person is "
-            f"{age_on(values['birth_date'], since)}.",
-            code="candidate_too_young",
-        )
+        official = values.get("official_date")
+        if status == "official" and official is None:
+            official = values["official_date"] = add_months(
+                probation_anchor(admitted, values.get("admission_ceremony_date")), probation_months
+            )
+        start = since if since is not None else max(admitted, await founded(tx, values["organization_id"]))
+        if start < admitted:
+            raise RuleViolation(
+                f"A member is placed in their cell from `since` ({start}), which cannot precede the admission "
+                f"({admitted}).",
+                code="since_before_admission",
+            )
+        periods = [(start, status)]
+        if status == "official" and official is not None and start < official:
+            periods = [(start, "probationary"), (official, "official")]
+    else:
+        start = since if since is not None else today
+        if age_on(values["birth_date"], start) < min_age - 2:
+            raise RuleViolation(
+                f"A candidate is prepared for admission at {min_age}; this person is "
+                f"{age_on(values['birth_date'], start)}.",
+                code="candidate_too_young",
+            )
+        periods = [(start, status)]
+    await home(tx, scope, values["organization_id"], on=start)
     member_id = await db.insert_member(tx.conn, {**values, "org_path": path, "sort_key": sort_key(values["full_name"])})
     await db.set_external_ids(tx.conn, member_id, external_ids)
-    await db.start_period(
-        tx.conn,
-        member_id=member_id,
-        day=start,
-        state={
-            "organization_id": values["organization_id"],
-            "status": status,
-            "host_organization_id": None,
-            "temporarily_away": False,
-            "exempt": False,
-            "suspended": False,
-        },
-    )
+    for day, period_status in periods:
+        await db.start_period(
+            tx.conn,
+            member_id=member_id,
+            day=day,
+            state={
+                "organization_id": values["organization_id"],
+                "status": period_status,
+                "host_organization_id": None,
+                "temporarily_away": False,
+                "exempt": False,
+                "suspended": False,
+            },
+        )
     await db.insert_event(
         tx.conn,
         member_id=member_id,
@@ -215,6 +261,7 @@ async def create_member(
         note=None,
         to_organization_id=values["organization_id"],
         recorded_by=actor.caller.id,
+        details={"since": "given" if since is not None else "defaulted"},
     )
     await audit.record(
         tx,
@@ -248,8 +295,10 @@ async def update_member(
     changes: dict[str, Any],
     expected_version: int | None,
     allow_same_name: bool,
+    probation_months: int,
 ) -> Document:
-    """Correct a record's fields. Where the member belongs and their status change only by events."""
+    """Correct a record's fields. Where the member belongs and their status change only by events. A corrected
+    ceremony moves the official date of a recognised member with it (probation counts from the ceremony)."""
     member = await living(tx, scope, member_id)
     if expected_version is not None and expected_version != member.version:
         raise PreconditionFailed(
@@ -259,8 +308,19 @@ async def update_member(
         )
     if changes.get("citizen_id") and not valid_citizen_id(changes["citizen_id"]):
         raise RuleViolation(_INVALID_CITIZEN_ID, code="invalid_citizen_id")
+    if "admission_ceremony_date" in changes:
+        check_ceremony(member.admission_decision_date, changes["admission_ceremony_date"])
+        if member.official_date is not None and member.admission_decision_date is not None:
+            anchor = probation_anchor(member.admission_decision_date, changes["admission_ceremony_date"])
+            changes["official_date"] = add_months(anchor, probation_months)
     if "sponsor_ids" in changes:
         await _check_sponsors(tx, scope, changes["sponsor_ids"], member.id)
+    if {"sponsor_ids", "sponsor_since"} & changes.keys():
+        file = await db.admission_file(tx.conn, member.id)
+        sponsor_ids = changes["sponsor_ids"] if "sponsor_ids" in changes else file.sponsor_ids
+        if "sponsor_since" not in changes:  # sponsors replaced: keep what is known of those who stay
+            changes["sponsor_since"] = {k: v for k, v in file.sponsor_since.items() if k in (sponsor_ids or [])}
+        _sponsor_since(changes, sponsor_ids or [])
     if {"citizen_id", "full_name", "birth_date"} & changes.keys():
         await _no_duplicates(
             tx,

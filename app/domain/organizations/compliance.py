@@ -46,7 +46,7 @@ def recognition_due(
     admitted: date, *, probation_months: int, working_days: int, holidays: Collection[date] = ()
 ) -> date:
     """The last day on which recognition as official may be decided: probation ends `probation_months` after the
-    admission decision (the official date), and the cell then has `working_days` working days (Monday to Friday,
+    admission ceremony (the official date), and the cell then has `working_days` working days (Monday to Friday,
     configured holidays excluded), counted from the day after."""
     day = add_months(admitted, probation_months)
     counted = 0
@@ -195,7 +195,8 @@ def _due(admitted: date, rules: UnitRules) -> date:
 def _overdue_members(row: Any, as_of: date, rules: UnitRules) -> list[dict[str, Any]]:
     found = []
     for member in orjson.loads(row["overdue"]):
-        admitted = date.fromisoformat(member["admission_decision_date"])
+        # Probation is counted from the ceremony (Charter art. 5.1), from the decision when none is recorded.
+        admitted = date.fromisoformat(member["admission_ceremony_date"] or member["admission_decision_date"])
         due = _due(admitted, rules)
         if due < as_of:
             found.append(

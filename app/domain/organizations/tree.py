@@ -56,6 +56,20 @@ async def find_placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: 
     return await db.get_placed(conn, org_id, scope=scope, as_of=as_of)
 
 
+async def id_of(conn: Querier, ref: str, *, scope: Scope) -> uuid.UUID:
+    """The id of the unit a query parameter names by its id or its code. An id is passed on as given (each
+    operation answers for it as it always has); a code must name a unit the scope covers (outside = missing, and
+    the answer names only what was sent)."""
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        pass
+    found = await db.find_id(conn, ref)
+    if found is None or await db.get_placed(conn, found, scope=scope, as_of=None) is None:
+        raise NotFound(f"No organisation with code {ref!r} exists.", code="organization_not_found")
+    return found
+
+
 async def placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed:
     found = await db.get_placed(conn, org_id, scope=scope, as_of=as_of)
     if found is None:
