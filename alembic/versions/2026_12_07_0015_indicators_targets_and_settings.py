@@ -649,7 +649,9 @@ def downgrade() -> None:
     op.execute("UPDATE members SET introduced_by = NULL WHERE introduced_by NOT IN ('youth_union', 'trade_union')")
     op.drop_constraint("ck_members_introduced_by", "members", type_="check")
     op.create_check_constraint(
-        "ck_members_introduced_by", "members", "introduced_by IS NULL OR introduced_by IN ('youth_union', 'trade_union')"
+        "ck_members_introduced_by",
+        "members",
+        "introduced_by IS NULL OR introduced_by IN ('youth_union', 'trade_union')",
     )
     op.drop_table("indicator_settings")
     first = _migration("0009")
