@@ -7,10 +7,10 @@ format (`w:numFmt`: decimal, lowerLetter, upperRoman, bullet …), the text arou
 other unless an instance restarts a level (`w:lvlOverride/w:startOverride`, Word's "Restart numbering"); a level
 restarts when a higher level of the same list is used (`w:lvlRestart` aside, which plans do not use).
 
-Lettered points: Vietnamese documents letter them with the Vietnamese alphabet ("a, b, c, d, đ, e, g, h, i, k …";
-Nghị định 30/2020/NĐ-CP, Phụ lục I, and the Party's HD 36-HD/VPTW), as seed 004 does, while Word's lowerLetter
-counts a–z (Word cannot letter "đ"). Lettered lists are therefore read with the Vietnamese alphabet (`alphabet`), so
-a lettered list in Word gets the codes the typed text gives; pass LATIN_LETTERS to read them as Word displays."""
+Lettered points: seed 004 letters them with the Vietnamese alphabet ("a, b, c, d, đ, e, g, h … k"), while Word's
+lowerLetter counts a–z (Word cannot letter "đ"). Lettered lists are therefore read with the Vietnamese alphabet
+(`alphabet`), so a lettered list in Word gets the codes the typed text gives; pass LATIN_LETTERS to read them as Word
+displays. (That Party documents must letter so is the usual practice, not a rule found in the regulations at hand.)"""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
