@@ -134,6 +134,7 @@ async def test_admissions_introduced_by_a_mass_organisation(client: httpx.AsyncC
                 "organization_id": cell["id"],
                 "training_certificate_date": "2024-01-10",
                 "sponsor_ids": sponsors,
+                "sponsor_since": {s: "2022-01-01" for s in sponsors},
                 "since": "2024-01-15",
                 **({"introduced_by": introducer} if introducer else {}),
             },
