@@ -213,6 +213,12 @@ async def load_demo_data(database_url: str) -> str:
         )
         await conn.execute("SELECT coso_indicators_refresh($1::uuid[])", list(result.ids.values()))
     plan_created = await load_demo_plan(database_url, result.ids[BLOC_CODE])
+    if result.created or members_created or plan_created or records is not None:
+        # Fresh statistics for the planner: the tables were empty (or truncated) when autovacuum last looked, and
+        # a plan made for empty tables can take seconds on the demo's thousands of rows (a compliance read of the
+        # whole bloc once hit the statement timeout right after a load).
+        async with db.structure_transaction(database_url) as conn:
+            await conn.execute("ANALYZE")
     if not result.created and not members_created and not plan_created and records is None:
         return (
             f"Demo data already loaded: {BLOC_NAME} ({BLOC_CODE}) holds {_describe(counts)} and {members}; "
