@@ -219,14 +219,18 @@ class Tally:
 
     tried: Counter[str] = field(default_factory=Counter)
     done: Counter[str] = field(default_factory=Counter)
+    refusals: dict[str, Counter[str]] = field(default_factory=dict)
 
-    def count(self, kind: str, succeeded: bool) -> None:
+    def count(self, kind: str, succeeded: bool, refusal: str = "") -> None:
         self.tried[kind] += 1
         self.done[kind] += succeeded
+        if not succeeded:
+            self.refusals.setdefault(kind, Counter())[refusal] += 1
 
     def too_often_refused(self) -> list[str]:
         return [
-            f"{kind}: {self.done[kind]} of {self.tried[kind]} succeeded (at least {share:.0%} expected)"
+            f"{kind}: {self.done[kind]} of {self.tried[kind]} succeeded (at least {share:.0%} expected);"
+            f" refused by {dict(self.refusals.get(kind, {}))}"
             for kind, share in LEAST_SHARE.items()
             if self.tried[kind] >= LEAST_ATTEMPTS and self.done[kind] < share * self.tried[kind]
         ]
@@ -266,7 +270,9 @@ class World:
         if response.status_code in (200, 201):
             self.log.append(what)
         if self.tally is not None:
-            self.tally.count(write_kind(method, url, body), response.status_code in (200, 201))
+            succeeded = response.status_code in (200, 201)
+            refusal = "" if succeeded else str(response.json().get("type", response.status_code)).rsplit(":", 1)[-1]
+            self.tally.count(write_kind(method, url, body), succeeded, refusal)
         return response
 
     async def units(self) -> list[Any]:
@@ -653,10 +659,13 @@ class World:
             )
 
     async def step_dissolve(self, day: date, rng: random.Random) -> None:
-        units = [u for u in await self.units() if u["kind"] in MAY_SIT_UNDER]
+        living = await self.units()
+        units = [u for u in living if u["kind"] in MAY_SIT_UNDER]
+        parents = {u["parent_id"] for u in living}
+        childless = [u for u in units if u["id"] not in parents]
         if not units:
             return
-        unit = rng.choice(units)
+        unit = rng.choice(childless if childless and rng.random() < 0.9 else units)  # with units under it: refused
         members = await self.members(
             "organization_id = $1 AND status = ANY($2::text[])", unit["id"], list(IN_MEMBERSHIP)
         )
@@ -891,7 +900,7 @@ class World:
             member = rng.choice(members)
             url = f"{API}/members/{member['id']}/ratings"
             label = f"rate member {member['id']}"
-        period = f"{year}-Q{rng.randint(1, 4)}" if what == "quarter" else str(year)
+        period = f"{year}Q{rng.randint(1, 4)}" if what == "quarter" else str(year)
         score = rng.choice([95, 90, 85, 70, 69, 55, 30])
         response = await self.call(f"{label} for {period}: {score}", "POST", url, {"period": period, "score": score})
         if response.status_code == 422 and response.json()["type"].endswith(":not_ratable"):
