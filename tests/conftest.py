@@ -26,6 +26,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.support.builders import (
     AddMember,
+    AddMembers,
     ClientWith,
     CountRows,
     CreateOrg,
@@ -200,6 +201,18 @@ def add_member(db_pool: asyncpg.Pool) -> AddMember:
             suspended=suspended,
             host=host,
         )
+
+    return add
+
+
+@pytest.fixture
+def add_members(db_pool: asyncpg.Pool) -> AddMembers:
+    """`count` members named "<prefix> 00", "<prefix> 01", … straight into the tables, in one transaction: the
+    indicator upkeep runs once at its commit instead of once a member."""
+
+    async def add(org: dict[str, Any], count: int, prefix: str, **extra: Any) -> list[str]:
+        async with db_pool.acquire() as conn, conn.transaction():
+            return [await member_row(conn, org, f"{prefix} {i:02d}", **extra) for i in range(count)]
 
     return add
 

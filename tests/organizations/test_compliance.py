@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from app.domain.organizations.compliance import UnitRules, latest_overdue_admission, recognition_due
 from app.main import create_app
 from app.settings import Settings
-from tests.support.builders import AddMember, ClientWith, CreateOrg, InsertKey, Seat
+from tests.support.builders import AddMember, AddMembers, ClientWith, CreateOrg, InsertKey, Seat
 from tests.support.problems import assert_problem
 
 API = "/api/v1/compliance"
@@ -31,10 +31,6 @@ async def units(client: httpx.AsyncClient, create_org: CreateOrg) -> dict[str, d
     large = await create_org(client, "X-LARGE", "grassroots_cell", x, valid_from=OLD, name="Chi bộ cơ sở lớn")
     y = await create_org(client, "Y", "upper_level_committee", p, valid_from=OLD, name="Đảng bộ xã Y")
     return {"p": p, "x": x, "du": du, "big": big, "nine": nine, "small": small, "large": large, "y": y}
-
-
-async def many(add_member: AddMember, org: dict[str, Any], count: int, prefix: str, **extra: Any) -> list[str]:
-    return [await add_member(org, f"{prefix} {i:02d}", **extra) for i in range(count)]
 
 
 async def issues(
@@ -56,13 +52,14 @@ async def test_each_rule_with_its_numbers(
     db_pool: asyncpg.Pool,
     units: dict[str, dict[str, Any]],
     add_member: AddMember,
+    add_members: AddMembers,
     seat: Seat,
 ) -> None:
-    await many(add_member, units["small"], 2, "Nhỏ")
+    await add_members(units["small"], 2, "Nhỏ")
     await add_member(units["small"], "Dự bị Nhỏ", status="probationary", admitted=date(2025, 6, 1))
-    await many(add_member, units["large"], 30, "Lớn")
-    await many(add_member, units["big"], 31, "To")
-    nine = await many(add_member, units["nine"], 9, "Chín")
+    await add_members(units["large"], 30, "Lớn")
+    await add_members(units["big"], 31, "To")
+    nine = await add_members(units["nine"], 9, "Chín")
     found = await issues(client, units["x"], "2025-12-01")
     assert set(found) == {"X-SMALL", "X-LARGE", "X-DU-BIG", "X-DU-NINE"}
     small = rules_of(found["X-SMALL"])
@@ -90,16 +87,20 @@ async def test_each_rule_with_its_numbers(
 
 
 async def test_membership_on_a_date(
-    client: httpx.AsyncClient, db_pool: asyncpg.Pool, units: dict[str, dict[str, Any]], add_member: AddMember
+    client: httpx.AsyncClient,
+    db_pool: asyncpg.Pool,
+    units: dict[str, dict[str, Any]],
+    add_member: AddMember,
+    add_members: AddMembers,
 ) -> None:
     small, large = units["small"], units["large"]
-    await many(add_member, small, 2, "Nhỏ")
+    await add_members(small, 2, "Nhỏ")
     await add_member(small, "Miễn Công Tác", exempt=True)
     found = await issues(client, units["x"], "2025-12-01")
     assert "X-SMALL" not in found  # the exempt member counts
     # a member of SMALL temporarily active in LARGE counts in SMALL only
     away = await add_member(small, "Tạm Thời", since=date(2023, 1, 1), host=large)
-    await many(add_member, large, 29, "Lớn")
+    await add_members(large, 29, "Lớn")
     found = await issues(client, units["x"], "2025-12-01")
     assert found["X-LARGE"]["members"] == 29 and "grassroots_cell_too_large" not in rules_of(found["X-LARGE"])
     await add_member(large, "Người Thứ Ba Mươi")
@@ -134,10 +135,11 @@ async def test_probationary_members_past_their_window(
     settings: Settings,
     database_url: str,
     add_member: AddMember,
+    add_members: AddMembers,
     client_with: ClientWith,
     insert_key: InsertKey,
 ) -> None:
-    await many(add_member, units["small"], 3, "Chính thức")
+    await add_members(units["small"], 3, "Chính thức")
     late = await add_member(units["small"], "Nguyễn Văn Chậm", status="probationary", admitted=date(2023, 1, 10))
     await add_member(units["small"], "Trần Thị Kịp", status="probationary", admitted=date(2023, 2, 1))
     assert "X-SMALL" not in await issues(client, units["x"], "2024-02-21")
@@ -188,10 +190,10 @@ async def test_thresholds_are_configured(
     units: dict[str, dict[str, Any]],
     client_with: ClientWith,
     insert_key: InsertKey,
-    add_member: AddMember,
+    add_members: AddMembers,
 ) -> None:
-    await many(add_member, units["small"], 2, "Nhỏ")
-    await many(add_member, units["big"], 25, "To")
+    await add_members(units["small"], 2, "Nhỏ")
+    await add_members(units["big"], 25, "To")
     app = create_app(
         settings.model_copy(
             update={"min_official_members": 2, "subordinate_cell_max_members": 24, "cell_committee_threshold": 30}
@@ -215,12 +217,12 @@ async def test_pages_cover_every_unit_once(
     client_with: ClientWith,
     create_org: CreateOrg,
     insert_key: InsertKey,
-    add_member: AddMember,
+    add_members: AddMembers,
 ) -> None:
     cells = [await create_org(client, f"X-DU-C{i}", "subordinate_cell", units["du"], valid_from=OLD) for i in range(7)]
     for cell in cells[:5]:
-        await many(add_member, cell, 9, cell["code"])  # 9 official members and no committee
-    await many(add_member, cells[5], 3, "Đủ")
+        await add_members(cell, 9, cell["code"])  # 9 official members and no committee
+    await add_members(cells[5], 3, "Đủ")
     # the grassroots cells and the subordinate cells without members have too few official members
     expected = {c["code"] for c in cells[:5]} | {"X-SMALL", "X-LARGE", "X-DU-BIG", "X-DU-NINE", "X-DU-C6"}
     for client_, limit in ((client, 2), (client, 1)):
@@ -273,9 +275,9 @@ async def test_compliance_is_scoped(
     units: dict[str, dict[str, Any]],
     client_with: ClientWith,
     insert_key: InsertKey,
-    add_member: AddMember,
+    add_members: AddMembers,
 ) -> None:
-    await many(add_member, units["small"], 1, "Nhỏ")
+    await add_members(units["small"], 1, "Nhỏ")
     outsider = await insert_key(role="viewer", scopes=[units["y"]["id"]])
     insider = await insert_key(role="viewer", scopes=[units["x"]["id"]])
     async with client_with(app, outsider) as c:
@@ -289,10 +291,10 @@ async def test_compliance_is_scoped(
 
 
 async def test_a_subordinate_cell_needs_three_official_members(
-    client: httpx.AsyncClient, units: dict[str, dict[str, Any]], add_member: AddMember
+    client: httpx.AsyncClient, units: dict[str, dict[str, Any]], add_member: AddMember, add_members: AddMembers
 ) -> None:
     """Charter art. 24: "mỗi chi bộ ít nhất có 3 đảng viên chính thức", like a grassroots organisation."""
-    await many(add_member, units["nine"], 2, "Chín")
+    await add_members(units["nine"], 2, "Chín")
     await add_member(units["nine"], "Dự bị Chín", status="probationary", admitted=date(2025, 6, 1))
     few = rules_of((await issues(client, units["x"], "2025-12-01"))["X-DU-NINE"])["too_few_official_members"]
     assert (few["value"], few["threshold"], few["severity"]) == (2, 3, "violation")
@@ -302,10 +304,10 @@ async def test_a_subordinate_cell_needs_three_official_members(
 
 
 async def test_a_large_subordinate_cell_is_advised_not_in_breach_and_party_groups_meet_it(
-    client: httpx.AsyncClient, create_org: CreateOrg, units: dict[str, dict[str, Any]], add_member: AddMember
+    client: httpx.AsyncClient, create_org: CreateOrg, units: dict[str, dict[str, Any]], add_members: AddMembers
 ) -> None:
     big = units["big"]
-    official = await many(add_member, big, 31, "To")
+    official = await add_members(big, 31, "To")
     for i, member in enumerate(official[:3]):
         await client.post(
             f"/api/v1/organizations/{big['id']}/positions",
@@ -326,11 +328,11 @@ async def test_a_large_subordinate_cell_is_advised_not_in_breach_and_party_group
 
 
 async def test_an_oversized_cell_committee_already_recorded_is_reported(
-    client: httpx.AsyncClient, db_pool: asyncpg.Pool, units: dict[str, dict[str, Any]], add_member: AddMember
+    client: httpx.AsyncClient, db_pool: asyncpg.Pool, units: dict[str, dict[str, Any]], add_members: AddMembers
 ) -> None:
     """Seats recorded before the rule (11 seats, two deputies) are reported, the write refusing new ones."""
     nine = units["nine"]
-    people = await many(add_member, nine, 11, "Chín")
+    people = await add_members(nine, 11, "Chín")
     positions = ["secretary", "deputy_secretary", "deputy_secretary"] + ["committee_member"] * 8
     for member, position in zip(people, positions, strict=True):
         await db_pool.execute(
@@ -347,9 +349,13 @@ async def test_an_oversized_cell_committee_already_recorded_is_reported(
 
 
 async def test_the_recognition_window_counts_from_the_ceremony(
-    client: httpx.AsyncClient, db_pool: asyncpg.Pool, units: dict[str, dict[str, Any]], add_member: AddMember
+    client: httpx.AsyncClient,
+    db_pool: asyncpg.Pool,
+    units: dict[str, dict[str, Any]],
+    add_member: AddMember,
+    add_members: AddMembers,
 ) -> None:
-    await many(add_member, units["small"], 3, "Chính thức")
+    await add_members(units["small"], 3, "Chính thức")
     late = await add_member(units["small"], "Nguyễn Văn Lễ", status="probationary", admitted=date(2023, 1, 10))
     await db_pool.execute("UPDATE members SET admission_ceremony_date = '2023-02-20' WHERE id = $1", uuid.UUID(late))
     # the window of the decision (due 2024-02-21) has closed, the ceremony's (due 2024-04-02) has not

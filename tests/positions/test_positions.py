@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
-from tests.support.builders import AddMember, ClientWith, CreateOrg, InsertKey, Seat, Snapshot
+from tests.support.builders import AddMember, AddMembers, ClientWith, CreateOrg, InsertKey, Seat, Snapshot
 from tests.support.problems import assert_problem
 
 API = "/api/v1"
@@ -349,13 +349,13 @@ async def test_a_probationary_member_cannot_hold_an_elected_seat(
 async def test_a_cell_committee_has_at_most_seven_members_and_one_deputy(
     client: httpx.AsyncClient,
     units: dict[str, dict[str, Any]],
-    add_member: AddMember,
+    add_members: AddMembers,
     seat: Seat,
     snapshot: Snapshot,
 ) -> None:
     """QĐ 294-QĐ/TW (point 24 of QĐ 29 before it): a cell elects at most 7 committee members, one deputy secretary."""
     c1 = units["c1"]
-    people = [await add_member(c1, f"Đảng viên {n:02d}") for n in range(9)]
+    people = await add_members(c1, 9, "Đảng viên")
     assert (await seat(client, c1, people[0], "secretary", "2021-01-01")).status_code == 201
     assert (await seat(client, c1, people[1], "deputy_secretary", "2021-01-01")).status_code == 201
     before = await snapshot()
@@ -382,13 +382,13 @@ async def test_the_committee_composition_is_configured(
     settings: Settings,
     database_url: str,
     units: dict[str, dict[str, Any]],
-    add_member: AddMember,
+    add_members: AddMembers,
     client_with: ClientWith,
     insert_key: InsertKey,
     seat: Seat,
 ) -> None:
     c1 = units["c1"]
-    people = [await add_member(c1, f"Đảng viên {n:02d}") for n in range(4)]
+    people = await add_members(c1, 4, "Đảng viên")
     update = {"cell_committee_max_members": 3, "cell_max_deputy_secretaries": 2}
     other = create_app(settings.model_copy(update=update), database_url=database_url)
     token = await insert_key(role="editor")

@@ -108,7 +108,7 @@ async def post_org(
 
 
 async def member_row(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool | asyncpg.Connection,
     org: dict[str, Any],
     name: str,
     *,
@@ -210,6 +210,10 @@ class AddMember(Protocol):
         suspended: bool = False,
         host: dict[str, Any] | None = None,
     ) -> str: ...
+
+
+class AddMembers(Protocol):
+    async def __call__(self, org: dict[str, Any], count: int, prefix: str, **extra: Any) -> list[str]: ...
 
 
 class Seat(Protocol):
