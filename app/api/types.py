@@ -122,9 +122,21 @@ def _year_in_range(value: str) -> str:
 
 # A year (2024), a quarter (2024Q2, the spelling of the indicators) or a term (nhiệm kỳ 2020-2025).
 PERIOD_PATTERN = r"^[0-9]{4}(Q[1-4]|-[0-9]{4})?$"
+_PERIOD = re.compile(PERIOD_PATTERN)
+_OTHER_QUARTER = re.compile(r"^([0-9]{4})[- /]?[Qq]([1-4])$|^[Qq]([1-4])[- /]?([0-9]{4})$")
+
+
+def _period_spelling(value: str) -> str:
+    if _PERIOD.match(value):
+        return value
+    other = _OTHER_QUARTER.match(value.strip())
+    hint = f" ({value!r} is written {(other[1] or other[4])}Q{other[2] or other[3]})" if other else ""
+    raise ValueError(f"a period is a year (2024), a quarter (2024Q2) or a term (2020-2025){hint}")
+
+
 Period = Annotated[
     str,
-    StringConstraints(pattern=PERIOD_PATTERN),
+    AfterValidator(_period_spelling),
     AfterValidator(_year_in_range),
     WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN, "examples": ["2024", "2024Q2", "2020-2025"]}),
 ]

@@ -344,7 +344,9 @@ async def test_periods_are_spelled_2024Q2_everywhere_and_terms_are_rated(
     """One spelling of periods, the indicators' (2024Q2); ratings per term (nhiệm kỳ, QĐ 366-QĐ/TW) beside year
     and quarter."""
     member = await add_member(units["c1"], "Nguyễn Văn An")
-    assert_problem(await rate(client, member, "2024-Q2", score=80), 422, "validation_error")
+    old = assert_problem(await rate(client, member, "2024-Q2", score=80), 422, "validation_error")
+    assert "'2024-Q2' is written 2024Q2" in old["detail"], old
+    assert "2020-2025" in assert_problem(await rate(client, member, "24", score=80), 422, "validation_error")["detail"]
     quarter = await rate(client, member, "2024Q2", score=80)
     assert quarter.status_code == 201 and quarter.json()["period"] == "2024Q2"
     term = await rate(client, member, "2020-2025", score=85)
