@@ -3,12 +3,8 @@ rendered by headless Chromium that can reach 127.0.0.1 and nothing else. The pag
 Swagger UI its Authorize button), and every request the pages make must go to the service."""
 
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +13,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.support.serve import coso_serve
+
 CHROMIUM = Path("/usr/bin/chromium")
 ENSURE_CHROMIUM = Path(__file__).resolve().parents[2] / "scripts" / "ensure-chromium"
 # Every host name resolves to nothing, but 127.0.0.1: the page sees a network as closed as the Party's. The pages
 # are opened by a name, as people reach the service, not as 127.0.0.1 (which browser code may treat as special).
 HOST = "coso.test"
 ONLY_LOOPBACK = f"MAP {HOST} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
-STARTUP_SECONDS = 30
 RENDER_SECONDS = 120
 
 
@@ -41,50 +38,13 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def service(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a real `coso serve` process (the pages are public: no key needed)."""
-    tmp = tmp_path_factory.mktemp("docs-serve")
-    log = tmp / "serve.log"
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "COSO_JSON_LOGS": "false", "COSO_POOL_SIZE": "2"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own command line
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"coso serve exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"coso serve was not ready within {STARTUP_SECONDS} s:\n{log.read_text()}")
-            time.sleep(0.2)
+    with coso_serve(
+        database_url, tmp_path_factory.mktemp("docs-serve"), env={"COSO_POOL_SIZE": "2"}, must_survive=False
+    ) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _netlog_events(path: Path) -> list[dict[str, Any]]:

@@ -7,34 +7,26 @@ Every curl of the tour must answer what the README says of it: a 2xx, unless its
 nothing (a search that no longer matches) is broken too. The test wraps curl in a shell function that records each
 answer; the README itself is run unchanged, but for the port of the server."""
 
-import asyncio
 import json
 import os
 import re
 import shlex
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
-import httpx
 import pytest
 
 from app.cli import _announce_first_key
-from app.db.urls import asyncpg_dsn
 from app.demo.load import demo_units
 from app.demo.members import demo_members
 from app.demo.plan import PLAN_CODE
-from tests.support.builders import new_key
+from tests.support.serve import admin_key, coso_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 README_BASE = "http://127.0.0.1:8000"  # where the README's examples expect `make run`
-STARTUP_SECONDS = 30
 TOUR_SECONDS = 120
 
 # Each curl of the tour goes through this function: the answer is printed as curl would print it, and its status and
@@ -181,60 +173,13 @@ def tour_problems(calls: list[Call], run: TourRun) -> list[str]:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def _admin_key(url: str) -> str:
-    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=1, max_size=1)
-    try:
-        return await new_key(pool, name="README tour")
-    finally:
-        await pool.close()
-
-
 @pytest.fixture
 def service(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A `coso serve` process on the test database (empty: every test leaves it so) on a free port, and an
     administrator's key with `pii`, like the local admin key of `make run`."""
-    token = asyncio.run(_admin_key(database_url))
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "COSO_JSON_LOGS": "false", "COSO_POOL_SIZE": "4"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own command line
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"coso serve exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"coso serve was not ready within {STARTUP_SECONDS} s:\n{log.read_text()}")
-            time.sleep(0.1)
+    token = admin_key(database_url, "README tour")
+    with coso_serve(database_url, tmp_path) as base:
         yield base, token
-        assert process.poll() is None, f"coso serve died:\n{log.read_text()}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_the_tour_runs_as_written(service: tuple[str, str], tmp_path: Path) -> None:

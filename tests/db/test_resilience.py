@@ -1,27 +1,19 @@
 """The real server process loses its database and gets it back: it answers 503 problems quickly while the
 database is down (the process stays alive), and serves again once it is back, without a restart."""
 
-import asyncio
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from app.db.embedded import start_embedded
 from app.db.migrations import upgrade
-from app.db.urls import asyncpg_dsn
-from tests.support.builders import new_key
+from tests.support.serve import admin_key, coso_serve
 
-STARTUP_SECONDS = 30
 # A request while the database is down must be answered well within this (connect timeouts are 5 s).
 OUTAGE_ANSWER_SECONDS = 8
 
@@ -60,70 +52,14 @@ def postgres() -> Iterator[Postgres]:
             pg.remove()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"coso serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"coso serve was not ready within {STARTUP_SECONDS} s:\n{log.read_text()}")
-
-
-async def _admin_key(url: str) -> str:
-    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=1, max_size=1)
-    try:
-        return await new_key(pool, name="outage test admin")
-    finally:
-        await pool.close()
-
-
 @pytest.fixture
 def service(postgres: Postgres, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """The base URL of a `coso serve` process on `postgres`, and an administrator's key for it."""
     upgrade(postgres.url)
-    token = asyncio.run(_admin_key(postgres.url))
-    port = _free_port()
-    log = tmp_path / "serve.log"
+    token = admin_key(postgres.url, "outage test admin")
     # No caching of key checks: every request authenticates against the database, so the outage hits that too.
-    env = {
-        **os.environ,
-        "DATABASE_URL": postgres.url,
-        "COSO_JSON_LOGS": "false",
-        "COSO_POOL_SIZE": "4",
-        "COSO_ACCESS_CACHE_SECONDS": "0",
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own command line
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_ready(base, process, log)
+    with coso_serve(postgres.url, tmp_path, env={"COSO_ACCESS_CACHE_SECONDS": "0"}) as base:
         yield base, token
-        assert process.poll() is None, f"coso serve died:\n{log.read_text()}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _assert_unavailable(response: httpx.Response) -> None:
