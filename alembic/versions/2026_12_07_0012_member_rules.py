@@ -3,7 +3,8 @@ the introduction by a mass organisation.
 
 * Probation lasts 12 months "tính từ ngày chi bộ tổ chức lễ kết nạp" (Charter art. 5.1): the official date is the
   ceremony + the probation months, not the decision + 12 months as the service computed until now. Stored official
-  dates of members whose ceremony is known are recomputed (COSO_PROBATION_MONTHS, 12 by default). The indicator
+  dates of members whose ceremony is known are recomputed (COSO_PROBATION_MONTHS, 12 by default), each with an
+  audit entry by the system (actor `migration 0012`, before and after). The indicator
   figures do not read `members.official_date` (they follow `member_periods`, whose rows this migration leaves as
   recorded), so no indicator changes; tests/members/test_member_migration.py checks the figures against a rebuild.
 * `sponsor_since`: since when each sponsor has worked, studied or lived with the candidate (sponsor id → date);
@@ -46,12 +47,30 @@ def upgrade() -> None:
         "introduced_by IS NULL OR introduced_by IN ('youth_union', 'trade_union')",
     )
     # date + interval keeps the day, or the month's last day (31 January + 1 month = 28/29 February), as add_months.
+    # Each recomputed date is an audited change like any other, by the system, naming the rule.
     op.execute(
         sa.text(
-            "UPDATE members SET official_date = (admission_ceremony_date + make_interval(months => :months))::date, "
-            "version = version + 1, updated_at = now() "
-            "WHERE official_date IS NOT NULL AND admission_ceremony_date IS NOT NULL "
-            "AND official_date <> (admission_ceremony_date + make_interval(months => :months))::date"
+            """
+            WITH old AS (
+                SELECT id, official_date, version FROM members
+                WHERE official_date IS NOT NULL AND admission_ceremony_date IS NOT NULL
+                  AND official_date <> (admission_ceremony_date + make_interval(months => :months))::date
+                FOR UPDATE),
+            changed AS (
+                UPDATE members m
+                SET official_date = (m.admission_ceremony_date + make_interval(months => :months))::date,
+                    version = m.version + 1, updated_at = now()
+                FROM old WHERE m.id = old.id
+                RETURNING m.id, m.organization_id, old.official_date AS old_date, old.version AS old_version,
+                          m.official_date, m.version)
+            INSERT INTO audit_log (actor_kind, actor_id, actor_name, action, entity, entity_id, organization_id,
+                                   before, after)
+            SELECT 'system', 'migration 0012', 'Probation counted from the admission ceremony (Charter art. 5.1)',
+                   'update', 'member', id, organization_id,
+                   jsonb_build_object('id', id, 'official_date', old_date, 'version', old_version),
+                   jsonb_build_object('id', id, 'official_date', official_date, 'version', version)
+            FROM changed
+            """
         ).bindparams(months=_probation_months())
     )
 

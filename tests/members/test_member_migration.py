@@ -55,6 +55,13 @@ async def test_the_migration_recomputes_official_dates_from_the_ceremony(
     assert dates[ids["Có Lễ"]] == "2021-03-25"
     assert dates[ids["Không Lễ"]] == "2021-03-02"  # no ceremony known: left as stored
     assert dates[ids["Cuối Tháng"]] == "2021-01-31"
+    # each recomputed date is in the audit log, by the migration, with the date before and after
+    entries = (await client.get("/api/v1/audit", params={"actor_id": "migration 0012", "limit": 50})).json()["items"]
+    assert {(e["entity_id"], e["before"]["official_date"], e["after"]["official_date"]) for e in entries} == {
+        (str(ids["Có Lễ"]), "2021-03-02", "2021-03-25"),
+        (str(ids["Cuối Tháng"]), "2021-01-02", "2021-01-31"),
+    }
+    assert {(e["actor_kind"], e["action"], e["entity"]) for e in entries} == {("system", "update", "member")}
     migrated = await _figures(db_pool)
     await db_pool.execute("SELECT coso_indicators_rebuild()")
     assert await _figures(db_pool) == migrated
