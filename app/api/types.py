@@ -194,12 +194,19 @@ def versioned_response(
     )
 
 
+NO_VERSION = -1  # what an If-Match naming no version of ours asks for: it never matches (412), as RFC 9110 says
+
+
 def if_match_version(if_match: str | None) -> int | None:
-    """The version an If-Match header names ("3", W/"3"), or None."""
+    """The version an If-Match header names ("3", W/"3"; the first of a list), None for none or `*` (any version),
+    or NO_VERSION for a value that names none of ours ("abc"), which the write refuses as stale."""
     if if_match is None:
         return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    return int(value) if value.isdigit() else None
+    tags = [tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")]
+    if "*" in tags:
+        return None
+    versions = [int(tag) for tag in tags if tag.isdigit() and len(tag) < 10]
+    return versions[0] if versions else NO_VERSION
 
 
 def _joined(items: Sequence[str | bytes]) -> bytes:

@@ -40,6 +40,16 @@ class PreconditionFailed(DomainError):
     title = "The resource has changed"
 
 
+def stale_version(what: str, current: int, expected: int) -> PreconditionFailed:
+    """If-Match named `expected` (negative: no version of ours, e.g. a mistyped tag) but `what` is at `current`."""
+    sent = "an If-Match that names none of its versions" if expected < 0 else f"If-Match version {expected}"
+    return PreconditionFailed(
+        f"{what} is at version {current}, and you sent {sent}: someone changed it since you read it. "
+        "Read it again (its ETag is its version) and reapply your change.",
+        current_version=current,
+    )
+
+
 class InvalidCursor(DomainError):
     code = "invalid_cursor"
     title = "Invalid cursor"

@@ -177,6 +177,10 @@ async def test_patch_corrects_and_guards_versions(
     before = await snapshot()
     stale = await client.patch(f"{API}/{unit['id']}", json={"name": "Khác"}, headers={"If-Match": '"1"'})
     assert_problem(stale, 412, "version_mismatch")
+    # an If-Match that names no version (a typo, another system's tag) is not taken for "no If-Match"
+    for tag in ("abc", '"v2"', ""):
+        garbled = await client.patch(f"{API}/{unit['id']}", json={"name": "Khác"}, headers={"If-Match": tag})
+        assert_problem(garbled, 412, "version_mismatch")
     into_group = await client.patch(f"{API}/{unit['id']}", json={"kind": "party_group"})
     assert_problem(into_group, 422, "parent_kind_not_allowed")
     unknown_field = await client.patch(f"{API}/{unit['id']}", json={"parent_id": tree["province"]["id"]})

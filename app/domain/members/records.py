@@ -13,7 +13,7 @@ from app.db.members import writes as db
 from app.db.scope import WHOLE_TREE, Scope
 from app.domain.access.callers import Actor, Caller
 from app.domain.audit import service as audit
-from app.domain.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
+from app.domain.errors import Conflict, NotFound, RuleViolation, stale_version
 from app.domain.members.lifecycle import MEMBERS, check_ceremony, probation_anchor
 from app.domain.members.names import sort_key, valid_citizen_id
 from app.domain.organizations.changes import guard
@@ -301,11 +301,7 @@ async def update_member(
     ceremony moves the official date of a recognised member with it (probation counts from the ceremony)."""
     member = await living(tx, scope, member_id)
     if expected_version is not None and expected_version != member.version:
-        raise PreconditionFailed(
-            f"The record is at version {member.version}, not {expected_version}: read it "
-            "again and reapply your change.",
-            current_version=member.version,
-        )
+        raise stale_version("The record", member.version, expected_version)
     if changes.get("citizen_id") and not valid_citizen_id(changes["citizen_id"]):
         raise RuleViolation(_INVALID_CITIZEN_ID, code="invalid_citizen_id")
     if "admission_ceremony_date" in changes:

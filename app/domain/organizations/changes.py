@@ -12,7 +12,7 @@ from app.db.organizations import writes as db
 from app.db.scope import WHOLE_TREE, Scope, outside_scope
 from app.domain.access.callers import Actor, Forbidden
 from app.domain.audit import service as audit
-from app.domain.errors import Conflict, DomainError, NotFound, PreconditionFailed, RuleViolation
+from app.domain.errors import Conflict, DomainError, NotFound, RuleViolation, stale_version
 from app.domain.organizations.rules import Kind, describe_allowed_parents, kind_may_sit_under
 from app.domain.results import Document, document
 from app.domain.tx import Tx
@@ -214,11 +214,7 @@ async def update_organization(
     if org is None:
         raise NotFound(f"No organisation with id {org_id} exists.", code="organization_not_found")
     if expected_version is not None and expected_version != org.version:
-        raise PreconditionFailed(
-            f"Organisation {org.code} is at version {org.version}, not {expected_version}: "
-            "someone changed it since you read it. Read it again and reapply your change.",
-            current_version=org.version,
-        )
+        raise stale_version(f"Organisation {org.code}", org.version, expected_version)
     if "code" in changes and changes["code"] != org.code:
         await check_code_free(tx, scope, changes["code"], for_id=org.id)
     if "kind" in changes and changes["kind"] != org.kind:

@@ -3,7 +3,7 @@
 import uuid
 
 from app.db.plans import queries as db
-from app.domain.errors import PreconditionFailed
+from app.domain.errors import stale_version
 from app.domain.tx import Tx
 
 
@@ -11,8 +11,4 @@ async def check_version(tx: Tx, table: str, row_id: uuid.UUID, expected: int | N
     """If-Match: refuse a change made to a version someone has changed since (412), the row locked meanwhile."""
     current = await db.lock_version(tx.conn, table, row_id)
     if expected is not None and current is not None and expected != current:
-        raise PreconditionFailed(
-            f"{what} is at version {current}, not {expected}: someone changed it since you read it. "
-            "Read it again and reapply your change.",
-            current_version=current,
-        )
+        raise stale_version(what, current, expected)
