@@ -54,6 +54,15 @@ def _replace_database(dsn: str, name: str) -> str:
     return f"{head}/{name}" + (f"?{query}" if query else "")
 
 
+async def _without_waiting_for_the_disk(url: str, name: str) -> None:
+    """A throwaway database: its commits need not wait for the disk (the tests make many small ones)."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     server_url = os.environ.get("DATABASE_URL")
@@ -62,6 +71,7 @@ def database_url() -> Iterator[str]:
             path = Path(tmp)
             path.chmod(0o755)
             url = start_embedded(path, cleanup="delete")
+            asyncio.run(_without_waiting_for_the_disk(url, "coso"))
             upgrade(url)
             yield url
         return
@@ -75,6 +85,7 @@ def database_url() -> Iterator[str]:
             await conn.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(_without_waiting_for_the_disk(server_url, name))
     url = _replace_database(asyncpg_dsn(server_url), name)
     try:
         upgrade(url)
