@@ -17,6 +17,7 @@ from app.api.indicators.models import (
     TargetPage,
     TargetStored,
 )
+from app.api.organization_refs import optional_organization
 from app.api.responses import problems
 from app.api.types import dump, json_response
 from app.domain.errors import NotFound
@@ -125,7 +126,9 @@ async def get_indicator(code: Code, reader: ReaderDep) -> Response:
 async def list_indicator_targets(
     code: Code,
     reader: ReaderDep,
-    organization_id: Annotated[uuid.UUID | None, Query(description="Only the targets set on this unit")] = None,
+    organization_id: Annotated[
+        uuid.UUID | None, optional_organization("organization_id", "Only the targets set on this unit")
+    ],
 ) -> Response:
     """Targets set on organisations of the caller's scope, in tree order. A unit without its own target for a
     year inherits the nearest one above it, else the catalogue's default."""

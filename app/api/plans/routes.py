@@ -10,6 +10,7 @@ from starlette.responses import Response
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep, Today
 from app.api.hygiene import UnsupportedMediaType
+from app.api.organization_refs import optional_organization, required_organization
 from app.api.plans.models import (
     EventPage,
     EventRecord,
@@ -38,8 +39,12 @@ IfMatch = Annotated[
 ]
 
 
-@router.get("", response_model=PlanPage, responses=problems(400))
-async def list_plans(reader: ReaderDep, paging: PagingDep, organization_id: uuid.UUID | None = None) -> Response:
+@router.get("", response_model=PlanPage, responses=problems(400, 404))
+async def list_plans(
+    reader: ReaderDep,
+    paging: PagingDep,
+    organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Plans of this unit")],
+) -> Response:
     """Plans the caller may see (of its organisations, or naming one of its bodies)."""
     page = await plans.list_plans(reader.pool, scope=reader.scope, organization_id=organization_id, paging=paging)
     return json_response(dump({"items": page.items, "next_cursor": page.next_cursor}))
@@ -79,7 +84,9 @@ async def create_plan(body: PlanCreate, writer: EditorDep) -> Response:
 async def import_plan(
     request: Request,
     writer: EditorDep,
-    organization_id: Annotated[uuid.UUID, Query(description="The organisation whose plan it is")],
+    organization_id: Annotated[
+        uuid.UUID, required_organization("organization_id", "The organisation whose plan it is")
+    ],
     commit: Annotated[bool, Query(description="false: preview only (nothing written); true: create the plan")] = False,
     code: Annotated[
         str | None, Query(max_length=100, description="The plan's code, when the document's is blank")
