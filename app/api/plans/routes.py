@@ -26,6 +26,7 @@ from app.api.plans.models import (
 )
 from app.api.responses import problems
 from app.api.types import Day, dump, if_match_version, json_response, versioned_response
+from app.domain.indicators import plan_text
 from app.domain.plans import plans, tasks
 
 router = api_router("/api/v1/plans", "plans")
@@ -95,7 +96,9 @@ async def import_plan(
 ) -> Response:
     """Read a plan document — its plain text (text/plain) or the Word file (.docx) — and answer what it holds:
     tasks with codes, bodies per role (each matched to a known body or proposed as new), parsed deadlines, and
-    every line that was not understood. With `commit=true` the plan is created, in one transaction."""
+    every line that was not understood, and the indicator targets its text states (`targets`; quantified goals
+    that map to no indicator in `unmapped_targets`, docs/plans.md). With `commit=true` the plan is created with
+    those targets, in one transaction."""
     content_type = request.headers.get("content-type", "text/plain").split(";")[0].strip()
     if content_type != DOCX and not content_type.startswith("text/"):
         raise UnsupportedMediaType(
@@ -103,7 +106,7 @@ async def import_plan(
             f"{content_type or 'a body without Content-Type'}."
         )
     parsed = plans.parse_document(await request.body(), docx=content_type == DOCX)
-    preview = await plans.import_plan(
+    preview = await plan_text.import_plan(
         writer.tx,
         actor=writer.actor,
         scope=writer.scope,
