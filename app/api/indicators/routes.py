@@ -26,7 +26,8 @@ from app.domain.indicators.catalogue import BY_CODE, INDICATORS, PeriodType
 from app.domain.indicators.standing import catalogue_entry
 
 router = api_router("/api/v1/indicators", "indicators")
-# The targets a plan carries live beside the plan (the plans feature knows nothing of indicators).
+# The targets a plan carries live beside the plan (the plans domain knows nothing of indicators; the import, which
+# stores the targets a plan's text states, goes through app/domain/indicators/plan_text.py).
 plan_router = api_router("/api/v1/plans", "indicators")
 
 Code = Annotated[str, Path(description="The indicator's code (GET /api/v1/indicators)")]
