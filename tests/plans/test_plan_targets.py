@@ -162,6 +162,9 @@ async def test_a_goal_no_indicator_counts_is_reported_not_stored(
     assert (await client.get(f"{PLANS}/{answer['plan_id']}/targets")).json()["items"] == []
 
 
+_LTE_1 = {"comparator": "lte", "value": 1, "year_from": 2024}
+
+
 async def test_a_put_after_import_overrides_the_text_for_the_indicators_it_names_and_keeps_the_others(
     client: httpx.AsyncClient, town: dict[str, Any]
 ) -> None:
@@ -186,9 +189,6 @@ async def test_a_put_after_import_overrides_the_text_for_the_indicators_it_names
     kept = emptied.json()["items"]
     assert {t["source"] for t in kept} == {"plan_text"}
     assert sorted(t["indicator"] for t in kept) == sorted(t[0] for t in SEED_TARGETS if t[0] != "admission_rate")
-
-
-_LTE_1 = {"comparator": "lte", "value": 1, "year_from": 2024}
 
 
 AIMS_ONLY = """KẾ HOẠCH
