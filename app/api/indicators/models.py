@@ -129,6 +129,10 @@ class TargetStored(BaseModel):
     value: float
     value_high: float | None
     set_by: Literal["organization", "plan"]
+    source: Literal["request", "plan_text"] = Field(
+        description="request: set through the API; plan_text: read from the plan's text when it was imported "
+        "(`note` names the task and quotes the sentence)"
+    )
     plan_id: uuid.UUID | None = Field(description="The plan that set it (set_by = plan)")
     plan_code: str | None
     note: str | None

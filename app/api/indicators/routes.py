@@ -17,6 +17,7 @@ from app.api.indicators.models import (
     TargetPage,
     TargetStored,
 )
+from app.api.organization_refs import optional_organization
 from app.api.responses import problems
 from app.api.types import dump, json_response
 from app.domain.errors import NotFound
@@ -25,7 +26,8 @@ from app.domain.indicators.catalogue import BY_CODE, INDICATORS, PeriodType
 from app.domain.indicators.standing import catalogue_entry
 
 router = api_router("/api/v1/indicators", "indicators")
-# The targets a plan carries live beside the plan (the plans feature knows nothing of indicators).
+# The targets a plan carries live beside the plan (the plans domain knows nothing of indicators; the import, which
+# stores the targets a plan's text states, goes through app/domain/indicators/plan_text.py).
 plan_router = api_router("/api/v1/plans", "indicators")
 
 Code = Annotated[str, Path(description="The indicator's code (GET /api/v1/indicators)")]
@@ -125,7 +127,9 @@ async def get_indicator(code: Code, reader: ReaderDep) -> Response:
 async def list_indicator_targets(
     code: Code,
     reader: ReaderDep,
-    organization_id: Annotated[uuid.UUID | None, Query(description="Only the targets set on this unit")] = None,
+    organization_id: Annotated[
+        uuid.UUID | None, optional_organization("organization_id", "Only the targets set on this unit")
+    ],
 ) -> Response:
     """Targets set on organisations of the caller's scope, in tree order. A unit without its own target for a
     year inherits the nearest one above it, else the catalogue's default."""

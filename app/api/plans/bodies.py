@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import PagingDep
+from app.api.organization_refs import optional_organization
 from app.api.plans.models import AliasCreate, BodyCreate, BodyPage, BodyRead
 from app.api.responses import problems
 from app.api.types import SearchText, dump, if_match_version, json_response, versioned_response
@@ -18,11 +19,11 @@ router = api_router("/api/v1/bodies", "bodies")
 BodyId = Annotated[uuid.UUID, Path(description="The body's id")]
 
 
-@router.get("", response_model=BodyPage, responses=problems(400))
+@router.get("", response_model=BodyPage, responses=problems(400, 404))
 async def list_bodies(
     reader: ReaderDep,
     paging: PagingDep,
-    organization_id: uuid.UUID | None = None,
+    organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Bodies of this unit")],
     q: Annotated[SearchText | None, Query(description="Forgiving name search (accents, case, abbreviations)")] = None,
 ) -> Response:
     """Bodies the caller may see, by name."""

@@ -230,10 +230,42 @@ class PlanSummary(BaseModel):
     by_role: dict[str, dict[str, int]]
 
 
+class StatedGoal(BaseModel):
+    """A quantified goal as the plan's text states it."""
+
+    task_code: str | None = Field(description="The task whose text states it; null before the tasks (part A)")
+    line: int = Field(description="The line of the task, or of the paragraph")
+    text: str = Field(description="The sentence (or clause) that states it")
+    comparator: Literal["gte", "gt", "lte", "lt", "between"]
+    value: float
+    value_high: float | None
+    year_from: int
+    year_to: int | None
+
+
+class StatedTarget(StatedGoal):
+    """A target the plan carries once committed (GET /plans/{id}/targets, source `plan_text`)."""
+
+    indicator: str
+    period_types: list[Literal["year", "quarter"]]
+
+
+class UnmappedGoal(StatedGoal):
+    """A quantified goal stored as no target, and why (no indicator counts what it names, …)."""
+
+    reason: str
+
+
 class ImportPreview(BaseModel):
     plan: dict[str, Any]
     tasks: list[dict[str, Any]]
     tasks_with_deadline: int
     new_bodies: list[str]
     unparsed: list[dict[str, Any]]
+    targets: list[StatedTarget] = Field(
+        description="Indicator targets the text states (docs/plans.md): stored with the plan when committed"
+    )
+    unmapped_targets: list[UnmappedGoal] = Field(
+        description="Quantified goals of the text that give no target (no indicator of the catalogue counts them)"
+    )
     plan_id: uuid.UUID | None = Field(default=None, description="Set when committed")

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep, Today
 from app.api.hygiene import UnsupportedMediaType
+from app.api.organization_refs import optional_organization, required_organization
 from app.api.plans.models import (
     EventPage,
     EventRecord,
@@ -25,6 +26,7 @@ from app.api.plans.models import (
 )
 from app.api.responses import problems
 from app.api.types import Day, dump, if_match_version, json_response, versioned_response
+from app.domain.indicators import plan_text
 from app.domain.plans import plans, tasks
 
 router = api_router("/api/v1/plans", "plans")
@@ -38,8 +40,12 @@ IfMatch = Annotated[
 ]
 
 
-@router.get("", response_model=PlanPage, responses=problems(400))
-async def list_plans(reader: ReaderDep, paging: PagingDep, organization_id: uuid.UUID | None = None) -> Response:
+@router.get("", response_model=PlanPage, responses=problems(400, 404))
+async def list_plans(
+    reader: ReaderDep,
+    paging: PagingDep,
+    organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Plans of this unit")],
+) -> Response:
     """Plans the caller may see (of its organisations, or naming one of its bodies)."""
     page = await plans.list_plans(reader.pool, scope=reader.scope, organization_id=organization_id, paging=paging)
     return json_response(dump({"items": page.items, "next_cursor": page.next_cursor}))
@@ -79,7 +85,9 @@ async def create_plan(body: PlanCreate, writer: EditorDep) -> Response:
 async def import_plan(
     request: Request,
     writer: EditorDep,
-    organization_id: Annotated[uuid.UUID, Query(description="The organisation whose plan it is")],
+    organization_id: Annotated[
+        uuid.UUID, required_organization("organization_id", "The organisation whose plan it is")
+    ],
     commit: Annotated[bool, Query(description="false: preview only (nothing written); true: create the plan")] = False,
     code: Annotated[
         str | None, Query(max_length=100, description="The plan's code, when the document's is blank")
@@ -88,7 +96,9 @@ async def import_plan(
 ) -> Response:
     """Read a plan document — its plain text (text/plain) or the Word file (.docx) — and answer what it holds:
     tasks with codes, bodies per role (each matched to a known body or proposed as new), parsed deadlines, and
-    every line that was not understood. With `commit=true` the plan is created, in one transaction."""
+    every line that was not understood, and the indicator targets its text states (`targets`; quantified goals
+    that map to no indicator in `unmapped_targets`, docs/plans.md). With `commit=true` the plan is created with
+    those targets, in one transaction."""
     content_type = request.headers.get("content-type", "text/plain").split(";")[0].strip()
     if content_type != DOCX and not content_type.startswith("text/"):
         raise UnsupportedMediaType(
@@ -96,7 +106,7 @@ async def import_plan(
             f"{content_type or 'a body without Content-Type'}."
         )
     parsed = plans.parse_document(await request.body(), docx=content_type == DOCX)
-    preview = await plans.import_plan(
+    preview = await plan_text.import_plan(
         writer.tx,
         actor=writer.actor,
         scope=writer.scope,

@@ -9,11 +9,18 @@ import asyncpg
 from app.db.scope import Scope, path_in_scope, scope_ranges, with_ctes
 from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
 
-_TARGET = Sql("""SELECT t.id, t.indicator, t.organization_id, o.node, o.code AS organization_code, t.year_from,
+# A plan's target read from its text is written in the transaction that imports the plan, so it has the plan's
+# `created_at` (now() is the transaction's start); a target set later (PUT /plans/{id}/targets) is written by another
+# transaction, always later. That is what `from_plan_text` tells, with no column of its own.
+_FROM_PLAN_TEXT = Sql("t.plan_id IS NOT NULL AND t.created_at = pl.created_at")
+_TARGET = Sql(
+    """SELECT t.id, t.indicator, t.organization_id, o.node, o.code AS organization_code, t.year_from,
     t.year_to, t.comparator, t.value, t.value_high, t.period_types, t.plan_id, pl.code AS plan_code,
-    pl.issued_on AS plan_issued_on, t.note, t.created_at
+    pl.issued_on AS plan_issued_on, t.note, t.created_at, coalesce({from_text}, false) AS from_plan_text
     FROM indicator_targets t JOIN organizations o ON o.id = t.organization_id
-    LEFT JOIN plans pl ON pl.id = t.plan_id""")
+    LEFT JOIN plans pl ON pl.id = t.plan_id""",
+    from_text=_FROM_PLAN_TEXT,
+)
 
 
 async def targets_for(conn: Querier, indicators: Sequence[str], nodes: Sequence[int]) -> list[Record]:
@@ -124,5 +131,15 @@ async def plan_targets(conn: Querier, plan_id: uuid.UUID) -> list[Record]:
     )
 
 
-async def delete_plan_targets(conn: asyncpg.Connection, plan_id: uuid.UUID) -> None:
-    await execute(conn, Sql("DELETE FROM indicator_targets WHERE plan_id = {plan}", plan=plan_id))
+async def delete_plan_targets(conn: asyncpg.Connection, plan_id: uuid.UUID, *, overriding: Sequence[str]) -> None:
+    """The plan's targets set by a request, and those read from its text for the indicators in `overriding`."""
+    await execute(
+        conn,
+        Sql(
+            "DELETE FROM indicator_targets t USING plans pl WHERE t.plan_id = {plan} AND pl.id = t.plan_id "
+            "AND (NOT ({from_text}) OR t.indicator = ANY({overriding}::text[]))",
+            plan=plan_id,
+            from_text=_FROM_PLAN_TEXT,
+            overriding=list(overriding),
+        ),
+    )

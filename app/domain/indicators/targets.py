@@ -48,6 +48,7 @@ def target_doc(row: Any) -> dict[str, Any]:
         "value": float(row["value"]),
         "value_high": float(row["value_high"]) if row["value_high"] is not None else None,
         "set_by": "plan" if row["plan_id"] is not None else "organization",
+        "source": "plan_text" if row["from_plan_text"] else "request",
         "plan_id": row["plan_id"],
         "plan_code": row["plan_code"],
         "note": row["note"],
@@ -129,7 +130,9 @@ def _complete(spec: TargetSpec, *, from_plan: bool) -> TargetSpec:
     )
 
 
-async def _insert(tx: Tx, *, spec: TargetSpec, organization_id: uuid.UUID, plan_id: uuid.UUID | None) -> dict[str, Any]:
+async def insert_target(
+    tx: Tx, *, spec: TargetSpec, organization_id: uuid.UUID, plan_id: uuid.UUID | None
+) -> dict[str, Any]:
     assert spec.comparator is not None and spec.value is not None and spec.year_from is not None
     types = [t.value for t in spec.period_types or ()]
     clash = await targets_db.overlapping_target(
@@ -171,7 +174,7 @@ async def set_target(
     _known(spec.indicator)
     await tree.placed(tx.conn, organization_id, scope=scope, as_of=None)
     await guard(tx, scope, organization_id)
-    doc = await _insert(tx, spec=_complete(spec, from_plan=False), organization_id=organization_id, plan_id=None)
+    doc = await insert_target(tx, spec=_complete(spec, from_plan=False), organization_id=organization_id, plan_id=None)
     await audit.record(
         tx,
         actor,
@@ -194,7 +197,8 @@ async def set_plan_targets(
     tx: Tx, *, actor: Actor, scope: Scope, plan_id: uuid.UUID, specs: Sequence[TargetSpec]
 ) -> list[dict[str, Any]]:
     """Replace the targets a plan carries (set on the plan's organisation, for every unit below it that has no
-    target of its own)."""
+    target of its own) and answer all of them. The targets read from the plan's text when it was imported stay,
+    except those of an indicator the request names: its figures override the text's (docs/plans.md)."""
     plan = await read_plan(tx.conn, scope=scope, plan_id=plan_id)
     await guard(
         tx,
@@ -204,8 +208,10 @@ async def set_plan_targets(
     )
     complete = [_complete(s, from_plan=True) for s in specs]
     before = [target_doc(r) for r in await targets_db.plan_targets(tx.conn, plan_id)]
-    await targets_db.delete_plan_targets(tx.conn, plan_id)
-    after = [await _insert(tx, spec=s, organization_id=plan["organization_id"], plan_id=plan_id) for s in complete]
+    await targets_db.delete_plan_targets(tx.conn, plan_id, overriding=sorted({s.indicator for s in complete}))
+    for spec in complete:
+        await insert_target(tx, spec=spec, organization_id=plan["organization_id"], plan_id=plan_id)
+    after = [target_doc(r) for r in await targets_db.plan_targets(tx.conn, plan_id)]
     await audit.record(
         tx,
         actor,

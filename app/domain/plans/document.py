@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -77,6 +78,23 @@ class UnparsedLine:
 
 
 @dataclass(frozen=True)
+class ParsedGoal:
+    """A quantified goal the text states ("phấn đấu năm 2025 có 100% chi bộ thôn, tổ dân phố có cấp ủy"): the
+    figure, the years it is for, and the words around it that say what is counted (app/domain/plans/goals.py)."""
+
+    text: str  # the statement (a sentence, or a clause between semicolons), cleaned
+    subject: str  # the words of the clause before the figure and of the statement after it, up to the next figure
+    comparator: str  # gte, gt, lte, lt, between
+    value: Decimal
+    value_high: Decimal | None
+    year_from: int
+    year_to: int | None
+    yearly: bool  # "hằng năm": a figure for every year
+    task_code: str | None  # the task whose text states it; None outside the tasks (part A's aims)
+    line: int  # 1-based line of the task, or of the paragraph
+
+
+@dataclass(frozen=True)
 class ParsedPlan:
     code: str | None  # "211-KH/TU"; None while the number is blank ("Số -KH/TU" in a draft)
     title: str
@@ -86,3 +104,4 @@ class ParsedPlan:
     tasks: tuple[ParsedTask, ...]
     unparsed: tuple[UnparsedLine, ...]
     draft: bool = False  # the document is marked "Dự thảo"
+    goals: tuple[ParsedGoal, ...] = ()  # quantified goals its text states, in document order

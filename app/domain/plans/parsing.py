@@ -32,6 +32,7 @@ from app.domain.plans.document import (
     TaskRole,
     UnparsedLine,
 )
+from app.domain.plans.goals import read_goals
 from app.domain.plans.prose import read_prose
 
 _PART = re.compile(r"(?:[A-ZĐ]|[IVX]{1,4})\s*[.\-–)]\s*(?P<title>\S.*)")
@@ -45,6 +46,7 @@ _FOLLOW_UP_PART = "tổ chức thực hiện"
 _SECTION_PARTS = re.compile(r"(?P<roman>[IVX]{1,4})\s*[.\-–)]\s*(?P<title>\S.*)")
 _TOP = re.compile(r"(?P<number>\d{1,2})\.\s+(?P<text>\S.*)")
 _END = re.compile(r"nơi nhận\s*:?|t/m\s.*", re.IGNORECASE)
+_plain = clean_text
 
 _DOCUMENT_HEADING = re.compile(r"KẾ HOẠCH|CHƯƠNG TRÌNH(?: HÀNH ĐỘNG)?|ĐỀ ÁN")
 _CODE = re.compile(r"Số\s*:?\s*(?P<number>[0-9]*)\s*-\s*(?P<kind>[A-ZĐ]{1,6}(?:/[A-ZĐ]{1,8})*)\b")
@@ -115,6 +117,7 @@ def parse_plan_text(text: str) -> ParsedPlan:
         tasks=tuple(tasks),
         unparsed=tuple(sorted(unparsed, key=lambda item: item.line)),
         draft=header.draft,
+        goals=read_goals(tasks, lines[header_end:start], header_end + 1, header.issued_on),
     )
 
 
@@ -123,10 +126,6 @@ def _lines(text: str) -> list[str]:
     for invisible in ("\ufeff", "\u200b", "\u200c", "\u200d"):
         text = text.replace(invisible, "")
     return [" ".join(line.replace("\u00a0", " ").split()) for line in text.splitlines()]
-
-
-def _plain(line: str) -> str:
-    return clean_text(line)
 
 
 def _part_title(line: str) -> str | None:

@@ -19,6 +19,7 @@ from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.plans.bodies import normalise_body_name
 from app.domain.plans.deadlines import parse_deadline
 from app.domain.plans.document import ParsedDeadline, TaskRole
+from app.domain.plans.goals import first_year
 from app.domain.plans.plans import _deadline_json, _events_of, _plan, event_key, read_plan
 from app.domain.plans.progress import collective_progress
 from app.domain.plans.registry import ensure_bodies
@@ -224,8 +225,7 @@ def decoded(value: Any) -> Any:
 
 
 def _first_year(row: Record) -> int:
-    issued: date | None = row["plan_issued_on"]
-    return issued.year if issued else 2022
+    return first_year(row["plan_issued_on"])
 
 
 def task_view(
