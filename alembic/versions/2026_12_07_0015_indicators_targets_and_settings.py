@@ -9,7 +9,8 @@ that say which period types they apply to and may come from a plan.
   secretary chairs the People's Council or the People's Committee, village cells whose secretary heads the village
   Front committee (2.1.3); party organisations and members in private enterprises (2.1.1.c); admissions of
   candidates introduced by a mass organisation (2.2.9.b; `members.introduced_by`).
-* Targets: `period_types` (a yearly target is not a quarterly one), `plan_id` (the plan that set it). Existing
+* Targets: `period_types` (a yearly target is not a quarterly one), `plan_id` (the plan that set it), `origin`
+  (a request, or the plan's text read at its import). Existing
   targets keep applying to quarters too, except those of flows (admission, exit and inspection rates), which
   were never meant for a quarter.
 * Every figure is recomputed (`coso_indicators_rebuild`).
@@ -592,6 +593,15 @@ def upgrade() -> None:
         ondelete="CASCADE",
     )
     op.create_index("ix_indicator_targets_plan_id", "indicator_targets", ["plan_id"])
+    # where it came from: a request (PUT, POST) or the text of its plan, read at the plan's import
+    op.add_column(
+        "indicator_targets", sa.Column("origin", sa.Text(), server_default=sa.text("'request'"), nullable=False)
+    )
+    op.create_check_constraint(
+        op.f("ck_indicator_targets_origin"),
+        "indicator_targets",
+        "origin IN ('request', 'plan_text') AND (origin = 'request' OR plan_id IS NOT NULL)",
+    )
     # Several sources (the unit's own, each plan's) may set a target for the same years; the service checks
     # overlaps per source.
     op.drop_constraint("uq_indicator_targets_indicator", "indicator_targets", type_="unique")
@@ -641,6 +651,8 @@ def downgrade() -> None:
         "uq_indicator_targets_indicator", "indicator_targets", ["indicator", "organization_id", "year_from"]
     )
     op.drop_index("ix_indicator_targets_plan_id", table_name="indicator_targets")
+    op.drop_constraint(op.f("ck_indicator_targets_origin"), "indicator_targets", type_="check")
+    op.drop_column("indicator_targets", "origin")
     op.drop_column("indicator_targets", "plan_id")
     op.drop_column("indicator_targets", "period_types")
     for table in ("indicator_own", "indicator_rollup"):

@@ -127,6 +127,12 @@ indicator_targets = Table(
     Column("period_types", ARRAY(Text), server_default=text("'{year}'"), nullable=False),
     # the plan that set it (null: set on the unit directly)
     Column("plan_id", UUID(as_uuid=True), ForeignKey("plans.id", ondelete="CASCADE"), nullable=True, index=True),
+    # where it came from: a request, or the text of its plan read at the import (migration 0015)
+    Column("origin", Text, server_default=text("'request'"), nullable=False),
+    CheckConstraint(
+        "origin IN ('request', 'plan_text') AND (origin = 'request' OR plan_id IS NOT NULL)",
+        name="origin",
+    ),
 )
 
 

@@ -9,17 +9,12 @@ import asyncpg
 from app.db.scope import Scope, path_in_scope, scope_ranges, with_ctes
 from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
 
-# A plan's target read from its text is written in the transaction that imports the plan, so it has the plan's
-# `created_at` (now() is the transaction's start); a target set later (PUT /plans/{id}/targets) is written by another
-# transaction, always later. That is what `from_plan_text` tells, with no column of its own.
-_FROM_PLAN_TEXT = Sql("t.plan_id IS NOT NULL AND t.created_at = pl.created_at")
 _TARGET = Sql(
     """SELECT t.id, t.indicator, t.organization_id, o.node, o.code AS organization_code, t.year_from,
     t.year_to, t.comparator, t.value, t.value_high, t.period_types, t.plan_id, pl.code AS plan_code,
-    pl.issued_on AS plan_issued_on, t.note, t.created_at, coalesce({from_text}, false) AS from_plan_text
+    pl.issued_on AS plan_issued_on, t.note, t.created_at, t.origin = 'plan_text' AS from_plan_text
     FROM indicator_targets t JOIN organizations o ON o.id = t.organization_id
-    LEFT JOIN plans pl ON pl.id = t.plan_id""",
-    from_text=_FROM_PLAN_TEXT,
+    LEFT JOIN plans pl ON pl.id = t.plan_id"""
 )
 
 
@@ -99,13 +94,14 @@ async def insert_target(
     note: str | None,
     period_types: Sequence[str],
     plan_id: uuid.UUID | None,
+    origin: str = "request",
 ) -> uuid.UUID:
     target_id: uuid.UUID = await fetchval(
         conn,
         Sql(
             "INSERT INTO indicator_targets (indicator, organization_id, year_from, year_to, comparator, value, "
-            "value_high, note, period_types, plan_id) VALUES ({indicator}, {org}, {year_from}, {year_to}, "
-            "{comparator}, {value}, {value_high}, {note}, {types}::text[], {plan}) RETURNING id",
+            "value_high, note, period_types, plan_id, origin) VALUES ({indicator}, {org}, {year_from}, {year_to}, "
+            "{comparator}, {value}, {value_high}, {note}, {types}::text[], {plan}, {origin}) RETURNING id",
             indicator=indicator,
             org=organization_id,
             year_from=year_from,
@@ -116,6 +112,7 @@ async def insert_target(
             note=note,
             types=list(period_types),
             plan=plan_id,
+            origin=origin,
         ),
     )
     return target_id
@@ -136,10 +133,9 @@ async def delete_plan_targets(conn: asyncpg.Connection, plan_id: uuid.UUID, *, o
     await execute(
         conn,
         Sql(
-            "DELETE FROM indicator_targets t USING plans pl WHERE t.plan_id = {plan} AND pl.id = t.plan_id "
-            "AND (NOT ({from_text}) OR t.indicator = ANY({overriding}::text[]))",
+            "DELETE FROM indicator_targets WHERE plan_id = {plan} "
+            "AND (origin <> 'plan_text' OR indicator = ANY({overriding}::text[]))",
             plan=plan_id,
-            from_text=_FROM_PLAN_TEXT,
             overriding=list(overriding),
         ),
     )

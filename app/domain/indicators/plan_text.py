@@ -199,7 +199,10 @@ async def import_plan(
     answer["unmapped_targets"] = unmapped
     plan_id = answer["plan_id"]
     if commit and found:
-        stored = [await insert_target(tx, spec=f.spec, organization_id=organization_id, plan_id=plan_id) for f in found]
+        stored = [
+            await insert_target(tx, spec=f.spec, organization_id=organization_id, plan_id=plan_id, origin="plan_text")
+            for f in found
+        ]
         await audit.record(
             tx,
             actor,

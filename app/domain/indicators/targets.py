@@ -131,8 +131,10 @@ def _complete(spec: TargetSpec, *, from_plan: bool) -> TargetSpec:
 
 
 async def insert_target(
-    tx: Tx, *, spec: TargetSpec, organization_id: uuid.UUID, plan_id: uuid.UUID | None
+    tx: Tx, *, spec: TargetSpec, organization_id: uuid.UUID, plan_id: uuid.UUID | None, origin: str = "request"
 ) -> dict[str, Any]:
+    """A target of the unit (`plan_id` None) or of a plan; `origin` says whether a request set it or the plan's text
+    stated it (`plan_text`)."""
     assert spec.comparator is not None and spec.value is not None and spec.year_from is not None
     types = [t.value for t in spec.period_types or ()]
     clash = await targets_db.overlapping_target(
@@ -164,6 +166,7 @@ async def insert_target(
         note=spec.note,
         period_types=types,
         plan_id=plan_id,
+        origin=origin,
     )
     return target_doc(await targets_db.get_target(tx.conn, target_id))
 
