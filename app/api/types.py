@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 import orjson
+from fastapi import Depends, Header
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -207,6 +208,23 @@ def if_match_version(if_match: str | None) -> int | None:
         return None
     versions = [int(tag) for tag in tags if tag.isdigit() and len(tag) < 10]
     return versions[0] if versions else NO_VERSION
+
+
+def _expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The version you read (its ETag), e.g. "3": the change is refused (412) if it changed since; '
+            "without it (or with `*`), any version is changed",
+        ),
+    ] = None,
+) -> int | None:
+    return if_match_version(if_match)
+
+
+# The version an update expects, from its If-Match header (None: any).
+ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
 
 
 def _joined(items: Sequence[str | bytes]) -> bytes:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Path, Query, status
+from fastapi import Path, Query, status
 from pydantic import StringConstraints
 from starlette.responses import Response
 
@@ -20,7 +20,7 @@ from app.api.members.models import (
 from app.api.organization_refs import optional_organization
 from app.api.request_context import current_request_id
 from app.api.responses import problems
-from app.api.types import Day, SearchText, document_response, if_match_version, items_response, page_response
+from app.api.types import Day, ExpectedVersion, SearchText, document_response, items_response, page_response
 from app.domain.members import events, reads, records
 
 router = api_router("/api/v1/members", "members")
@@ -162,7 +162,7 @@ async def update_member(
     body: MemberUpdate,
     writer: EditorDep,
     settings: SettingsDep,
-    if_match: Annotated[str | None, Header(description='The version you read, e.g. "3"')] = None,
+    expected_version: ExpectedVersion,
     allow_same_name: bool = False,
 ) -> Response:
     """Correct a record. Status and organisation change through events (POST …/events)."""
@@ -173,7 +173,7 @@ async def update_member(
             scope=writer.scope,
             member_id=member_id,
             changes=body.model_dump(exclude_unset=True),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_version,
             allow_same_name=allow_same_name,
             probation_months=settings.probation_months,
         )

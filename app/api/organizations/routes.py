@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Path, Query, status
+from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, api_router
@@ -23,10 +23,10 @@ from app.api.organizations.models import (
 )
 from app.api.responses import problems
 from app.api.types import (
+    ExpectedVersion,
     NfcStr,
     SearchText,
     document_response,
-    if_match_version,
     items_response,
     json_response,
     page_response,
@@ -38,10 +38,6 @@ router = api_router("/api/v1/organizations", "organizations")
 
 OrgId = Annotated[uuid.UUID, Path(description="The organisation's id")]
 CodePath = Annotated[NfcStr, Path(max_length=64, description="The organisation's code")]
-IfMatch = Annotated[
-    str | None,
-    Header(description='The version you read, e.g. "3": refuses the change (412) if someone changed the unit since'),
-]
 
 
 def _location(org_id: uuid.UUID) -> str:
@@ -142,7 +138,7 @@ async def get_organization(organization_id: OrgId, reader: ReaderDep, as_of: AsO
 
 @router.patch("/{organization_id}", response_model=OrganizationRead, responses=problems(404, 409, 412))
 async def update_organization(
-    organization_id: OrgId, body: OrganizationUpdate, writer: EditorDep, if_match: IfMatch = None
+    organization_id: OrgId, body: OrganizationUpdate, writer: EditorDep, expected_version: ExpectedVersion
 ) -> Response:
     """Correct code, name, kind, category or external identifiers. Send `If-Match` to guard against lost
     updates. Moving the unit is a reorganisation (`/move`)."""
@@ -153,7 +149,7 @@ async def update_organization(
             scope=writer.scope,
             org_id=organization_id,
             changes=body.model_dump(exclude_unset=True),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_version,
         )
     )
 

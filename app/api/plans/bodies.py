@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Path, Query, status
+from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
@@ -11,7 +11,7 @@ from app.api.deps import PagingDep
 from app.api.organization_refs import optional_organization
 from app.api.plans.models import AliasCreate, BodyCreate, BodyPage, BodyRead
 from app.api.responses import problems
-from app.api.types import SearchText, dump, if_match_version, json_response, versioned_response
+from app.api.types import ExpectedVersion, SearchText, dump, json_response, versioned_response
 from app.domain.plans import registry
 
 router = api_router("/api/v1/bodies", "bodies")
@@ -59,9 +59,7 @@ async def add_body_alias(
     body_id: BodyId,
     body: AliasCreate,
     writer: EditorDep,
-    if_match: Annotated[
-        str | None, Header(description='The version you read (its ETag), e.g. "3": refuses the change (412) if stale')
-    ] = None,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """Say that another spelling names this body (so imports match it). Send `If-Match` to guard against lost
     updates."""
@@ -72,6 +70,6 @@ async def add_body_alias(
             scope=writer.scope,
             body_id=body_id,
             alias=body.alias,
-            expected_version=if_match_version(if_match),
+            expected_version=expected_version,
         )
     )

@@ -4,7 +4,7 @@ summaries, and the events deadlines wait for."""
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Path, Query, Request, status
+from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
@@ -25,7 +25,7 @@ from app.api.plans.models import (
     TaskRead,
 )
 from app.api.responses import problems
-from app.api.types import Day, dump, if_match_version, json_response, versioned_response
+from app.api.types import Day, ExpectedVersion, dump, json_response, versioned_response
 from app.domain.indicators import plan_text
 from app.domain.plans import plans, tasks
 
@@ -34,10 +34,6 @@ router = api_router("/api/v1/plans", "plans")
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id")]
 AsOfDay = Annotated[Day | None, Query(description="Where things stand on this day (default: today)")]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-IfMatch = Annotated[
-    str | None,
-    Header(description='The version you read (its ETag), e.g. "3": refuses the change (412) if it changed since'),
-]
 
 
 @router.get("", response_model=PlanPage, responses=problems(400, 404))
@@ -126,7 +122,9 @@ async def get_plan(plan_id: PlanId, reader: ReaderDep) -> Response:
 
 
 @router.patch("/{plan_id}", response_model=PlanRead, responses=problems(404, 409, 412))
-async def update_plan(plan_id: PlanId, body: PlanUpdate, writer: EditorDep, if_match: IfMatch = None) -> Response:
+async def update_plan(
+    plan_id: PlanId, body: PlanUpdate, writer: EditorDep, expected_version: ExpectedVersion
+) -> Response:
     """Change a plan's fields (status draft → issued, its code once numbered, …). Send `If-Match` to guard
     against lost updates."""
     return versioned_response(
@@ -136,7 +134,7 @@ async def update_plan(plan_id: PlanId, body: PlanUpdate, writer: EditorDep, if_m
             scope=writer.scope,
             plan_id=plan_id,
             values=body.model_dump(exclude_unset=True),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_version,
         )
     )
 

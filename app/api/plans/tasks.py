@@ -3,14 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Path, Query, status
+from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
 from app.api.plans.models import ReportCreate, TaskPage, TaskRead, TaskUpdate
 from app.api.responses import problems
-from app.api.types import Day, dump, if_match_version, json_response, versioned_response
+from app.api.types import Day, ExpectedVersion, dump, json_response, versioned_response
 from app.domain.plans import tasks
 from app.domain.plans.document import TaskRole
 from app.domain.plans.status import State
@@ -70,9 +70,7 @@ async def update_task(
     writer: EditorDep,
     settings: SettingsDep,
     today: Today,
-    if_match: Annotated[
-        str | None, Header(description='The version you read (its ETag), e.g. "3": refuses the change (412) if stale')
-    ] = None,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """Correct a task's title or deadline (as written: it is parsed again). Send `If-Match` to guard against lost
     updates."""
@@ -83,7 +81,7 @@ async def update_task(
             scope=writer.scope,
             task_id=task_id,
             changes=body.model_dump(exclude_unset=True),
-            expected_version=if_match_version(if_match),
+            expected_version=expected_version,
             today=today,
             due_soon_days=settings.due_soon_days,
         )
