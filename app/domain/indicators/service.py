@@ -22,7 +22,7 @@ from app.db.sql import Querier
 from app.domain.errors import NotFound, RuleViolation
 from app.domain.indicators.catalogue import BY_CODE, Comparator, Indicator, PeriodType, Target, Term, Unit
 from app.domain.indicators.periods import Period, parse
-from app.domain.indicators.standing import judge, met
+from app.domain.indicators.standing import judge, met, target_entry
 from app.domain.organizations import tree
 
 TOTAL_NAME = "Tổng (phạm vi được cấp)"
@@ -101,16 +101,12 @@ class _Figures:
 def _target_view(target: Target | None, row: Any | None) -> dict[str, Any] | None:
     """The target an item is judged against, and where it came from: set on a unit (`organization`), carried by
     a plan (`plan`), or the catalogue's (`default`)."""
-    if target is None:
+    entry = target_entry(target)
+    if entry is None:
         return None
     return {
-        "comparator": target.comparator.value,
-        "value": float(target.value),
-        "value_high": float(target.value_high) if target.value_high is not None else None,
-        "year_from": target.year_from,
-        "year_to": target.year_to,
-        "period_types": [p.value for p in target.period_types],
-        "source": target.source or None,
+        **entry,
+        "source": entry["source"] or None,
         "organization_id": row["organization_id"] if row is not None else None,
         "set_by": "default" if row is None else "plan" if row["plan_id"] is not None else "organization",
         "plan_id": row["plan_id"] if row is not None else None,
