@@ -45,8 +45,9 @@ REORGANISED_ON = date(2025, 2, 1)  # ASSUMPTION, see above
 PROVINCES_MERGED_ON = date(2025, 7, 1)  # Resolution 202/2025/QH15
 PARTY_AGENCIES_CODE, PARTY_AGENCIES_NAME = "DCQD", "Đảng bộ các cơ quan Đảng tỉnh Hưng Yên"
 GOVERNMENT_CODE, GOVERNMENT_NAME = "DUBND", "Đảng bộ Ủy ban nhân dân tỉnh Hưng Yên"
-FOUNDING_REF = "QĐ-TU (2025, thành lập)"  # the number was not found: the reference says only what it is
-DISSOLUTION_REF = "QĐ-TU (2025, kết thúc hoạt động)"
+# The province's decision numbers were not found: the events carry no decision_ref rather than an invented one.
+FOUNDING_REF: str | None = None
+DISSOLUTION_REF: str | None = None
 MOVE_NOTE = "Sắp xếp tổ chức bộ máy 2025: chuyển về {}"
 DISSOLUTION_NOTE = "Kết thúc hoạt động Đảng bộ Khối; các tổ chức đảng chuyển về hai đảng bộ mới của tỉnh"
 
