@@ -12,8 +12,9 @@ decisions of early 2025):
   Đảng bộ các cơ quan Đảng tỉnh held its first congress (2025–2030) in August 2025 (vienkiemsathungyen.gov.vn,
   13/08/2025) and its Đảng bộ UBND tỉnh its first congress before the provincial one of 2–3 October 2025
   (tienphong.vn, 19/09/2025).
-- ASSUMPTION: the day is REORGANISED_ON, 1 February 2025 (the province's decisions were not found; the national
-  schedule put these foundings at the start of February 2025). The two committees are founded that day, the 82
+- ASSUMPTION: the day is REORGANISED_ON, 1 February 2025: the province's decisions were not found by the searches
+  made (their date and number stay unknown here); the first days of February 2025 are when the provinces made
+  these changes, as far as this author knows, not a sourced fact. The two committees are founded that day, the 82
   grassroots organisations move under them that day (each unit's lineage shows a "move"), and the bloc committee
   is dissolved that day, once it has no unit under it.
 - Resolution 202/2025/QH15 of 12 June 2025 merged Hưng Yên and Thái Bình into the province of Hưng Yên from 1 July
