@@ -21,7 +21,8 @@ Choices, so that tests and indicators can count by hand:
 - Residence (the record keeps one address, no history of it): a record still open at the end, or closed from 1 July
   2025 on, has its address as written since the communes' reform: village, commune or ward, province, no district
   (people.MERGED_COMMUNES); one closed before keeps the district it was written with. A retirement from that day
-  names the new commune's committee as its destination.
+  names the new commune's committee as its destination. Decisions dated from the bloc committee's end are the new
+  committees' ("…/ĐU", not "…/ĐUK").
 """
 
 from collections.abc import Callable, Sequence

@@ -215,7 +215,12 @@ class _Records(_Generator):
                 day = date(year, 3, 1) + timedelta(days=rng.randrange((last - date(year, 3, 1)).days))
                 self.out.inspections.append(
                     InspectionRow(
-                        u.code, year, day, rng.choice(CONCLUSIONS), f"{number}-TB/UBKTĐUK", self.inspecting_body(u, day)
+                        u.code,
+                        year,
+                        day,
+                        rng.choice(CONCLUSIONS),
+                        f"{number}-TB/UBKTĐU{'K' if day < REORGANISED_ON else ''}",
+                        self.inspecting_body(u, day),
                     )
                 )
         for u in self.units:
