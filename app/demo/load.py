@@ -4,7 +4,13 @@
 subordinate cells, and the cell of 121 members split into 11 party groups in July 2021. The shape is built here,
 deterministically (fixed codes, a seeded Random for sizes and names); app/demo/db/units.py writes it in bulk. Loading is
 idempotent: if the bloc committee exists, nothing is written. Later demo data (members, tasks) can start from
-`load_demo_organizations`, which answers the ids by code whether it created them or found them."""
+`load_demo_organizations`, which answers the ids by code whether it created them or found them.
+
+The demo's 2025 (app/demo/reorganisation.py: sources, dates, choices): on REORGANISED_ON the two new provincial
+committees (of the Party agencies, of the People's Committee) are founded under the province, the bloc's 82
+grassroots organisations move under them with their subtrees, and the bloc committee is dissolved; `as_of` a day
+before reads the bloc's tree, today's reads the new one. The tree is reorganised before the members are loaded, so
+their records carry today's paths, as a move through the API leaves them."""
 
 import random
 import time
@@ -12,7 +18,7 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import asyncpg
 
@@ -21,6 +27,18 @@ from app.demo.db import members as db_members
 from app.demo.db import units as db
 from app.demo.member_rows import describe_members, load_demo_members
 from app.demo.plan import PLAN_CODE, load_demo_plan
+from app.demo.reorganisation import (
+    DISSOLUTION_NOTE,
+    DISSOLUTION_REF,
+    FOUNDING_REF,
+    GOVERNMENT_CODE,
+    GOVERNMENT_NAME,
+    MOVE_NOTE,
+    PARTY_AGENCIES_CODE,
+    PARTY_AGENCIES_NAME,
+    REORGANISED_ON,
+    moves,
+)
 from app.demo.unit_records import describe_records, load_demo_units
 from app.domain.errors import Conflict
 from app.domain.organizations.rules import KIND_LABELS_EN, Category, Kind, kind_may_sit_under
@@ -42,7 +60,7 @@ LARGE_CELL_CODE = f"{BLOC_CODE}-DB{_ELECTRICITY:02d}-CB01"
 
 SIZES: dict[Kind, int] = {
     Kind.provincial_committee: 1,
-    Kind.upper_level_committee: 1,
+    Kind.upper_level_committee: 3,  # the bloc committee, then the two committees of 2025
     Kind.grassroots_committee: 38,
     Kind.grassroots_cell: 44,
     Kind.partial_committee: 4,
@@ -129,6 +147,10 @@ def demo_units(seed: int = SEED) -> list[DemoUnit]:
         )
         for k in range(1, PARTY_GROUPS + 1)
     ]
+    units += [
+        DemoUnit(code, name, Kind.upper_level_committee, None, PROVINCE_CODE, REORGANISED_ON)
+        for code, name in ((PARTY_AGENCIES_CODE, PARTY_AGENCIES_NAME), (GOVERNMENT_CODE, GOVERNMENT_NAME))
+    ]
     units = [DemoUnit(u.code, _nfc(u.name), u.kind, u.category, u.parent_code, u.valid_from) for u in units]
     _check(units)
     return units
@@ -158,6 +180,12 @@ async def load_demo_organizations(conn: asyncpg.Connection) -> DemoOrganizations
     units = demo_units()
     existing = await db.ids_by_code(conn, [u.code for u in units])
     if BLOC_CODE in existing:
+        if missing := sorted({u.code for u in units} - set(existing)):
+            raise Conflict(
+                f"An older demo (without {', '.join(missing)}: before its 2025 reorganisation) is loaded; load the "
+                "demo data into an empty database.",
+                code="demo_outdated",
+            )
         return DemoOrganizations(created=False, ids=existing)
     if existing:
         taken = ", ".join(sorted(existing)[:10])
@@ -173,8 +201,27 @@ async def load_demo_organizations(conn: asyncpg.Connection) -> DemoOrganizations
             for u in units
             if u.valid_from == day
         ]
-        ids |= await db.insert_tree(conn, batch, valid_from=day, decision_ref=None, note=NOTE)
+        founding = day == REORGANISED_ON
+        ids |= await db.insert_tree(
+            conn, batch, valid_from=day, decision_ref=FOUNDING_REF if founding else None, note=NOTE
+        )
+        if founding:
+            await _reorganise(conn, units)
     return DemoOrganizations(created=True, ids=ids)
+
+
+async def _reorganise(conn: asyncpg.Connection, units: Sequence[DemoUnit]) -> None:
+    """The bloc's organisations move under the committees founded that day; then the bloc ends."""
+    kinds = {u.code: u.kind for u in units}
+    planned = moves(units, BLOC_CODE)
+    for committee, name in ((PARTY_AGENCIES_CODE, PARTY_AGENCIES_NAME), (GOVERNMENT_CODE, GOVERNMENT_NAME)):
+        rows = [db.MoveRow(m.code, m.to) for m in planned if m.to == committee]
+        if not all(kind_may_sit_under(kinds[r.code], kinds[committee]) for r in rows):
+            raise ValueError(f"a demo unit may not sit under {committee}")
+        await db.move_subtrees(
+            conn, rows, day=REORGANISED_ON, decision_ref=FOUNDING_REF, note=_nfc(MOVE_NOTE.format(name))
+        )
+    await db.dissolve(conn, [BLOC_CODE], day=REORGANISED_ON, decision_ref=DISSOLUTION_REF, note=_nfc(DISSOLUTION_NOTE))
 
 
 def _describe(counts: dict[str, int]) -> str:
@@ -187,15 +234,16 @@ def _describe(counts: dict[str, int]) -> str:
 
 
 async def load_demo_data(database_url: str) -> str:
-    """Load the demo bloc committee (idempotent); answer a one-line summary."""
+    """Load the demo province with its bloc committee and the 2025 reorganisation (idempotent); answer a one-line
+    summary."""
     started = time.perf_counter()
     async with db.structure_transaction(database_url) as conn:
         # Row-by-row indicator upkeep would cost more than the load: the demo's units are refreshed once, at the end.
         await conn.execute("SET LOCAL coso.indicators = 'off'")
         result = await load_demo_organizations(conn)
-        counts = await db.count_subtree_by_kind(conn, BLOC_CODE)
-        members_created = await load_demo_members(conn, units=demo_units(), ids=result.ids, root_code=BLOC_CODE)
-        members = describe_members(await db_members.count_members_under(conn, result.ids[BLOC_CODE]))
+        counts = await db.count_subtree_by_kind(conn, PROVINCE_CODE)
+        members_created = await load_demo_members(conn, units=demo_units(), ids=result.ids, root_code=PROVINCE_CODE)
+        members = describe_members(await db_members.count_members_under(conn, result.ids[PROVINCE_CODE]))
         settings = Settings()
         records = await load_demo_units(
             conn,
@@ -221,11 +269,13 @@ async def load_demo_data(database_url: str) -> str:
             await conn.execute("ANALYZE")
     if not result.created and not members_created and not plan_created and records is None:
         return (
-            f"Demo data already loaded: {BLOC_NAME} ({BLOC_CODE}) holds {_describe(counts)} and {members}; "
+            f"Demo data already loaded: {PROVINCE_NAME} ({PROVINCE_CODE}) holds {_describe(counts)} and {members}; "
             "nothing changed."
         )
     return (
-        f"Demo data loaded in {time.perf_counter() - started:.2f} s: {BLOC_NAME} ({BLOC_CODE}) under "
-        f"{PROVINCE_NAME} ({PROVINCE_CODE}), {_describe(counts)}; {members}, with their history 2020–2025; "
-        f"{describe_records(records) + '; ' if records else ''}plan {PLAN_CODE} with its 39 tasks."
+        f"Demo data loaded in {time.perf_counter() - started:.2f} s: {PROVINCE_NAME} ({PROVINCE_CODE}) with "
+        f"{BLOC_NAME} ({BLOC_CODE}) until {REORGANISED_ON - timedelta(days=1)}, then {PARTY_AGENCIES_NAME} "
+        f"({PARTY_AGENCIES_CODE}) and {GOVERNMENT_NAME} ({GOVERNMENT_CODE}), {_describe(counts)} today; {members}, "
+        f"with their history 2020–2025; {describe_records(records) + '; ' if records else ''}plan {PLAN_CODE} with "
+        "its 39 tasks."
     )

@@ -18,6 +18,11 @@ Choices, so that tests and indicators can count by hand:
   spare them, and a cell that a retirement leaves short gets a transfer in. CROWDED_CELLS keep ≥ 30 members.
 - Members of agencies and enterprises transfer out (to their residence) when they reach the retirement age of the
   2019 Labour Code; mass associations keep older members, who are the ones exempted and, mostly, the ones who die.
+- Residence (the record keeps one address, no history of it): a record still open at the end, or closed from 1 July
+  2025 on, has its address as written since the communes' reform: village, commune or ward, province, no district
+  (people.MERGED_COMMUNES); one closed before keeps the district it was written with. A retirement from that day
+  names the new commune's committee as its destination. Decisions dated from the bloc committee's end are the new
+  committees' ("…/ĐU", not "…/ĐUK").
 """
 
 from collections.abc import Callable, Sequence
@@ -30,6 +35,7 @@ from app.demo.people import (
     HISTORY_FROM,
     INITIAL_MEMBERS,
     LARGE_CELL_SIZE,
+    NO_DISTRICTS_FROM,
     OUTSIDE,
     PER_YEAR,
     RATES,
@@ -41,6 +47,7 @@ from app.demo.people import (
     _age,
     _Home,
     _Person,
+    without_district,
 )
 from app.demo.world import _World
 from app.domain.members.lifecycle import TERMINAL, EventKind, MemberState
@@ -125,7 +132,8 @@ class _Life(_World):
         if person.protected or person.state.status in TERMINAL or self.busy(person, day, partial(self.retire, person)):
             return
         home = self.homes[person.state.organization_id]
-        place = person.record["residence"].split(", ")[1:3]
+        residence = person.record["residence"]
+        place = (without_district(residence) if day >= NO_DISTRICTS_FROM else residence).split(", ")[1:-1]
         self.record(
             person,
             EventKind.transfer,
@@ -370,6 +378,9 @@ def demo_members(units: Sequence[Unit], *, seed: int = 3) -> list[DemoMember]:
             for i, (day, state) in enumerate(starts)
         )
         record = {**person.record, "sort_key": sort_key(person.record["full_name"])}
+        if person.state.status not in TERMINAL or person.last >= NO_DISTRICTS_FROM:
+            # The record as it stands: written (or kept up to date) after the communes' reform, without district.
+            record["residence"] = without_district(record["residence"])
         members.append(DemoMember(person.id, record, person.state, tuple(person.events), periods))
     return members
 

@@ -1,6 +1,7 @@
 """The demo's ratings and organisation records (regulations, inspections, terms), on top of the seats and posts of
 units.py, and the entry point that generates and loads them all (see units.py for the choices)."""
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -10,11 +11,13 @@ import asyncpg
 
 from app.demo.db import records as db
 from app.demo.people import Unit
+from app.demo.reorganisation import PARTY_AGENCIES_CODE, REORGANISED_ON, destination
 from app.demo.unit_rows import (
     COMMITTEE_KINDS,
     CONCLUSIONS,
     GRASSROOTS_KINDS,
     INSPECTED_YEARS,
+    INSPECTING_BODIES_2025,
     INSPECTING_BODY,
     OVER_QUOTA_PERIOD,
     RATED_UNIT_KINDS,
@@ -29,11 +32,20 @@ from app.demo.unit_rows import (
     _covers,
 )
 from app.demo.units import _Generator
+from app.domain.organizations.rules import Category
 from app.domain.plans.status import add_months
 from app.domain.ratings.service import Band, NotRatedReason, RatingRules, band
 
+STRONG_YEARS = (2022, 2023)  # the years the bloc's grassroots organisations meet the > 90 % target
+
 
 class _Records(_Generator):
+    @functools.cached_property
+    def strong_members(self) -> dict[str, bool]:
+        """Every other grassroots organisation, by code: where members do well."""
+        grassroots = sorted(u.code for u in self.units if u.kind in GRASSROOTS_KINDS)
+        return {code: i % 2 == 0 for i, code in enumerate(grassroots)}
+
     def score(self, chosen: Band) -> int:
         r = self.rules
         low, high = {
@@ -55,6 +67,35 @@ class _Records(_Generator):
             out[i] = (out[i][0], out[i][1], Band.good)
             good += 1
         return out
+
+    # --- who does well: a reader of the demo sees targets met by some units and missed by others -----------------
+
+    def grassroots_of(self, code: str) -> str:
+        return next(c for c in self.ancestors[code] if self.by_code[c].kind in GRASSROOTS_KINDS)
+
+    def member_weights(self, code: str) -> tuple[int, ...]:
+        """Excellent, good, fulfilled, not fulfilled: members of every other grassroots organisation (by code) are
+        rated good or better well above the 90 % target, the others below it (the bloc as a whole near it)."""
+        strong = self.strong_members[self.grassroots_of(code)]
+        return (14, 82, 4, 0) if strong else (14, 68, 18, 0)
+
+    def unit_weights(self, code: str, year: int) -> tuple[int, ...]:
+        """Grassroots organisations rated good or better: above the 90 % target in STRONG_YEARS; in 2025 those of
+        the committee of Party agencies are, those of the People's Committee's are not."""
+        unit = self.by_code[self.grassroots_of(code)]
+        category = Category(unit.category) if unit.category else None
+        strong = (
+            destination(category, unit.name) == PARTY_AGENCIES_CODE
+            if year >= REORGANISED_ON.year
+            else year in STRONG_YEARS
+        )
+        return (15, 80, 4, 1) if strong else (15, 68, 14, 3)
+
+    def inspecting_body(self, unit: Unit, day: date) -> str:
+        """The bloc's inspection commission, then (from the bloc's end) that of the committee the unit went to."""
+        if day < REORGANISED_ON:
+            return INSPECTING_BODY
+        return INSPECTING_BODIES_2025[destination(Category(unit.category) if unit.category else None, unit.name)]
 
     def member_ratings(self) -> None:
         rng = self.rng
@@ -78,7 +119,7 @@ class _Records(_Generator):
                 if reason is not None:
                     self.out.ratings.append(RatingRow(s.member_id, s.unit, period, end, None, None, reason.value, None))
                     continue
-                chosen = Band(rng.choices([b.value for b in Band], weights=(14, 70, 16, 0))[0])
+                chosen = Band(rng.choices([b.value for b in Band], weights=self.member_weights(s.unit))[0])
                 by_unit[s.unit].append((s.member_id, s.unit, chosen))
             if period == OVER_QUOTA_PERIOD:
                 over_quota = min(
@@ -120,7 +161,8 @@ class _Records(_Generator):
         rated = [u.code for u in self.units if u.kind in RATED_UNIT_KINDS]
         for year in RATED_YEARS:
             rows: list[tuple[uuid.UUID | None, str, Band]] = [
-                (None, code, Band(rng.choices([b.value for b in Band], weights=(15, 70, 13, 2))[0])) for code in rated
+                (None, code, Band(rng.choices([b.value for b in Band], weights=self.unit_weights(code, year))[0]))
+                for code in rated
             ]
             rows = self._within_quota(rows)
             if sum(r[2] in (Band.fulfilled, Band.not_fulfilled) for r in rows) < 3:
@@ -172,7 +214,14 @@ class _Records(_Generator):
                 last = date(year, 11, 30)
                 day = date(year, 3, 1) + timedelta(days=rng.randrange((last - date(year, 3, 1)).days))
                 self.out.inspections.append(
-                    InspectionRow(u.code, year, day, rng.choice(CONCLUSIONS), f"{number}-TB/UBKTĐUK")
+                    InspectionRow(
+                        u.code,
+                        year,
+                        day,
+                        rng.choice(CONCLUSIONS),
+                        f"{number}-TB/UBKTĐU{'K' if day < REORGANISED_ON else ''}",
+                        self.inspecting_body(u, day),
+                    )
                 )
         for u in self.units:
             if u.kind in COMMITTEE_KINDS:
@@ -252,9 +301,7 @@ async def load_demo_units(
             for r in out.ratings
         ],
         regulations=[(ids[g.unit], g.issued_on, g.reference, g.title) for g in out.regulations],
-        inspections=[
-            (ids[i.unit], INSPECTING_BODY, i.year, i.inspected_on, i.conclusion, i.reference) for i in out.inspections
-        ],
+        inspections=[(ids[i.unit], i.body, i.year, i.inspected_on, i.conclusion, i.reference) for i in out.inspections],
         terms=[(ids[t.unit], t.label, t.starts_on, t.ends_on) for t in out.terms],
     )
     return out

@@ -67,6 +67,7 @@ class InspectionRow:
     inspected_on: date
     conclusion: str
     reference: str
+    body: str  # the inspecting body
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,11 @@ INSPECTED_YEARS = range(2020, 2026)
 
 
 INSPECTING_BODY = "Ủy ban Kiểm tra Đảng ủy Khối"
+# From the bloc's end (2025): the inspection commissions of the two new committees, by where the unit went.
+INSPECTING_BODIES_2025 = {
+    "DCQD": "Ủy ban Kiểm tra Đảng ủy các cơ quan Đảng tỉnh",
+    "DUBND": "Ủy ban Kiểm tra Đảng ủy Ủy ban nhân dân tỉnh",
+}
 
 
 WITHOUT_COMMITTEE = 3

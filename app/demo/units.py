@@ -7,6 +7,9 @@ Choices, so that tests and indicators can count by hand:
   is an official member (neither exempt nor suspended) of the unit — of its subtree for a committee — for the whole
   seat; when that stops (transfer, death, exemption, …) the seat ends that day and another eligible member takes it.
   One secretary at a time, one seat per member and unit.
+- Each party group has a leader and a deputy leader (group_leader, group_deputy_leader: a group elects no
+  secretary), official members of the group, from the groups' first day (seed 003: "mỗi tổ phân công tổ trưởng và
+  tổ phó").
 - Every cell has a secretary except NO_SECRETARY (never had one) and VACANT_SECRETARY (vacant from VACANT_FROM).
   Cells with ≥ `committee_threshold` eligible members at the start and at the end have a cell committee (secretary,
   deputy, committee members: ≥ `min_positions` seats) except WITHOUT_COMMITTEE of them; smaller cells a secretary,
@@ -19,8 +22,13 @@ Choices, so that tests and indicators can count by hand:
   < `min_months` before the end are not rated (with that reason, in that order); the others get a score whose band
   follows the thresholds, excellent kept within the quota of each unit except OVER_QUOTA_UNIT in OVER_QUOTA_PERIOD; a
   few not fulfilled each year. Grassroots committees and cells are rated each year, a few below good.
+- So that the indicators show targets met and missed (> 90 % rated good or better): members of every other
+  grassroots organisation (by code) do well, the others less so; the grassroots organisations as a whole do well in
+  STRONG_YEARS, and in 2025 those under the committee of Party agencies do, those under the People's Committee's do
+  not (unit_records.py).
 - Working regulations: every grassroots organisation, and every subordinate cell but REGULATION_GAPS of them (issued
-  2020–2023). Inspections by INSPECTING_BODY of 5–8 of the 82 grassroots organisations each year (6–10 %).
+  2020–2023). Inspections by INSPECTING_BODY (from the bloc's end in 2025, by the inspection
+  commission of the committee the unit went to) of 5–8 of the 82 grassroots organisations each year (6–10 %).
 """
 
 import random
@@ -187,6 +195,9 @@ class _Generator:
                         seats += self.chain(code, "committee_member", stop=stop)
                 elif self.eligible(code, START) >= 5 and rng.random() < 0.5:
                     seats += self.chain(code, "deputy_secretary", stop=stop)
+        for unit in self.units:  # after the cells: the groups' seats leave the draws above as they were
+            if unit.kind == "party_group":
+                self.out.seats += self.chain(unit.code, "group_leader") + self.chain(unit.code, "group_deputy_leader")
 
     def posts(self) -> None:
         """A handful of cells stand for a village or residential group; its head, from 2021 on."""

@@ -40,6 +40,7 @@ from app.demo.people import (
     _weighted,
     retirement,
 )
+from app.demo.reorganisation import REORGANISED_ON
 from app.domain.members.lifecycle import MEMBERS, TERMINAL, EventKind, MemberState, apply
 from app.domain.plans.status import add_months
 
@@ -115,6 +116,10 @@ class _World:
         return True
 
     def ref(self, suffix: str, day: date) -> str:
+        """A decision number of the year; from the bloc committee's end (2025) its units' decisions are the new
+        committee's ("…/ĐU", not "…/ĐUK")."""
+        if day >= REORGANISED_ON:
+            suffix = suffix.replace("ĐUK", "ĐU")
         n = self.refs[(suffix, day.year)] = self.refs.get((suffix, day.year), 0) + 1
         return f"{n}-{suffix}"
 

@@ -12,9 +12,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from app.demo.load import BLOC_CODE, LARGE_CELL_CODE, demo_units, load_demo_data
+from app.demo.load import LARGE_CELL_CODE, PROVINCE_CODE, demo_units, load_demo_data
 from app.demo.members import demo_members
-from app.demo.people import CROWDED_CELLS, END, SMALL_CELL
+from app.demo.people import CROWDED_CELLS, END, MERGED_COMMUNES, NO_DISTRICTS_FROM, SMALL_CELL
 from app.domain.members.catalogues import (
     EDUCATION_LEVELS,
     ETHNICITIES,
@@ -22,7 +22,7 @@ from app.domain.members.catalogues import (
     PROFESSIONAL_LEVELS,
     RELIGIONS,
 )
-from app.domain.members.lifecycle import EventKind, MemberState, apply
+from app.domain.members.lifecycle import TERMINAL, EventKind, MemberState, apply
 from app.domain.members.names import sort_key, valid_citizen_id
 from app.domain.organizations.compliance import UnitRules, latest_overdue_admission, recognition_due
 
@@ -107,6 +107,30 @@ def _replayed(state: MemberState) -> tuple[Any, ...]:
     )
 
 
+def test_addresses_written_from_2025_07_01_have_no_district() -> None:
+    """Village, commune or ward, province for every record open at the end or closed from 2025-07-01 (the record as
+    written since the communes' reform); the district kept on records closed before."""
+    districts = ("huyện ", "thị xã ", "thành phố ", "thị trấn ")
+    current = former = retired = 0
+    for m in demo_members(demo_units()):
+        parts = m.record["residence"].split(", ")
+        assert parts[-1] == "tỉnh Hưng Yên" and parts[0].startswith(("Thôn ", "Tổ dân phố "))
+        if m.state.status not in TERMINAL or m.events[-1].on >= NO_DISTRICTS_FROM:
+            current += 1
+            assert len(parts) == 3 and not any(p.startswith(districts) for p in parts), m.record["residence"]
+            assert parts[1] in set(MERGED_COMMUNES.values())
+        else:
+            former += 1
+            assert len(parts) == 4 and parts[1] in MERGED_COMMUNES, m.record["residence"]
+        if any(
+            e.kind == "transfer" and e.on >= NO_DISTRICTS_FROM and e.note and "Nghỉ hưu" in e.note for e in m.events
+        ):
+            destination = next(e.details for e in m.events if e.note and "Nghỉ hưu" in e.note)
+            assert destination is not None and destination["destination"] == f"Đảng bộ {parts[1]}"
+            retired += 1
+    assert current > 6000 and former > 400 and retired > 10
+
+
 async def test_periods_and_events_agree_with_the_lifecycle(database_url: str, db_pool: asyncpg.Pool) -> None:
     await load_demo_data(database_url)
     members, periods, events = await _fetch_all(db_pool)
@@ -161,17 +185,25 @@ async def test_periods_and_events_agree_with_the_lifecycle(database_url: str, db
 
 async def test_periods_name_living_cells_and_records_their_paths(database_url: str, db_pool: asyncpg.Pool) -> None:
     await load_demo_data(database_url)
-    # every period's organisation (and host) was placed in the tree at its start, and for the whole of a period
-    # in membership; members live in cells and party groups, the groups only from their first day
+    # every period's organisation (and host) was placed in the tree at its start, and lived for the whole of a
+    # period in membership (a unit's placements follow one another: the 2025 move re-places a cell mid-period);
+    # members live in cells and party groups, the groups only from their first day
     misplaced = await db_pool.fetchval("""
         SELECT count(*) FROM member_periods mp, LATERAL (VALUES (mp.organization_id), (mp.host_organization_id)) u(id)
         WHERE u.id IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM organization_placements op JOIN organizations o ON o.id = op.organization_id
             WHERE op.organization_id = u.id AND op.valid_from <= mp.valid_from AND o.valid_from <= mp.valid_from
+              AND (op.valid_to IS NULL OR op.valid_to > mp.valid_from)
               AND o.kind IN ('grassroots_cell', 'subordinate_cell', 'party_group')
               AND (mp.status NOT IN ('candidate', 'probationary', 'official')
-                   OR coalesce(least(op.valid_to, o.valid_to), 'infinity') >= coalesce(mp.valid_to, 'infinity')))""")
+                   OR coalesce(o.valid_to, 'infinity') >= coalesce(mp.valid_to, 'infinity')))""")
     assert misplaced == 0
+    gaps = await db_pool.fetchval("""
+        SELECT count(*) FROM organization_placements a WHERE a.valid_to IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM organization_placements b WHERE b.organization_id = a.organization_id
+            AND b.valid_from = a.valid_to) AND a.valid_to IS DISTINCT FROM (
+            SELECT valid_to FROM organizations o WHERE o.id = a.organization_id)""")
+    assert gaps == 0
     wrong_paths = await db_pool.fetchval("""
         SELECT count(*) FROM members m JOIN organization_placements op ON op.organization_id = m.organization_id
         AND op.latest WHERE m.org_path <> op.path""")
@@ -192,6 +224,7 @@ async def test_periods_name_living_cells_and_records_their_paths(database_url: s
             """
         SELECT count(*) FROM member_periods mp
         JOIN organization_placements op ON op.organization_id = mp.organization_id
+         AND op.valid_from <= '2021-07-01' AND (op.valid_to IS NULL OR op.valid_to > '2021-07-01')
         WHERE op.parent_id = $1 AND mp.status = ANY($2::text[])
           AND mp.valid_from <= '2021-07-01' AND (mp.valid_to IS NULL OR mp.valid_to > '2021-07-01')""",
             large,
@@ -312,15 +345,15 @@ async def test_api_counts_match_the_periods(
     database_url: str, db_pool: asyncpg.Pool, client: httpx.AsyncClient
 ) -> None:
     await load_demo_data(database_url)
-    bloc = await db_pool.fetchrow(
+    province = await db_pool.fetchrow(
         """
         SELECT o.id, p.path FROM organizations o JOIN organization_placements p ON p.organization_id = o.id
         WHERE o.code = $1 AND p.latest""",
-        BLOC_CODE,
+        PROVINCE_CODE,
     )
 
     async def in_sql(status: str, day: date | None) -> int:
-        """Periods of that status on the day (open ones for today) in units placed under the bloc that day."""
+        """Periods of that status on the day (open ones for today) in units placed under the province that day."""
         found: int = await db_pool.fetchval(
             """
             SELECT count(*) FROM member_periods mp JOIN organization_placements op
@@ -330,7 +363,7 @@ async def test_api_counts_match_the_periods(
             WHERE mp.status = $2 AND op.path >= $1 AND op.path < left($1, -1) || '0'
               AND CASE WHEN $3::date IS NULL THEN mp.valid_to IS NULL
                        ELSE mp.valid_from <= $3 AND (mp.valid_to IS NULL OR mp.valid_to > $3) END""",
-            bloc["path"],
+            province["path"],
             status,
             day,
         )
@@ -343,7 +376,7 @@ async def test_api_counts_match_the_periods(
         ("official", date(2022, 12, 31)),
         ("probationary", date(2022, 12, 31)),
     ):
-        params = {"within": str(bloc["id"]), "status": status, **({"as_of": day.isoformat()} if day else {})}
+        params = {"within": str(province["id"]), "status": status, **({"as_of": day.isoformat()} if day else {})}
         assert await _count(client, **params) == await in_sql(status, day), (status, day)
     assert await in_sql("official", None) == AT_THE_END["official"]
     large = (await client.get(f"/api/v1/organizations/by_code/{LARGE_CELL_CODE}")).json()["id"]

@@ -8,8 +8,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from app.demo.load import BLOC_CODE, load_demo_data
-from app.demo.unit_rows import INSPECTING_BODY, WITHOUT_COMMITTEE
+from app.demo.load import BLOC_CODE, PROVINCE_CODE, load_demo_data
+from app.demo.reorganisation import REORGANISED_ON
+from app.demo.unit_rows import INSPECTING_BODIES_2025, INSPECTING_BODY, WITHOUT_COMMITTEE
 from app.demo.units import NO_SECRETARY, VACANT_FROM, VACANT_SECRETARY
 from tests.support.builders import CountRows
 
@@ -75,7 +76,7 @@ async def test_positions_ratings_and_records(
     ids = {r["code"]: r["id"] for r in await pool.fetch("SELECT code, id FROM organizations")}
     kinds = {r["code"]: r["kind"] for r in await pool.fetch("SELECT code, kind FROM organizations")}
     codes = {v: k for k, v in ids.items()}
-    bloc = str(ids[BLOC_CODE])
+    bloc, province = str(ids[BLOC_CODE]), str(ids[PROVINCE_CODE])
 
     # Seats: held by official members of the unit (or its subtree) for every day of the seat; one secretary at a
     # time; committees of the right shape.
@@ -210,11 +211,21 @@ async def test_positions_ratings_and_records(
     assert set(per_year) == set(range(2020, 2026)) and all(0.05 <= n / 82 <= 0.10 for n in per_year.values())
     inspected = await pool.fetchrow("SELECT organization_id, count(*) AS n FROM inspections GROUP BY 1 LIMIT 1")
     listed = await _get(client, f"/api/v1/organizations/{inspected['organization_id']}/inspections")
-    assert len(listed["items"]) == inspected["n"] and listed["items"][0]["inspecting_body"] == INSPECTING_BODY
+    assert len(listed["items"]) == inspected["n"]
+    bodies = {
+        r["inspecting_body"]: r["n"]
+        for r in await pool.fetch(
+            "SELECT inspecting_body, count(*) FILTER (WHERE inspected_on < $1) AS n FROM inspections GROUP BY 1",
+            REORGANISED_ON,
+        )
+    }
+    # The bloc's commission inspects until the bloc ends; the new committees' commissions after (2025).
+    assert set(bodies) <= {INSPECTING_BODY, *INSPECTING_BODIES_2025.values()} and bodies[INSPECTING_BODY] > 30
+    assert sum(bodies.values()) == bodies[INSPECTING_BODY]
     assert await pool.fetchval("SELECT count(*) FROM committee_terms WHERE label = '2020-2025'") == 38 + 4
 
     # Compliance at the end: cells that should have a committee but don't, counted independently.
-    items = await _compliance(client, bloc, END)
+    items = await _compliance(client, province, END)
     flagged = {
         i["organization"]["code"] for i in items if any(v["rule"] == "cell_without_committee" for v in i["violations"])
     }

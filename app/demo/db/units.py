@@ -137,3 +137,109 @@ async def count_subtree_by_kind(conn: asyncpg.Connection, code: str) -> dict[str
         code,
     )
     return {r["kind"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class MoveRow:
+    """A unit to move, with its whole subtree, under another unit (both open in the database)."""
+
+    code: str
+    parent_code: str
+
+
+async def move_subtrees(
+    conn: asyncpg.Connection, moves: Sequence[MoveRow], *, day: date, decision_ref: str | None, note: str | None
+) -> int:
+    """Re-place each unit of `moves` with its subtree under its new parent from `day` on, as the API's move does
+    (app/db/organizations/writes.reparent_subtree), set-based: the open placements close on `day` and continue
+    under the new paths, members follow their units' paths, and each moved unit gets its own lineage 'move' event.
+    Returns the number of placements continued. The caller has checked the kinds; nothing in the subtrees may have
+    changed on or after `day` (the demo moves a tree it has just created)."""
+    wanted = {m.code for m in moves} | {m.parent_code for m in moves}
+    slots = await _open_slots(conn, sorted(wanted))
+    if missing := sorted(wanted - set(slots)):
+        raise ValueError(f"units to move or move under that are not open: {', '.join(missing)}")
+    roots = [slots[m.code] for m in moves]
+    parents = [slots[m.parent_code] for m in moves]
+    news = [p.path + r.path.rstrip("/").rsplit("/", 1)[1] + "/" for r, p in zip(roots, parents, strict=True)]
+    values = (
+        [r.path for r in roots],
+        news,
+        [p.depth + 1 - r.depth for r, p in zip(roots, parents, strict=True)],
+        [r.id for r in roots],
+        [p.id for p in parents],
+    )
+    moved = await conn.fetch(
+        """WITH m AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::uuid[])
+                      AS m(old, new, shift, root, parent)),
+           closed AS (
+               UPDATE organization_placements p SET valid_to = $6, latest = false
+               FROM m WHERE p.path >= m.old AND p.path < left(m.old, -1) || '0' AND p.valid_to IS NULL
+                 AND p.valid_from < $6
+               RETURNING p.organization_id, p.parent_id, p.path, p.depth, m.old, m.new, m.shift, m.root, m.parent)
+           INSERT INTO organization_placements (organization_id, valid_from, valid_to, path, depth, parent_id)
+           SELECT organization_id, $6::date, NULL, new || substr(path, length(old) + 1), depth + shift,
+                  CASE WHEN organization_id = root THEN parent ELSE parent_id END
+           FROM closed
+           RETURNING organization_id""",
+        *values,
+        day,
+    )
+    await conn.execute(
+        """UPDATE members mb SET org_path = m.new || substr(mb.org_path, length(m.old) + 1)
+           FROM unnest($1::text[], $2::text[]) AS m(old, new)
+           WHERE mb.org_path >= m.old AND mb.org_path < left(m.old, -1) || '0'""",
+        values[0],
+        values[1],
+    )
+    await conn.execute(
+        "UPDATE organizations SET version = version + 1, updated_at = now() WHERE id = ANY($1::uuid[])", values[3]
+    )
+    await _lineage(conn, "move", [(r.id, r.id) for r in roots], day=day, decision_ref=decision_ref, note=note)
+    return len(moved)
+
+
+async def dissolve(
+    conn: asyncpg.Connection, codes: Sequence[str], *, day: date, decision_ref: str | None, note: str | None
+) -> None:
+    """End these units on `day`, as the API's dissolution does: the open placement closes (and stays the latest:
+    where the unit was last), the unit's valid_to is set, a lineage 'dissolve' event names it as the source. The
+    caller has emptied them (no unit under them that day, no members)."""
+    slots = await _open_slots(conn, codes)
+    if missing := sorted(set(codes) - set(slots)):
+        raise ValueError(f"units to dissolve that are not open: {', '.join(missing)}")
+    ids = [slots[c].id for c in codes]
+    await conn.execute(
+        "UPDATE organization_placements SET valid_to = $2 WHERE organization_id = ANY($1::uuid[]) AND valid_to IS NULL",
+        ids,
+        day,
+    )
+    await conn.execute(
+        "UPDATE organizations SET valid_to = $2, version = version + 1, updated_at = now() WHERE id = ANY($1::uuid[])",
+        ids,
+        day,
+    )
+    await _lineage(conn, "dissolve", [(i, None) for i in ids], day=day, decision_ref=decision_ref, note=note)
+
+
+async def _lineage(
+    conn: asyncpg.Connection,
+    action: str,
+    links: Sequence[tuple[uuid.UUID, uuid.UUID | None]],
+    *,
+    day: date,
+    decision_ref: str | None,
+    note: str | None,
+) -> None:
+    """One event per (source, target) pair, each unit's own (as the API records a move or a dissolution)."""
+    events = [(uuid.uuid4(), source, target) for source, target in links]
+    await conn.copy_records_to_table(
+        "lineage_events",
+        records=[(e, action, day, decision_ref, note) for e, _, _ in events],
+        columns=["id", "action", "effective_date", "decision_ref", "note"],
+    )
+    await conn.copy_records_to_table(
+        "lineage_links",
+        records=[(e, s, "source") for e, s, _ in events] + [(e, t, "target") for e, _, t in events if t is not None],
+        columns=["event_id", "organization_id", "role"],
+    )
