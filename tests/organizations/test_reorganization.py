@@ -476,6 +476,24 @@ async def test_a_unit_ended_on_the_day_it_was_moved_follows_its_new_parent_moved
     assert await ancestor_codes(client, cb["id"], as_of=BEFORE) == ["HY", "X1"]
 
 
+@pytest.mark.parametrize("cell_first", [True, False])
+async def test_a_merge_source_under_another_source_ends_where_it_was(
+    client: httpx.AsyncClient, province: dict[str, Any], cell_first: bool
+) -> None:
+    """The tree a merge leaves does not depend on the order of its sources: a source under another one is not
+    carried under the target on the way, it ends under its own parent."""
+    x1, x2, cb = await by_code(client, "X1"), await by_code(client, "X2"), await by_code(client, "X1-CB")
+    sources = [cb["id"], x1["id"]] if cell_first else [x1["id"], cb["id"]]
+    merged = await client.post(
+        f"{API}/merge", json={"source_ids": sources, "into_id": x2["id"], "effective_date": MOVED}
+    )
+    assert merged.status_code == 201, merged.text
+    ended = await by_code(client, "X1-CB")
+    assert ended["parent_id"] == x1["id"] and ended["valid_to"] == MOVED and ended["placed_to"] == MOVED
+    assert ended["placed_from"] == OLD
+    assert await child_codes(client, x2["id"]) == ["X1-DU", "X2-DU", "X2-CB"]
+
+
 async def test_a_unit_asked_about_before_its_founding_says_it_was_founded_later(
     client: httpx.AsyncClient, province: dict[str, Any], create_org: CreateOrg
 ) -> None:
