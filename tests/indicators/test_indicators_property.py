@@ -1,10 +1,10 @@
 """Exactness of the indicators, as a property: for a random small tree and a random history built through the API
 (members registered, admitted, recognised, transferred, exempted, leaving; seats and public posts held and ended;
-regulations, inspections, ratings and their replacements; units founded, moved, merged, split, dissolved and
-corrected, on random dates of 2021–2025 in date order, plus records dated back into the life of units that have
-changed since), every indicator of every unit under the root (`breakdown=level`, each level, `include_self`) for
-every year 2021–2025 and a few quarters, in both structures, equals the brute-force recomputation of
-tests/support/indicator_oracle.py (tasks_on_time aside).
+regulations, inspections, ratings and their replacements; units founded, moved, merged, split, dissolved (also on
+the day they were moved) and corrected, on random dates of 2021–2025 in date order, plus records dated back into the
+life of units that have changed since), every indicator of every unit under the root (`breakdown=level`, each
+level, `include_self`) for every year 2021–2025 and a few quarters, in both structures, equals the brute-force
+recomputation of tests/support/indicator_oracle.py (tasks_on_time aside).
 
 Each example starts from an empty database. Steps the service refuses (a rule of the domain, a seat already taken)
 are skipped, but counted: over the run, each kind of write (admission, recognition, transfer, exit, rating, move,
@@ -101,6 +101,9 @@ STEPS = (
     "merge",
     "merge_into",
     "dissolve",
+    "move_and_end",
+    "move_and_end",
+    "move_and_end",
     "split",
     "found",
     "busy_end",
@@ -220,6 +223,7 @@ class Tally:
     tried: Counter[str] = field(default_factory=Counter)
     done: Counter[str] = field(default_factory=Counter)
     refusals: dict[str, Counter[str]] = field(default_factory=dict)
+    ended_on_move_day: Counter[str] = field(default_factory=Counter)  # dissolve, merge, split: succeeded
 
     def count(self, kind: str, succeeded: bool, refusal: str = "") -> None:
         self.tried[kind] += 1
@@ -658,6 +662,30 @@ class World:
                 {"source_ids": [str(source["id"])], "into_id": str(target["id"]), "effective_date": day.isoformat()},
             )
 
+    async def _send_members_away(self, unit: Any, day: date, rng: random.Random) -> bool:
+        """Transfer the unit's members to another cell (a unit is dissolved without members); False if none."""
+        members = await self.members(
+            "organization_id = $1 AND status = ANY($2::text[])", unit["id"], list(IN_MEMBERSHIP)
+        )
+        if members:
+            others = [u for u in await self.units() if u["kind"] in HOMES and u["id"] != unit["id"]]
+            if not others:
+                return False
+            to = rng.choice(others)
+            for member in members:
+                await self.event(member, "transfer", day, to_organization_id=str(to["id"]))
+        return True
+
+    async def _dissolve(self, unit: Any, day: date, rng: random.Random) -> httpx.Response | None:
+        if not await self._send_members_away(unit, day, rng):
+            return None
+        return await self.call(
+            f"{day} dissolve {unit['code']}",
+            "POST",
+            f"{API}/organizations/{unit['id']}/dissolve",
+            {"effective_date": day.isoformat()},
+        )
+
     async def step_dissolve(self, day: date, rng: random.Random) -> None:
         living = await self.units()
         units = [u for u in living if u["kind"] in MAY_SIT_UNDER]
@@ -666,22 +694,68 @@ class World:
         if not units:
             return
         unit = rng.choice(childless if childless and rng.random() < 0.9 else units)  # with units under it: refused
-        members = await self.members(
-            "organization_id = $1 AND status = ANY($2::text[])", unit["id"], list(IN_MEMBERSHIP)
-        )
-        if members:
-            others = [u for u in await self.units() if u["kind"] in HOMES and u["id"] != unit["id"]]
-            if not others:
-                return
-            to = rng.choice(others)
-            for member in members:
-                await self.event(member, "transfer", day, to_organization_id=str(to["id"]))
-        await self.call(
-            f"{day} dissolve {unit['code']}",
+        await self._dissolve(unit, day, rng)
+
+    async def step_move_and_end(self, day: date, rng: random.Random) -> None:
+        """A unit moved and ended on the same day: dissolved, merged (into a unit of its kind, or with one into a
+        new unit) or split. It ends at its new place; its facts of the quarter count where it stood the day before."""
+        living = await self.units()
+        parents_of = {u["parent_id"] for u in living}
+        moves = [
+            (unit, parent)
+            for unit in living
+            if unit["kind"] in MAY_SIT_UNDER
+            for parent in living
+            if parent["kind"] in MAY_SIT_UNDER[unit["kind"]] and parent["id"] not in (unit["id"], unit["parent_id"])
+        ]
+        if not moves:
+            return
+        unit, parent = rng.choice(moves)
+        moved = await self.call(
+            f"{day} move {unit['code']} under {parent['code']} (to end it that day)",
             "POST",
-            f"{API}/organizations/{unit['id']}/dissolve",
-            {"effective_date": day.isoformat()},
+            f"{API}/organizations/{unit['id']}/move",
+            {"parent_id": str(parent["id"]), "effective_date": day.isoformat()},
         )
+        if moved.status_code != 200:
+            return
+        same_kind = [u for u in await self.units() if u["kind"] == unit["kind"] and u["id"] != unit["id"]]
+        ends = ["merge_into", "merge"] if same_kind else []
+        if unit["id"] not in parents_of:
+            ends.append("dissolve")
+        if unit["kind"] in ("upper_level_committee", "grassroots_committee"):
+            ends.append("split")
+        if not ends:
+            return
+        end = "dissolve" if "dissolve" in ends and rng.random() < 0.4 else rng.choice(ends)
+        ended: httpx.Response | None
+        if end == "dissolve":
+            ended = await self._dissolve(unit, day, rng)
+        elif end == "merge_into":
+            into = rng.choice(same_kind)
+            ended = await self.call(
+                f"{day} merge {unit['code']} into {into['code']}",
+                "POST",
+                f"{API}/organizations/merge",
+                {"source_ids": [str(unit["id"])], "into_id": str(into["id"]), "effective_date": day.isoformat()},
+            )
+        elif end == "merge":
+            other = rng.choice(same_kind)
+            code = self.next_code("M")
+            ended = await self.call(
+                f"{day} merge {unit['code']} and {other['code']} into new {code} under {parent['code']}",
+                "POST",
+                f"{API}/organizations/merge",
+                {
+                    "source_ids": [str(unit["id"]), str(other["id"])],
+                    "effective_date": day.isoformat(),
+                    "into": {"code": code, "name": f"Hợp nhất {code}", "parent_id": str(parent["id"])},
+                },
+            )
+        else:
+            ended = await self._split(unit, day, rng)
+        if self.tally is not None and ended is not None and ended.status_code in (200, 201):
+            self.tally.ended_on_move_day[end.removesuffix("_into")] += 1
 
     async def step_busy_end(self, day: date, rng: random.Random) -> None:
         """Facts in a unit's last quarter: an admission, an exit and an inspection, then the unit is merged into
@@ -781,9 +855,10 @@ class World:
 
     async def step_split(self, day: date, rng: random.Random) -> None:
         committees = [u for u in await self.units() if u["kind"] in ("upper_level_committee", "grassroots_committee")]
-        if not committees:
-            return
-        unit = rng.choice(committees)
+        if committees:
+            await self._split(rng.choice(committees), day, rng)
+
+    async def _split(self, unit: Any, day: date, rng: random.Random) -> httpx.Response:
         children = await self.client.get(
             f"{API}/organizations/{unit['id']}/children", params={"as_of": day.isoformat(), "limit": 500}
         )
@@ -794,7 +869,7 @@ class World:
         ]
         for child in children.json()["items"]:
             rng.choice(parts)["children"].append(child["id"])
-        await self.call(
+        return await self.call(
             f"{day} split {unit['code']} into {[p['code'] for p in parts]}",
             "POST",
             f"{API}/organizations/{unit['id']}/split",
@@ -984,6 +1059,10 @@ def tally() -> Iterator[Tally]:
     assert not missing, f"never attempted: {sorted(missing)}"
     refused = found.too_often_refused()
     assert not refused, "writes refused too often, the oracle checked little:\n" + "\n".join(refused)
+    # The rule of issue 12 (a unit ends at the place a move gave it that day) must have met the oracle.
+    assert found.ended_on_move_day["dissolve"] and found.ended_on_move_day["merge"], (
+        f"units ended on the day they were moved: {dict(found.ended_on_move_day)}"
+    )
 
 
 @given(scenario=SCENARIO)

@@ -21,7 +21,10 @@ class OrganizationRead(BaseModel):
     valid_from: date = Field(description="Founded on")
     valid_to: date | None = Field(description="Dissolved, merged or split on (exclusive); null while it exists")
     placed_from: date = Field(description="Sits where it is (parent, depth) since this date")
-    placed_to: date | None = Field(description="…until this date (exclusive), or null")
+    placed_to: date | None = Field(
+        description="…until this date (exclusive), or null; equal to placed_from for a unit that ended on the day "
+        "it was moved there (where it went, though it sat there on no day)"
+    )
     external_ids: list[str] = Field(description='Identifiers in other systems, "system:id"')
     created_at: datetime
     updated_at: datetime

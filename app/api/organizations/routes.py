@@ -228,7 +228,9 @@ async def move_organization(
 async def dissolve_organization(
     organization_id: OrgId, body: DissolveRequest, writer: ReorganizerDep, today: Today
 ) -> Response:
-    """End the unit on `effective_date`. It must have no units left under it then."""
+    """End the unit on `effective_date`. It must have no units left under it then. A unit moved that same day
+    ends at its new place (`placed_from` = `placed_to` = that day), as its lineage says; a merge or a split dated
+    the day of a move does the same."""
     return document_response(
         await reorganize.dissolve_organization(
             writer.tx,

@@ -75,7 +75,8 @@ organization_placements = Table(
     Column("depth", Integer, nullable=False),
     Column("latest", Boolean, nullable=False, server_default=text("true")),
     PrimaryKeyConstraint("organization_id", "valid_from"),
-    CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+    # Empty ([D, D)) only as a unit's last placement: the place a move gave it on the day it ended (migration 0016).
+    CheckConstraint("valid_to IS NULL OR valid_to > valid_from OR (valid_to = valid_from AND latest)", name="validity"),
     CheckConstraint("depth >= 0 AND path LIKE '/%/'", name="path_shape"),
     ExcludeConstraint(
         ("organization_id", "="),

@@ -250,8 +250,9 @@ async def reparent_subtree(
     day: date,
 ) -> int:
     """Re-place a whole subtree from `day` on: open placements starting before `day` are closed and continued
-    under the new path; ones starting on `day` are rewritten in place. Returns the number of units moved.
-    The caller has checked that no placement of the subtree starts after `day` or ends at all."""
+    under the new path; ones starting on `day` are rewritten in place, the empty [day, day) ones of units of the
+    subtree ended that day too (placed there that day, they follow it). Returns the number of living units moved.
+    The caller has checked that no placement of the subtree starts after `day` or ends after it."""
     values = {
         "old": old_path,
         "high": subtree_bounds(old_path)[1],
@@ -261,7 +262,8 @@ async def reparent_subtree(
         "root": root_id,
         "parent": new_parent_id,
     }
-    in_subtree = Sql("path >= {old} AND path < {high} AND valid_to IS NULL", **values)
+    in_range = Sql("path >= {old} AND path < {high}", **values)
+    in_subtree = Sql("{in_range} AND valid_to IS NULL", in_range=in_range)
     new_values = Sql(
         "{new} || substr(path, length({old}) + 1), depth + {shift}, "
         "CASE WHEN organization_id = {root} THEN {parent}::uuid ELSE parent_id END",
@@ -271,9 +273,10 @@ async def reparent_subtree(
         conn,
         Sql(
             "UPDATE organization_placements SET (path, depth, parent_id) = ({new_values}) "
-            "WHERE {in_subtree} AND valid_from = {day} RETURNING organization_id",
+            "WHERE {in_range} AND valid_from = {day} AND (valid_to IS NULL OR valid_to = {day}) "
+            "RETURNING organization_id, valid_to",
             new_values=new_values,
-            in_subtree=in_subtree,
+            in_range=in_range,
             day=day,
         ),
     )
@@ -303,27 +306,19 @@ async def reparent_subtree(
             **values,
         ),
     )
-    return len(rewritten) + len(moved)
+    return sum(r["valid_to"] is None for r in rewritten) + len(moved)
 
 
 async def close_placements(conn: asyncpg.Connection, org_ids: Sequence[uuid.UUID], day: date) -> None:
     """End the open placements of these units on `day` (dissolution, merge, split). The last placement of each
-    stays its `latest` one: where a dissolved unit was last."""
+    stays its `latest` one: where a dissolved unit was last. One that starts on `day` (the unit was moved that
+    day) is kept as [day, day): it holds on no day, yet it is where the move put the unit, as the lineage says."""
     ids = list(org_ids)
     await execute(
         conn,
         Sql(
-            "DELETE FROM organization_placements WHERE organization_id = ANY({ids}::uuid[]) "
-            "AND valid_to IS NULL AND valid_from >= {day}",
-            ids=ids,
-            day=day,
-        ),
-    )
-    await execute(
-        conn,
-        Sql(
             "UPDATE organization_placements SET valid_to = {day} "
-            "WHERE organization_id = ANY({ids}::uuid[]) AND valid_to IS NULL AND valid_from < {day}",
+            "WHERE organization_id = ANY({ids}::uuid[]) AND valid_to IS NULL AND valid_from <= {day}",
             ids=ids,
             day=day,
         ),

@@ -91,14 +91,8 @@ async def end_unit(tx: Tx, org: db.OrgRow, day: date) -> None:
             f"{org.code} still has members; transfer them first (a merge takes them along).", code="has_members"
         )
     placement = await placement_on_day(tx, org, day)
-    if placement.valid_from == day:
-        # Ending it that day would delete the placement the move made (a unit cannot sit anywhere for no day), and
-        # the tree would show it ended at its old place while the lineage says it moved.
-        raise Conflict(
-            f"{org.code} was moved on {day} (its place in the tree starts that day); it cannot also end that day: "
-            "date the dissolution (or merge, split) after the move, or end it without moving it.",
-            code="ended_on_the_day_it_moved",
-        )
     await check_no_later_change(tx, org, placement, day)
+    # A placement that starts on `day` (the unit was moved that day) ends empty, [day, day), and stays the unit's
+    # latest: it ends where the move put it, as its lineage says (create, move, dissolve).
     await db.close_placements(tx.conn, [org.id], day)
     await db.update_org(tx.conn, org.id, {"valid_to": day})

@@ -220,9 +220,10 @@ async def merge_organizations(
             note=f"merged into {target.code}",
         )
     for source in sources:
-        for child in (
-            await db.get_orgs(tx.conn, await db.children_on(tx.conn, source.id, day), for_update=True)
-        ).values():
+        # A source under another source ends where it is, not under the target for no day: the tree the merge
+        # leaves does not depend on the order the sources are given in.
+        children = set(await db.children_on(tx.conn, source.id, day)) - set(source_ids)
+        for child in (await db.get_orgs(tx.conn, children, for_update=True)).values():
             await move_unit(tx, child, target, day)
         await end_unit(tx, source, day)
     await db.record_lineage(
