@@ -13,6 +13,7 @@ would have checked little; a failure prints the differences and the steps that w
 ever registered in units that exist on their admission day (the contract says nothing of facts dated before a
 unit's founding)."""
 
+import os
 import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -24,7 +25,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from tests.support.builders import ClientWith, EmptyDatabase, InsertKey
@@ -1065,6 +1066,9 @@ def tally() -> Iterator[Tally]:
     )
 
 
+# The same 20 histories at every run, so that CI does not pass or fail by chance (the share each kind of write must
+# succeed in is judged over the run); COSO_PROPERTY_SEED=<n> explores other histories.
+@seed(int(os.environ.get("COSO_PROPERTY_SEED", "20261207")))
 @given(scenario=SCENARIO)
 @settings(
     max_examples=20,
