@@ -20,7 +20,7 @@ Choices, so that tests and indicators can count by hand:
   2019 Labour Code; mass associations keep older members, who are the ones exempted and, mostly, the ones who die.
 - Residence (the record keeps one address, no history of it): a record still open at the end, or closed from 1 July
   2025 on, has its address as written since the communes' reform: village, commune or ward, province, no district
-  (people.MERGED_COMMUNES); one closed before keeps the district it was written with. A retirement from that day
+  (places.MERGED_COMMUNES); one closed before keeps the district it was written with. A retirement from that day
   names the new commune's committee as its destination. Decisions dated from the bloc committee's end are the new
   committees' ("…/ĐU", not "…/ĐUK").
 """
@@ -35,7 +35,6 @@ from app.demo.people import (
     HISTORY_FROM,
     INITIAL_MEMBERS,
     LARGE_CELL_SIZE,
-    NO_DISTRICTS_FROM,
     OUTSIDE,
     PER_YEAR,
     RATES,
@@ -47,8 +46,8 @@ from app.demo.people import (
     _age,
     _Home,
     _Person,
-    without_district,
 )
+from app.demo.places import NO_DISTRICTS_FROM, without_district
 from app.demo.world import _World
 from app.domain.members.lifecycle import TERMINAL, EventKind, MemberState
 from app.domain.members.names import sort_key

@@ -14,9 +14,7 @@ from app.demo.people import (
     _FEMALE_HINTS,
     _MALE_HINTS,
     _N,
-    COMMUNES,
     CROWDED_CELLS,
-    ELSEWHERE,
     END,
     ETHNICITIES,
     FAMILY_NAMES,
@@ -40,6 +38,7 @@ from app.demo.people import (
     _weighted,
     retirement,
 )
+from app.demo.places import COMMUNES, ELSEWHERE
 from app.demo.reorganisation import REORGANISED_ON
 from app.domain.members.lifecycle import MEMBERS, TERMINAL, EventKind, MemberState, apply
 from app.domain.plans.status import add_months

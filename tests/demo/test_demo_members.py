@@ -14,7 +14,8 @@ import httpx
 
 from app.demo.load import LARGE_CELL_CODE, PROVINCE_CODE, demo_units, load_demo_data
 from app.demo.members import demo_members
-from app.demo.people import CROWDED_CELLS, END, MERGED_COMMUNES, NO_DISTRICTS_FROM, SMALL_CELL
+from app.demo.people import CROWDED_CELLS, END, SMALL_CELL
+from app.demo.places import MERGED_COMMUNES, NO_DISTRICTS_FROM
 from app.domain.members.catalogues import (
     EDUCATION_LEVELS,
     ETHNICITIES,
