@@ -32,7 +32,7 @@ _ALIASES = {
 }
 MAX_CELL_CHARS = 5_000  # no field of a member record is longer; a bigger cell is a wrong file
 MAX_COLUMNS = 200
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # an .xlsx of 20,000 rows unpacks to a few MB: refuse zip bombs
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # 20,000 rows of a register unpack to ~30 MB: refuse zip bombs
 
 
 class UnreadableFile(DomainError):
