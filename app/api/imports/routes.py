@@ -30,7 +30,7 @@ def _example_csv() -> dict[str, Any]:
 @router.post(
     "/import",
     response_model=ImportReport,
-    responses=problems(413, 415),
+    responses=problems(403, 413, 415),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -16,7 +16,7 @@ import asyncpg
 from app.db.members import matching
 from app.db.members import reads as member_reads
 from app.db.scope import Scope
-from app.domain.access.callers import Actor
+from app.domain.access.callers import Actor, Forbidden
 from app.domain.errors import DomainError, NotFound
 from app.domain.imports import columns, files
 from app.domain.imports.report import ImportRejected, Mode, Report, RowError
@@ -95,6 +95,7 @@ async def import_file(
     """Read the file (in a thread: parsing is CPU work) and run its rows."""
     media = files.media_type(content_type)
     table = await asyncio.to_thread(files.read_table, data, media, max_rows=max_rows)
+    _sensitive_columns_need_pii(actor, columns.header_fields(table.header))
     rows = await asyncio.to_thread(columns.member_rows, table)
     return await run(tx, actor=actor, scope=scope, rows=rows, check=check, options=options, media=media)
 
@@ -148,6 +149,18 @@ async def run(
         if written == 0:
             tx.unchanged = True
     return report
+
+
+def _sensitive_columns_need_pii(actor: Actor, mapping: dict[str, str]) -> None:
+    """Writing a sensitive column is reading it too: whether a row is `unchanged` says whether the stored value is
+    the one sent, and a citizen ID that matches says who holds it. Without pii such a file is refused."""
+    sensitive = [header for header, name in mapping.items() if name in columns.SENSITIVE]
+    if sensitive and not actor.caller.pii:
+        raise Forbidden(
+            f"The columns {', '.join(repr(s) for s in sensitive)} hold sensitive personal data (Law 91/2025/QH15): "
+            "importing them needs the pii permission. Remove them, or import with a key that has it.",
+            code="pii_required",
+        )
 
 
 def _problems(failure: Exception) -> list[Problem]:
