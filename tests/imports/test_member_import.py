@@ -3,6 +3,7 @@ the tables)."""
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -216,6 +217,13 @@ async def test_a_row_matching_a_member_updates_it_through_the_patch_rules(
     assert [(e["column"], e["rule"]) for e in body["report"]["errors"]] == [("status", "changes_through_events")]
     fixed = await post(client, csv_bytes(["external_ids", "hometown"], [["csdl:002", "Hà Nội"]]), mode="commit")
     assert fixed.json()["counts"]["updated"] == 1
+    # external ids are added to the record's, never removed by a file that lists fewer
+    more = await post(client, csv_bytes(["citizen_id", "external_ids"], [["001192002222", "khac:9"]]), mode="commit")
+    assert more.json()["counts"]["updated"] == 1
+    again = await post(client, csv_bytes(["external_ids"], [["csdl:002"]]), mode="commit")
+    assert again.json()["counts"]["unchanged"] == 1
+    binh = (await client.get("/api/v1/members", params={"q": "Lê Thị Bình"})).json()["items"][0]
+    assert sorted(binh["external_ids"]) == ["csdl:002", "khac:9"]
     assert (await client.get(f"/api/v1/members/{an['id']}")).json()["birth_place"] == "Phú Thọ"
 
 
@@ -425,5 +433,9 @@ async def test_the_template_lists_the_columns_and_reimports(
         template = await client.get(f"{URL}/template", params={"format": file_format})
         assert template.status_code == 200
         assert template.headers["content-type"].startswith(media)
+        if file_format == "xlsx":  # drop-down lists: gender, ethnicity, religion, levels, status
+            with zipfile.ZipFile(io.BytesIO(template.content)) as book:
+                sheet = book.read("xl/worksheets/sheet1.xml").decode()
+            assert sheet.count("<dataValidation ") == 7
         report = (await post(client, template.content, media)).json()
         assert [(e["column"], e["rule"]) for e in report["errors"]] == [("Chi bộ", "organization_not_found")]

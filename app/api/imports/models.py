@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
-class ImportError_(BaseModel):
+class ImportRowError(BaseModel):
     row: int = Field(
         description="Where the row is in the file: the spreadsheet's row number (the header is row 1), "
         "or the line of an NDJSON file"
@@ -34,4 +34,4 @@ class ImportReport(BaseModel):
         "rolls it back, so that the counts are what a commit would do)"
     )
     counts: ImportCounts
-    errors: list[ImportError_]
+    errors: list[ImportRowError]

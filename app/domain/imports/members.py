@@ -313,8 +313,13 @@ async def _update(
                 for f in moved
             ]
         )
-    skipped = (*LIFECYCLE, *REGISTRATION_ONLY)
+    skipped = (*LIFECYCLE, *REGISTRATION_ONLY, "external_ids")
     changes = {f: v for f, v in given.items() if f not in skipped and _plain(v) != _plain(stored.get(f))}
+    # External ids are added, never dropped: another system's id of the person is not the file's to remove.
+    known: list[str] = stored.get("external_ids") or []
+    added = [e for e in given.get("external_ids", []) if e not in known]
+    if added:
+        changes["external_ids"] = [*known, *added]
     if not changes:
         return "unchanged"
     await records.update_member(
