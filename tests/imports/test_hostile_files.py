@@ -126,7 +126,9 @@ async def test_bad_lines_of_ndjson_and_formulas_of_xlsx_are_row_errors(
 async def small_import_client(
     database_url: str, db_pool: asyncpg.Pool, client_with: ClientWith, insert_key: InsertKey
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url, import_max_bytes=5000, import_sync_max_rows=3, json_logs=False)
+    settings = Settings(
+        database_url=database_url, max_body_bytes=200, import_max_bytes=5000, import_sync_max_rows=3, json_logs=False
+    )
     app = create_app(settings, database_url=database_url)
     token = await insert_key(name="small import admin")
     async with app.router.lifespan_context(app), client_with(app, token) as client:
@@ -142,4 +144,8 @@ async def test_the_limits_of_an_import_answered_at_once(small_import_client: htt
     body = assert_problem(many, 413, "too_many_rows")
     assert "3 data rows" in body["detail"]
     three = await small_import_client.post(URL, content=HEADER + GOOD * 3, headers={"Content-Type": CSV})
-    assert three.status_code == 200
+    assert three.status_code == 200 and len(HEADER + GOOD * 3) > 200
+    other = await small_import_client.post(
+        "/api/v1/organizations", json={"code": "X", "name": "N" * 300, "kind": "provincial_committee"}
+    )
+    assert_problem(other, 413, "body_too_large")
