@@ -439,3 +439,19 @@ async def test_the_template_lists_the_columns_and_reimports(
             assert sheet.count("<dataValidation ") == 7
         report = (await post(client, template.content, media)).json()
         assert [(e["column"], e["rule"]) for e in report["errors"]] == [("Chi bộ", "organization_not_found")]
+
+
+async def test_the_file_comes_back_with_each_rows_errors(client: httpx.AsyncClient, communes: dict[str, Any]) -> None:
+    """`answer=file`: the file as sent (same format, same delimiter), with a column `Lỗi` saying what is wrong."""
+    semicolons = (await post(client, csv_semicolon(VIETNAMESE, ROWS), answer="file")).content.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(semicolons), delimiter=";"))
+    assert lines[0] == [*VIETNAMESE, "Lỗi"]
+    assert lines[1] == [*ROWS[0], ""]
+    assert lines[3][:-1] == ROWS[2] and lines[3][-1].startswith("Ngày sinh: a date is written")
+    book = await post(client, xlsx_bytes(HEADER, ROWS), XLSX, answer="file")
+    assert book.headers["content-type"] == XLSX
+    # corrected, the same file goes back in as it is (the column Lỗi is read past)
+    back = (await post(client, book.content, XLSX)).json()
+    assert [(e["row"], e["column"], e["rule"]) for e in back["errors"]] == [(4, "birth_date", "invalid_date")]
+    lines_back = (await post(client, ndjson_bytes(HEADER, ROWS), NDJSON, answer="file")).content.splitlines()
+    assert [orjson.loads(line)["_errors"] != "" for line in lines_back] == [False, False, True]

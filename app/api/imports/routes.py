@@ -30,7 +30,15 @@ def _example_csv() -> dict[str, Any]:
 @router.post(
     "/import",
     response_model=ImportReport,
-    responses=problems(403, 413, 415),
+    responses={
+        200: {
+            "description": "The report (JSON); with `answer=file`, the file as sent (same format) with a column "
+            "`Lỗi` (NDJSON: `_errors`) holding each row's errors",
+            # NDJSON without a schema: it is lines of JSON, not one JSON document
+            "content": {files.CSV: {"schema": {"type": "string"}}, files.XLSX: _FILE, files.NDJSON: {}},
+        },
+        **problems(403, 413, 415),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -61,13 +69,17 @@ async def import_members(
     allow_same_name: Annotated[
         bool, Query(description="Register people with the same name and birth date as a recorded member")
     ] = False,
+    answer: Annotated[
+        Literal["report", "file"],
+        Query(description="report: the JSON report; file: the file back, each row's errors in a column of its own"),
+    ] = "report",
 ) -> Response:
     """Members from a file: CSV (UTF-8 with or without BOM, or UTF-16 as Excel's "Unicode text"; `,` or `;`),
     XLSX (the first sheet) or NDJSON. Columns: the member fields (snake_case) or their Vietnamese headers (GET
     …/import/template); `organization` takes a cell's id or code. A row with an `id`, or a citizen ID or external
     id of a member you may change, updates that member (PATCH); any other row registers one (POST). Each row runs
     in its own savepoint of one transaction; the report gives counts and each bad row's row, column and rule."""
-    report = await members.import_file(
+    imported = await members.import_file(
         writer.tx,
         actor=writer.actor,
         scope=writer.scope,
@@ -83,8 +95,17 @@ async def import_members(
             probation_months=settings.probation_months,
         ),
         max_rows=settings.import_sync_max_rows,
+        annotate=answer == "file",
     )
-    return json_response(dump(report.as_dict()))
+    if imported.file is not None:
+        media = imported.report.format
+        extension = {files.CSV: "csv", files.XLSX: "xlsx", files.NDJSON: "ndjson"}[media]
+        return Response(
+            imported.file,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="members-import-{mode}-errors.{extension}"'},
+        )
+    return json_response(dump(imported.report.as_dict()))
 
 
 @router.get(

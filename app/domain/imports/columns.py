@@ -101,6 +101,9 @@ def fold(text: str) -> str:
 
 
 _HEADERS = {fold(name): c.field for c in MEMBER_COLUMNS for name in (c.field, *c.aliases)}
+# The column of errors the import writes into the file it hands back (`answer=file`): a corrected copy is sent
+# again as it is, so the column is read past.
+IGNORED = frozenset({fold("Lỗi"), fold("_errors")})
 assert len(_HEADERS) == sum(1 + len(c.aliases) for c in MEMBER_COLUMNS), "two columns share a header"
 
 
@@ -143,7 +146,7 @@ def header_fields(header: list[str]) -> dict[str, str]:
     unknown: list[str] = []
     seen: dict[str, str] = {}
     for name in header:
-        if not name:
+        if not name or fold(name) in IGNORED:
             continue
         found = _HEADERS.get(fold(name))
         if found is None:
@@ -223,7 +226,7 @@ def member_rows(table: Table) -> list[MemberRow]:
         row = MemberRow(row=read.row, record=read.record, values={}, columns={})
         if read.error is not None:
             row.errors.append(CellError("", "", "unreadable_row", read.error))
-        cells = {name: value for name, value in read.cells.items() if name}
+        cells = {name: value for name, value in read.cells.items() if name and fold(name) not in IGNORED}
         if read.error is None and set(cells) - set(mapping):  # NDJSON: each line names its fields
             header_fields(list(cells))
         for name, value in cells.items():

@@ -65,6 +65,7 @@ class Row:
 class Table:
     header: list[str]
     rows: list[Row] = field(default_factory=list)
+    delimiter: str = ","  # CSV: the one the file used (the annotated copy uses it too)
 
 
 def media_type(content_type: str | None) -> str:
@@ -137,7 +138,7 @@ def _csv(data: bytes, max_rows: int) -> Table:
         header = next(records, None)
         if header is None:
             raise UnreadableFile("The file is empty: send a header row and at least one data row.")
-        table = Table(header=[h.strip() for h in header])
+        table = Table(header=[h.strip() for h in header], delimiter=delimiter)
         _check_header(table.header)
         for record in records:
             _add(table, record, row=records.line_num, max_rows=max_rows)

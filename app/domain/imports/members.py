@@ -19,6 +19,7 @@ from app.db.scope import Scope
 from app.domain.access.callers import Actor, Forbidden
 from app.domain.errors import DomainError, NotFound
 from app.domain.imports import columns, files
+from app.domain.imports.annotate import annotated
 from app.domain.imports.report import ImportRejected, Mode, Report, RowError
 from app.domain.members import records
 from app.domain.organizations import tree
@@ -75,6 +76,12 @@ RULE_FIELDS = {
 }
 
 
+@dataclass(frozen=True)
+class Imported:
+    report: Report
+    file: bytes | None = None  # the file as sent, with each row's errors in a column of their own
+
+
 class _RowFailed(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(problems)
@@ -91,13 +98,18 @@ async def import_file(
     check: RowChecker,
     options: Options,
     max_rows: int,
-) -> Report:
-    """Read the file (in a thread: parsing is CPU work) and run its rows."""
+    annotate: bool = False,
+) -> Imported:
+    """Read the file (in a thread: parsing is CPU work) and run its rows; with `annotate`, also the file with a
+    column of each row's errors."""
     media = files.media_type(content_type)
     table = await asyncio.to_thread(files.read_table, data, media, max_rows=max_rows)
     _sensitive_columns_need_pii(actor, columns.header_fields(table.header))
     rows = await asyncio.to_thread(columns.member_rows, table)
-    return await run(tx, actor=actor, scope=scope, rows=rows, check=check, options=options, media=media)
+    report = await run(tx, actor=actor, scope=scope, rows=rows, check=check, options=options, media=media)
+    if not annotate:
+        return Imported(report=report)
+    return Imported(report=report, file=await asyncio.to_thread(annotated, table, media, report.errors))
 
 
 async def run(
