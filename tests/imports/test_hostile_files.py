@@ -66,6 +66,7 @@ HOSTILE: list[tuple[str, bytes, str, int, str]] = [
     ("a huge cell", HEADER + b'"' + b"x" * 200_000 + b'",Nam\n', CSV, 422, "unreadable_file"),
     ("an unclosed quote", HEADER + b'"Nguyen,Nam,15/03/1990\n', CSV, 422, "unreadable_file"),
     ("more cells than columns", HEADER + GOOD.strip() + b",extra,more\n", CSV, 422, "unreadable_file"),
+    ("a value under no header", HEADER.strip() + b",\n" + GOOD.strip() + b",nickname\n", CSV, 422, "unreadable_file"),
     ("empty", b"", CSV, 422, "unreadable_file"),
     ("header only", HEADER, CSV, 422, "unreadable_file"),
     ("not a zip as xlsx", b"PK\x03\x04 not really a zip", XLSX, 422, "unreadable_file"),

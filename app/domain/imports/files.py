@@ -159,6 +159,9 @@ def _add(table: Table, cells: list[Any], *, row: int, max_rows: int) -> None:
         extra = cells[len(table.header) :]
         if any(c not in (None, "") for c in extra):
             raise UnreadableFile(f"Row {row} has more cells than the header has columns.")
+    for i, name in enumerate(table.header):
+        if not name and i < len(cells) and cells[i] not in (None, ""):
+            raise UnreadableFile(f"Row {row} has a value in column {i + 1}, which has no header: name the column.")
     named = {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(table.header) if h}
     table.rows.append(Row(row=row, record=len(table.rows) + 1, cells=named))
 

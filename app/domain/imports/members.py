@@ -82,6 +82,10 @@ class Imported:
     file: bytes | None = None  # the file as sent, with each row's errors in a column of their own
 
 
+# What the database refuses of one row's values (caught past the domain's checks): that row's error, not the file's.
+_ROW_DATABASE_ERRORS = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
+
+
 class _RowFailed(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(problems)
@@ -138,7 +142,7 @@ async def run(
         audited = tx.audited
         try:
             outcome = await _write(tx, actor=actor, scope=scope, row=row, check=check, options=options)
-        except (_RowFailed, DomainError, asyncpg.IntegrityConstraintViolationError) as failure:
+        except (_RowFailed, DomainError, *_ROW_DATABASE_ERRORS) as failure:
             await savepoint.rollback()
             tx.audited = audited  # the rolled-back row's audit entry is gone with it
             report.errors += [_said(row, p) for p in _problems(failure)]
@@ -180,6 +184,8 @@ def _problems(failure: Exception) -> list[Problem]:
         return failure.problems
     if isinstance(failure, DomainError):
         return [(RULE_FIELDS.get(failure.code, ""), failure.code, failure.detail)]
+    if isinstance(failure, asyncpg.DataError):
+        return [("", "invalid_value", "The database cannot store a value of this row; check its dates and lengths.")]
     # A uniqueness rule the domain checks could not see (a write of another request at the same moment).
     return [("", "conflict", "The row conflicts with a record written at the same time; import it again.")]
 
