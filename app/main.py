@@ -13,6 +13,7 @@ from app.api import docs, fast_lane, health, problems, reference, spec
 from app.api.access import routes as access
 from app.api.audit import routes as audit
 from app.api.auth import AuthenticatedRoute
+from app.api.imports import routes as imports
 from app.api.indicators import routes as indicators
 from app.api.members import routes as members
 from app.api.organizations import compliance
@@ -39,6 +40,7 @@ log = logging.getLogger("coso")
 ROUTERS = (
     organizations.router,
     compliance.router,
+    imports.router,
     members.router,
     positions.router,
     ratings.router,
@@ -139,6 +141,7 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
+        body_limits={imports.IMPORT_PATH: settings.import_max_bytes},
         date_range=(settings.earliest_date, settings.latest_date),
     )
     problems.install(app)

@@ -18,6 +18,8 @@ from app.api.request_context import current_request_id
 from app.api.routing import allowed_methods, flat_routes
 from app.domain.access.callers import Forbidden, Unauthenticated
 from app.domain.errors import Conflict, DomainError, InvalidCursor, NotFound, PreconditionFailed, RuleViolation
+from app.domain.imports.files import TooLarge, UnreadableFile, UnsupportedFile
+from app.domain.imports.report import ImportRejected
 from app.domain.plans.docx import UnreadableDocument
 
 log = logging.getLogger("coso.errors")
@@ -34,6 +36,10 @@ _STATUS: dict[type[DomainError], int] = {
     MalformedBody: 400,
     UnsupportedMediaType: 415,
     UnreadableDocument: 422,
+    UnreadableFile: 422,
+    ImportRejected: 422,
+    UnsupportedFile: 415,
+    TooLarge: 413,
     Unauthenticated: 401,
     Forbidden: 403,
 }

@@ -4,6 +4,7 @@ import itertools
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date
 
@@ -35,10 +36,18 @@ def current_request_id() -> str | None:
 class RequestContextMiddleware:
     """Pure ASGI middleware (no BaseHTTPMiddleware overhead): request id in and out, request body size cap."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, date_range: tuple[date, date]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        date_range: tuple[date, date],
+        body_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.date_range = date_range
+        self.body_limits = dict(body_limits or {})  # paths that take files (imports): their own limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,10 +64,11 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         try:
             length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-                await self._too_large(scope, send_with_id)
+            if length is not None and length.isdigit() and int(length) > limit:
+                await self._too_large(scope, send_with_id, limit)
                 return
             received = 0
 
@@ -67,8 +77,8 @@ class RequestContextMiddleware:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
-                        raise _BodyTooLarge(self.max_body_bytes)
+                    if received > limit:
+                        raise _BodyTooLarge(limit)
                 return message
 
             started = False
@@ -82,7 +92,7 @@ class RequestContextMiddleware:
                 await self.app(scope, limited_receive, send_tracking)
             except _BodyTooLarge:
                 if not started:
-                    await self._too_large(scope, send_with_id)
+                    await self._too_large(scope, send_with_id, limit)
             except Exception:
                 # What no handler answered: log it with the request id, and answer a 500 problem carrying it.
                 log.exception("unhandled error on %s %s", scope.get("method"), scope["path"])
@@ -99,14 +109,14 @@ class RequestContextMiddleware:
             DATE_RANGE.reset(range_token)
             _request_id.reset(token)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
         await self._send(
             scope,
             send,
             413,
             "body_too_large",
             "Content Too Large",
-            f"The request body exceeds {self.max_body_bytes} bytes; send smaller batches.",
+            f"The request body exceeds {limit} bytes; send smaller batches.",
         )
 
     async def _send(self, scope: Scope, send: Send, status: int, code: str, title: str, detail: str) -> None:

@@ -79,8 +79,8 @@ async def test_every_operation_answers_a_success_as_documented(
                 method,
                 url,
                 params=sent["params"],
-                content=call["content"].encode(),
-                headers={"Content-Type": "text/plain"},
+                content=sent["content"].encode(),
+                headers={"Content-Type": sent["content_type"]},
             )
         else:
             response = await client.request(method, url, params=sent["params"], json=sent["json"])

@@ -67,7 +67,7 @@ def test_modules_stay_small(path: Path) -> None:
 
 def test_every_feature_has_the_same_name_in_each_layer() -> None:
     """organizations, members, … are folders in app/api, app/domain and app/db alike (where the layer has
-    anything of them)."""
+    anything of them), and no layer has a feature folder of a name the others do not know."""
     layers = {
         layer: {p.name for p in (APP / layer).iterdir() if p.is_dir() and p.name != "__pycache__"}
         for layer in ("api", "domain", "db")
@@ -84,8 +84,15 @@ def test_every_feature_has_the_same_name_in_each_layer() -> None:
         "access",
         "audit",
     }
+    # Features that have nothing of their own in some layer. imports: files are read in the domain and written
+    # through the members' queries; app/db/imports comes with the job table of background imports.
+    partial = {"imports": ("api", "domain")}
     for layer, present in layers.items():
         assert features <= present, f"app/{layer} lacks {sorted(features - present)}"
+        expected = {name for name, where in partial.items() if layer in where}
+        assert expected <= present, f"app/{layer} lacks {sorted(expected - present)}"
+        strangers = present - features - set(partial)
+        assert not strangers, f"app/{layer} has feature folders no other layer knows: {sorted(strangers)}"
 
 
 # SQLAlchemy declares the tables for Alembic (autogenerate, `alembic check`) and runs the migrations; queries are

@@ -71,6 +71,14 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
         "path": {"plan_id": "{B_PLAN}", "event_id": "{B_EVENT}"},
         "json": {"happened_on": "2024-01-01"},
     },
+    ("POST", "/api/v1/members/import"): {
+        # B's member corrected by id, and a member registered in B's cell: both rows refused, as for ids unknown.
+        "content": "id,full_name,gender,birth_date,status,organization,admission_decision_date,hometown\n"
+        "{B_MEMBER},,,,,,,Quê mới\n,Người mới,Nam,01/01/1990,official,{B-DU-CB},01/01/2015,\n",
+        "content_type": "text/csv",
+        "status": 200,
+    },
+    ("GET", "/api/v1/members/import/template"): {"params": {"format": "csv"}, "status": 200, "public_data": True},
     ("GET", "/api/v1/tasks"): {"params": {"body_id": "{B_BODY}"}},
     ("GET", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}},
     ("PATCH", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}, "json": {"title": "Việc đã sửa"}},
@@ -195,7 +203,8 @@ def api_routes(app: FastAPI) -> list[tuple[str, str, Any]]:
 
 
 def fill_call(call: dict[str, Any], values: dict[str, str], *, code: str, external_id: str) -> dict[str, Any]:
-    """The call's path values, query parameters and body, with `{NAME}` replaced from `values`."""
+    """The call's path values, query parameters and body (JSON, or the text of a file), with `{NAME}` replaced from
+    `values`."""
 
     def fill(value: Any) -> Any:
         if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
@@ -208,4 +217,14 @@ def fill_call(call: dict[str, Any], values: dict[str, str], *, code: str, extern
 
     path = fill(call.get("path", {}))
     path = {k: code if k == "code" and v == "B" else external_id if k == "external_id" else v for k, v in path.items()}
-    return {"path": path, "params": fill(call.get("params")), "json": fill(call.get("json"))}
+    content = call.get("content")
+    if content is not None:
+        for name, value in values.items():
+            content = content.replace("{" + name + "}", value)
+    return {
+        "path": path,
+        "params": fill(call.get("params")),
+        "json": fill(call.get("json")),
+        "content": content,
+        "content_type": call.get("content_type", "text/plain"),
+    }

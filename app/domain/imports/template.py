@@ -1,0 +1,68 @@
+"""The template an office fills in: the columns' Vietnamese headers, one example row, and (in .xlsx) drop-down
+lists of the enumerated columns, written with xlsxwriter (write-only; the later exports stream with it too)."""
+
+import csv
+import io
+
+import xlsxwriter
+
+from app.domain.imports.columns import MEMBER_COLUMNS, Column
+from app.domain.members.catalogues import CATALOGUES
+
+_ENUMERATED = ("gender", "ethnicity", "religion", "education", "professional_level", "political_theory_level")
+_STATUSES = ("candidate", "probationary", "official")  # what an import registers; later ones come by events
+
+
+def _header(column: Column) -> str:
+    """The Vietnamese header where there is one (what an office types), else the API's name."""
+    vietnamese = [a for a in column.aliases if not a.isascii()]
+    return vietnamese[0] if vietnamese else column.field
+
+
+def _choices(column: Column) -> list[str]:
+    if column.field == "status":
+        return [CATALOGUES["status"][s] for s in _STATUSES]
+    if column.field in _ENUMERATED:
+        return list(CATALOGUES[column.field].values())
+    return []
+
+
+def template_csv() -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_header(c) for c in MEMBER_COLUMNS])
+    writer.writerow([c.example for c in MEMBER_COLUMNS])
+    return "\ufeff".join(("", out.getvalue())).encode("utf-8")  # with a BOM: Excel then reads UTF-8
+
+
+def template_xlsx() -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    sheet = book.add_worksheet("Đảng viên")
+    lists = book.add_worksheet("Danh mục")
+    lists.hide()
+    bold = book.add_format({"bold": True})
+    text = book.add_format({"num_format": "@"})  # text cells: a citizen ID keeps its leading zeros
+    for i, column in enumerate(MEMBER_COLUMNS):
+        sheet.write_string(0, i, _header(column), bold)
+        sheet.write_string(1, i, column.example)
+        sheet.set_column(i, i, 22, text)
+        choices = _choices(column)
+        if choices:
+            for j, choice in enumerate(choices):
+                lists.write_string(j, i, choice)
+            letter = xlsxwriter.utility.xl_col_to_name(i)
+            sheet.data_validation(
+                1,
+                i,
+                20_000,
+                i,
+                {
+                    "validate": "list",
+                    "source": f"='Danh mục'!${letter}$1:${letter}${len(choices)}",
+                    "error_type": "warning",
+                },
+            )
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()
