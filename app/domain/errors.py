@@ -29,10 +29,10 @@ class Conflict(DomainError):
 
 
 class RuleViolation(DomainError):
-    """The request breaks a rule of the domain (which kind may sit under which, no cycles, …)."""
+    """The request breaks a rule of the domain (which kind may sit under which, probation, a file's columns, …)."""
 
     code = "rule_violation"
-    title = "A rule of the organisation tree is broken"
+    title = "The request breaks a rule"
 
 
 class PreconditionFailed(DomainError):
