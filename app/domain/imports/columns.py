@@ -90,6 +90,12 @@ INTRODUCERS = (
 )
 
 
+def vietnamese_header(column: Column) -> str:
+    """The Vietnamese header where there is one (what an office types), else the API's name."""
+    vietnamese = [a for a in column.aliases if not a.isascii()]
+    return vietnamese[0] if vietnamese else column.field
+
+
 def fold(text: str) -> str:
     """Case, accents, đ and spacing aside: "Số CCCD", "so cccd" and "SO_CCCD" are one header."""
     stripped = "".join(
