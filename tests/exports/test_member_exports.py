@@ -4,6 +4,7 @@ the file imported again changes nothing; the same members as the JSON list; sens
 import csv
 import io
 import time
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -279,3 +280,33 @@ async def test_thousands_of_rows_are_streamed(
         rows = _table(fmt, response.content)
         assert len(rows) == 3000
         assert len({str(r["id"]) for r in rows}) == 3000
+
+
+async def test_an_export_is_one_snapshot_whatever_commits_while_it_is_sent(
+    db_pool: asyncpg.Pool, communes: dict[str, Any], add_members: AddMembers
+) -> None:
+    """Renames committed after the first rows were sent do not reach the rows still to come: the file is the
+    database as it stood when the export began."""
+    from app.db.scope import WHOLE_TREE
+    from app.domain.access.callers import Caller, Role
+    from app.domain.exports import members as exports
+    from app.domain.members.reads import MemberFilters
+
+    await add_members(communes["A-DU-CB"], 1500, "Phạm Văn")
+    export = await exports.export_members(
+        db_pool,
+        caller=Caller(kind="key", id="k", name="test", role=Role.viewer),
+        scope=WHOLE_TREE,
+        filters=MemberFilters(),
+        fmt="csv",
+        headers="en",
+        today=date.today(),
+        request_id=None,
+    )
+    chunks = [await anext(export.body), await anext(export.body)]  # the header, then the first batch
+    await db_pool.execute("UPDATE members SET full_name = 'Đổi Tên', updated_at = now()")
+    assert await db_pool.fetchval("SELECT count(*) FROM members WHERE full_name = 'Đổi Tên'") == 1500
+    chunks += [chunk async for chunk in export.body]
+    rows = _table("csv", b"".join(chunks))
+    assert len(rows) == 1500
+    assert not [r for r in rows if r["full_name"] == "Đổi Tên"]
