@@ -5,6 +5,7 @@ import csv
 import io
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 
 from tests.support.builders import AddMembers, ClientWith, InsertKey
 from tests.support.problems import assert_problem
+from tests.support.serve import coso_serve
 
 URL = "/api/v1/members"
 IMPORT = "/api/v1/members/import"
@@ -310,3 +312,22 @@ async def test_an_export_is_one_snapshot_whatever_commits_while_it_is_sent(
     rows = _table("csv", b"".join(chunks))
     assert len(rows) == 1500
     assert not [r for r in rows if r["full_name"] == "Đổi Tên"]
+
+
+async def test_a_real_server_sends_an_export_in_chunks(
+    database_url: str, tmp_path: Path, communes: dict[str, Any], add_members: AddMembers, insert_key: InsertKey
+) -> None:
+    """Through uvicorn: `Transfer-Encoding: chunked`, no Content-Length, the file arriving in many pieces."""
+    await add_members(communes["A-DU-CB"], 3000, "Vũ Thị")
+    token = await insert_key(role="viewer", pii=False)
+    with coso_serve(database_url, tmp_path) as base:
+        async with (
+            httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http,
+            http.stream("GET", URL, params={"format": "csv"}) as response,
+        ):
+            assert response.status_code == 200
+            assert response.headers["transfer-encoding"] == "chunked"
+            assert "content-length" not in response.headers
+            chunks = [chunk async for chunk in response.aiter_raw()]
+    assert len(chunks) > 3
+    assert len(_table("csv", b"".join(chunks))) == 3000
