@@ -48,11 +48,11 @@ async def _register(client: httpx.AsyncClient, communes: dict[str, Any]) -> list
             "status": status,
             "organization_id": communes[cell]["id"],
             "citizen_id": f"001{int(gender == 'female') + (2 if born >= '2000' else 0)}{born[2:4]}{i:06d}",
-            "phone": f"091200{i:04d}",
+            "phone": f"+84 91200{i:04d}" if i == 2 else f"091200{i:04d}",
             "residence": "Thôn Đông, xã Tân Lập, tỉnh Phú Thọ",
             "ethnicity": ethnicity,
             "religion": religion,
-            "birth_place": "Xã Tân Lập, tỉnh Phú Thọ",
+            "birth_place": '=HYPERLINK("http://x")' if i == 1 else "Xã Tân Lập, tỉnh Phú Thọ",
             "hometown": "Xã Hồng Phong, tỉnh Hải Phòng",
             "education": "upper_secondary",
             "professional_level": level,
@@ -130,6 +130,10 @@ async def test_the_columns_are_the_imports_in_the_words_of_an_office_or_of_the_a
     assert (dao["Giới tính"], dao["Dân tộc"], dao["Tôn giáo"], dao["Chi bộ"]) == ("Nữ", "Kinh", "Không", "A-DU-CB")
     assert (dao["Ngày sinh"], dao["Ngày vào Đảng"], dao["Số CCCD"][:3]) == ("1990-03-15", "2015-02-03", "001")
     assert dao["Mã hệ thống khác"] == "csdl-tinh:DV-000000; khac:0"
+    # What Excel would run as a formula is written as text (the import reads the apostrophe past: round trip above)
+    on = next(row for row in vi if row["Họ và tên"] == "Đặng Văn Ơn")
+    assert on["Nơi sinh"] == '\'=HYPERLINK("http://x")'
+    assert next(row for row in vi if row["Họ và tên"] == "Lò Thị Mây")["Số điện thoại"] == "'+84 912000002"
     en = _table("csv", (await client.get(URL, params={"format": "csv", "headers": "en"})).content)
     assert "since" not in en[0] and "decision_ref" not in en[0]
     dao_en = next(row for row in en if row["full_name"] == "Nguyễn Thị Hồng Đào")

@@ -49,6 +49,15 @@ async def _batches(rows: AsyncIterator[Row]) -> AsyncIterator[list[Row]]:
         yield batch
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    """A cell Excel would read as a formula ("=HYPERLINK(…)" typed as a name, a phone "+84…") gets the apostrophe
+    that makes it text; the member import reads the apostrophe past (app/domain/imports/columns.py)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 async def write_csv(fields: Sequence[Field], rows: AsyncIterator[Row]) -> AsyncIterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -57,7 +66,7 @@ async def write_csv(fields: Sequence[Field], rows: AsyncIterator[Row]) -> AsyncI
     async for batch in _batches(rows):
         out.seek(0)
         out.truncate()
-        writer.writerows([["" if row[f.key] is None else f.text(row[f.key]) for f in fields] for row in batch])
+        writer.writerows([["" if row[f.key] is None else _inert(f.text(row[f.key])) for f in fields] for row in batch])
         yield out.getvalue().encode("utf-8")
 
 

@@ -204,6 +204,8 @@ def _cell(column: Column, header: str, value: Any) -> tuple[Any, CellError | Non
     if not isinstance(value, str):
         return error("not_text", "write the value as text (a number loses leading zeros, e.g. of a citizen ID).")
     text = " ".join(unicodedata.normalize("NFC", value).split())
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+        text = text[1:]  # the apostrophe that keeps Excel from reading a formula (an export's CSV writes it)
     if column.kind == "date":
         iso = _date(text)
         if iso is None:
