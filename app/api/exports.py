@@ -2,10 +2,13 @@
 endpoint into a streamed download of its whole result (no pages: `limit` and `cursor` are refused with such a
 format, since a file that silently stopped at a page would be wrong data)."""
 
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any, Literal, cast
 
+import anyio
 from fastapi import Query, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Send
 
 from app.domain.errors import RuleViolation
 from app.domain.exports.files import Export
@@ -46,10 +49,27 @@ def file_format(request: Request, asked: str | None) -> Format | None:
     return chosen
 
 
+class ExportResponse(StreamingResponse):
+    """Streamed as it is written (chunked: no Content-Length). However the sending ends (the last chunk, a client
+    gone mid-file, an error), the body is closed at once: its snapshot's connection goes back to the pool now, not
+    whenever the garbage collector finalises the generator."""
+
+    def __init__(self, body: AsyncGenerator[bytes], **kwargs: Any) -> None:
+        super().__init__(body, **kwargs)
+        self.generator = body
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await super().stream_response(send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.generator.aclose()
+
+
 def file_response(export: Export) -> Response:
-    """Streamed as it is written (chunked: no Content-Length), saved under its name."""
+    """The export, saved under its name."""
     media = export.media_type + ("; charset=utf-8" if export.media_type == CSV else "")
-    return StreamingResponse(
+    return ExportResponse(
         export.body,
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},

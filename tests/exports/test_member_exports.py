@@ -335,3 +335,42 @@ async def test_a_real_server_sends_an_export_in_chunks(
             chunks = [chunk async for chunk in response.aiter_raw()]
     assert len(chunks) > 3
     assert len(_table("csv", b"".join(chunks))) == 3000
+
+
+async def test_a_client_gone_mid_file_gives_the_snapshot_back_at_once(
+    db_pool: asyncpg.Pool, communes: dict[str, Any], add_members: AddMembers
+) -> None:
+    """The sending fails after the first batch (the client went away): the rows' transaction is closed and its
+    connection back in the pool then, not when the garbage collector gets to the generators."""
+    from app.api.exports import ExportResponse
+    from app.db.scope import WHOLE_TREE
+    from app.domain.access.callers import Caller, Role
+    from app.domain.exports import members as exports
+    from app.domain.members.reads import MemberFilters
+
+    await add_members(communes["A-DU-CB"], 1200, "Phạm Văn")
+    export = await exports.export_members(
+        db_pool,
+        caller=Caller(kind="key", id="k", name="test", role=Role.viewer),
+        scope=WHOLE_TREE,
+        filters=MemberFilters(),
+        fmt="csv",
+        headers="en",
+        today=date.today(),
+        request_id=None,
+    )
+    sent: list[Any] = []
+    open_transactions = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'"
+    )
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+        if len(sent) == 3:  # the start, the header, the first batch: then the socket is gone
+            assert await db_pool.fetchval(open_transactions) == 1  # the snapshot, mid-file
+            raise OSError("connection reset by peer")
+
+    with pytest.raises(OSError):
+        await ExportResponse(export.body, media_type="text/csv").stream_response(send)
+    assert getattr(export.body, "ag_frame", True) is None  # closed
+    assert await db_pool.fetchval(open_transactions) == 0

@@ -4,7 +4,7 @@ caller's scope (its root's code), else `all`."""
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,7 +17,7 @@ from app.db.sql import Querier
 class Export:
     filename: str
     media_type: str
-    body: AsyncIterator[bytes]
+    body: AsyncGenerator[bytes]
 
 
 def file_name(what: str, place: str, day: date, extension: str) -> str:

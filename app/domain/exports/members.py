@@ -7,7 +7,7 @@ Dates are ISO in CSV, date cells (shown DD/MM/YYYY) in XLSX. NDJSON always has t
 registration-only columns (`since`, `decision_ref`) are left out: they describe a creation, not a record, and an
 import ignores them on an update. Without `pii` the sensitive columns are left out, not blank."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from datetime import date
 from typing import Any, Literal
 
@@ -66,7 +66,7 @@ async def export_members(
     place = await place_name(pool, scope=scope, unit=filters.within or filters.organization_id)
     name = file_name("members", place, filters.as_of or today, fmt)
 
-    async def rows() -> AsyncIterator[Row]:
+    async def rows() -> AsyncGenerator[Row]:
         async with snapshot(pool) as conn:
             if caller.pii and caller.kind == "jwt":  # a person's read of sensitive data (audit.record_sensitive_read)
                 # Recorded before the first row leaves, with the number the snapshot will give.

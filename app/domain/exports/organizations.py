@@ -1,7 +1,7 @@
 """The export of an organisation listing: the same filters, scope and structure date as GET /organizations, every
 unit in tree order, with its parent's code beside its parent's id (a file an office can read without lookups)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import date
 
 import asyncpg
@@ -60,7 +60,7 @@ async def export_organizations(
     place = await place_name(pool, scope=scope, unit=filters.within or filters.parent_id)
     name = file_name("organizations", place, filters.as_of or today, fmt)
 
-    async def rows() -> AsyncIterator[Row]:
+    async def rows() -> AsyncGenerator[Row]:
         async with snapshot(pool) as conn:
             async for row in db.export_organizations(conn, query, scope=scope):
                 yield dict(row.items())

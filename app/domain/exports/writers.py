@@ -7,7 +7,8 @@ import asyncio
 import csv
 import io
 import tempfile
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -38,13 +39,16 @@ class Field:
 Row = dict[str, Any]
 
 
-async def _batches(rows: AsyncIterator[Row]) -> AsyncIterator[list[Row]]:
+async def _batches(rows: AsyncGenerator[Row]) -> AsyncGenerator[list[Row]]:
+    """Rows in lists of BATCH_ROWS. Each generator of the chain closes the one it reads (`aclosing`), so closing the
+    file's body closes the rows' snapshot at once."""
     batch: list[Row] = []
-    async for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH_ROWS:
-            yield batch
-            batch = []
+    async with aclosing(rows):
+        async for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH_ROWS:
+                yield batch
+                batch = []
     if batch:
         yield batch
 
@@ -58,21 +62,25 @@ def _inert(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-async def write_csv(fields: Sequence[Field], rows: AsyncIterator[Row]) -> AsyncIterator[bytes]:
+async def write_csv(fields: Sequence[Field], rows: AsyncGenerator[Row]) -> AsyncGenerator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([f.header for f in fields])
     yield ("\ufeff" + out.getvalue()).encode("utf-8")
-    async for batch in _batches(rows):
-        out.seek(0)
-        out.truncate()
-        writer.writerows([["" if row[f.key] is None else _inert(f.text(row[f.key])) for f in fields] for row in batch])
-        yield out.getvalue().encode("utf-8")
+    async with aclosing(_batches(rows)) as batches:
+        async for batch in batches:
+            out.seek(0)
+            out.truncate()
+            writer.writerows(
+                [["" if row[f.key] is None else _inert(f.text(row[f.key])) for f in fields] for row in batch]
+            )
+            yield out.getvalue().encode("utf-8")
 
 
-async def write_ndjson(fields: Sequence[Field], rows: AsyncIterator[Row]) -> AsyncIterator[bytes]:
-    async for batch in _batches(rows):
-        yield b"".join(orjson.dumps({f.key: row[f.key] for f in fields}, default=str) + b"\n" for row in batch)
+async def write_ndjson(fields: Sequence[Field], rows: AsyncGenerator[Row]) -> AsyncGenerator[bytes]:
+    async with aclosing(_batches(rows)) as batches:
+        async for batch in batches:
+            yield b"".join(orjson.dumps({f.key: row[f.key] for f in fields}, default=str) + b"\n" for row in batch)
 
 
 class _Sheet:
@@ -110,11 +118,12 @@ class _Sheet:
         self.file.seek(0)
 
 
-async def write_xlsx(fields: Sequence[Field], rows: AsyncIterator[Row], *, title: str) -> AsyncIterator[bytes]:
+async def write_xlsx(fields: Sequence[Field], rows: AsyncGenerator[Row], *, title: str) -> AsyncGenerator[bytes]:
     sheet = await asyncio.to_thread(_Sheet, fields, title)
     try:
-        async for batch in _batches(rows):
-            await asyncio.to_thread(sheet.write, batch)
+        async with aclosing(_batches(rows)) as batches:
+            async for batch in batches:
+                await asyncio.to_thread(sheet.write, batch)
         await asyncio.to_thread(sheet.close)
         while chunk := await asyncio.to_thread(sheet.file.read, _READ_BYTES):
             yield chunk
@@ -122,7 +131,7 @@ async def write_xlsx(fields: Sequence[Field], rows: AsyncIterator[Row], *, title
         sheet.file.close()
 
 
-def write(fmt: Format, fields: Sequence[Field], rows: AsyncIterator[Row], *, title: str) -> AsyncIterator[bytes]:
+def write(fmt: Format, fields: Sequence[Field], rows: AsyncGenerator[Row], *, title: str) -> AsyncGenerator[bytes]:
     if fmt == "csv":
         return write_csv(fields, rows)
     if fmt == "ndjson":
