@@ -101,3 +101,10 @@ async def test_an_organisation_export_is_named_and_negotiated(
     assert dated.headers["content-disposition"] == 'attachment; filename="organizations_all_2024-01-01.xlsx"'
     assert_problem(await client.get(URL, params={"format": "ndjson", "cursor": "x"}), 422, "export_not_paged")
     assert_problem(await client.get(URL, params={"format": "docx"}), 422)
+
+
+def test_a_code_in_a_file_name_is_plain_and_no_path() -> None:
+    from app.domain.exports.files import safe_name
+
+    assert safe_name("ĐB-Hà Nội/01") == "DB-Ha-Noi-01"
+    assert safe_name("../..") == ""

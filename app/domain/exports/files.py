@@ -3,6 +3,7 @@
 caller's scope (its root's code), else `all`."""
 
 import re
+import unicodedata
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -25,11 +26,18 @@ def file_name(what: str, place: str, day: date, extension: str) -> str:
 
 
 async def place_name(conn: Querier, *, scope: Scope, unit: uuid.UUID | None) -> str:
-    """The code of the unit asked for, or of the scope's one root; letters, digits, `.` and `-` only (a code such
-    as "86-KH/TU" must not make a path of the name)."""
+    """The code of the unit asked for, or of the scope's one root, made safe for a file name (a code such as
+    "86-KH/TU" must not make a path of it)."""
     if unit is None and scope.roots is not None and len(scope.roots) == 1:
         unit = scope.roots[0]
     code = await code_of(conn, unit) if unit is not None else None
     if code is None:
         return "all" if unit is None else str(unit)
-    return re.sub(r"[^A-Za-z0-9.-]+", "-", code).strip("-.") or str(unit)
+    return safe_name(code) or str(unit)
+
+
+def safe_name(code: str) -> str:
+    """A code as a part of a file name: without accents (Đ as D), then letters, digits, `.` and `-` only."""
+    plain = unicodedata.normalize("NFD", code.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", plain).strip("-.")
