@@ -8,7 +8,8 @@ a parameter, never spliced into the text). A name used twice in one piece is one
 doubled, as in str.format: `'{{}}'::text[]`. ARCHITECTURE.md says why this, rather than SQLAlchemy Core."""
 
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, Protocol, TypeAlias
 
@@ -118,3 +119,19 @@ async def estimated_rows(conn: Querier, sql: Sql) -> float:
     plan = await fetchval(conn, Sql("EXPLAIN (FORMAT JSON) {query}", query=sql))
     rows: float = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
     return rows
+
+
+@asynccontextmanager
+async def snapshot(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own in a REPEATABLE READ READ ONLY transaction: every statement on it sees the database
+    as it stood at the first one (an export of a province is one state of it, whatever commits meanwhile)."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        yield conn
+
+
+async def stream(conn: asyncpg.Connection, sql: Sql, *, prefetch: int = 1000) -> AsyncIterator[Record]:
+    """The rows of `sql` pulled `prefetch` at a time from a server-side cursor (needs a transaction): memory holds
+    one batch, whatever the result's size."""
+    text, values = sql.render()
+    async for row in conn.cursor(text, *values, prefetch=prefetch):
+        yield row

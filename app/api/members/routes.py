@@ -1,14 +1,15 @@
 """Members: records, search, lifecycle events, history, `as_of`."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Path, Query, status
+from fastapi import Path, Query, Request, status
 from pydantic import StringConstraints
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.exports import FormatParam, file_format, file_response, file_responses
 from app.api.members.models import (
     MemberCreate,
     MemberEventCreate,
@@ -21,6 +22,7 @@ from app.api.organization_refs import optional_organization
 from app.api.request_context import current_request_id
 from app.api.responses import problems
 from app.api.types import Day, ExpectedVersion, SearchText, document_response, items_response, page_response
+from app.domain.exports import members as exports
 from app.domain.members import events, reads, records
 
 router = api_router("/api/v1/members", "members")
@@ -41,8 +43,9 @@ def _location(member_id: uuid.UUID) -> str:
     return f"/api/v1/members/{member_id}"
 
 
-@router.get("", response_model=MemberPage, responses=problems(400, 403, 404))
+@router.get("", response_model=MemberPage, responses={**file_responses("members"), **problems(400, 403, 404)})
 async def list_members(
+    request: Request,
     reader: ReaderDep,
     paging: PagingDep,
     today: Today,
@@ -77,8 +80,18 @@ async def list_members(
             "thời; their `host_organization_id`). They stay counted in their home cell only"
         ),
     ] = False,
+    fmt: FormatParam = None,
+    headers: Annotated[
+        Literal["vi", "en"],
+        Query(
+            description="Of a CSV or XLSX file: `vi`, the Vietnamese headers and labels an office reads (those of "
+            "the import template), or `en`, the API's field names and codes. The import reads both back"
+        ),
+    ] = "vi",
 ) -> Response:
-    """Members in Vietnamese name order (within a subtree: unit by unit), filtered, keyset-paged."""
+    """Members in Vietnamese name order (within a subtree: unit by unit), filtered, keyset-paged; or, with
+    `format=csv|xlsx|ndjson`, all of them as a file in the columns of the member import (sensitive ones with pii
+    only), read in one snapshot and streamed."""
     filters = reads.MemberFilters(
         as_of=as_of,
         within=within,
@@ -100,6 +113,20 @@ async def list_members(
         include_ended=include_ended,
         hosted=hosted,
     )
+    chosen = file_format(request, fmt)
+    if chosen is not None:
+        return file_response(
+            await exports.export_members(
+                reader.pool,
+                caller=reader.caller,
+                scope=reader.scope,
+                filters=filters,
+                fmt=chosen,
+                headers=headers,
+                today=today,
+                request_id=current_request_id(),
+            )
+        )
     return page_response(
         await reads.list_members(
             reader.pool,

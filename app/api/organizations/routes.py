@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, status
+from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, api_router
 from app.api.deps import ActiveOn, AsOf, PagingDep, Today
+from app.api.exports import FormatParam, file_format, file_response, file_responses
 from app.api.organization_refs import optional_organization
 from app.api.organizations.models import (
     DissolveRequest,
@@ -31,6 +32,7 @@ from app.api.types import (
     json_response,
     page_response,
 )
+from app.domain.exports import organizations as exports
 from app.domain.organizations import changes, placing, reorganize, tree
 from app.domain.organizations.rules import Category, Kind
 
@@ -44,9 +46,11 @@ def _location(org_id: uuid.UUID) -> str:
     return f"/api/v1/organizations/{org_id}"
 
 
-@router.get("", response_model=OrganizationPage, responses=problems(400, 404))
+@router.get("", response_model=OrganizationPage, responses={**file_responses("organisations"), **problems(400, 404)})
 async def list_organizations(
+    request: Request,
     reader: ReaderDep,
+    today: Today,
     paging: PagingDep,
     parent_id: Annotated[uuid.UUID | None, optional_organization("parent_id", "Direct children of this unit")],
     within: Annotated[uuid.UUID | None, optional_organization("within", "This unit and everything under it")],
@@ -57,8 +61,10 @@ async def list_organizations(
     q: Annotated[
         SearchText | None, Query(description="Search names and codes, with or without accents; exact matches first")
     ] = None,
+    fmt: FormatParam = None,
 ) -> Response:
-    """List organisations in tree order (or by relevance with `q`), filtered, keyset-paged."""
+    """List organisations in tree order (or by relevance with `q`), filtered, keyset-paged; or, with
+    `format=csv|xlsx|ndjson`, all of them (in tree order) as a file, read in one snapshot and streamed."""
     filters = tree.OrganizationFilters(
         as_of=as_of,
         active_on=active_on,
@@ -68,6 +74,13 @@ async def list_organizations(
         within=within,
         q=q,
     )
+    chosen = file_format(request, fmt)
+    if chosen is not None:
+        return file_response(
+            await exports.export_organizations(
+                reader.pool, scope=reader.scope, filters=filters, fmt=chosen, today=today
+            )
+        )
     return page_response(await tree.list_organizations(reader.pool, scope=reader.scope, filters=filters, paging=paging))
 
 

@@ -135,8 +135,10 @@ async def insert_read(
     request_id: str | None,
     entity: str,
     entity_ids: list[uuid.UUID],
+    details: dict[str, object] | None = None,
 ) -> None:
-    """A person read sensitive fields of these records: one row (reads are not in a write transaction)."""
+    """A person read sensitive fields of these records: one row (reads are not in a write transaction). An export
+    names no ids but what it was (`details`: format, filters, how many rows)."""
     await execute(
         conn,
         Sql(
@@ -148,6 +150,6 @@ async def insert_read(
             request=request_id,
             entity=entity,
             entity_id=entity_ids[0] if len(entity_ids) == 1 else None,
-            after=orjson.dumps({"ids": [str(i) for i in entity_ids]}).decode(),
+            after=orjson.dumps({"ids": [str(i) for i in entity_ids], **(details or {})}).decode(),
         ),
     )

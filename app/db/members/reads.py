@@ -13,7 +13,7 @@ from app.db.scope import Scope, org_in_scope, path_in_scope, scope_ranges, with_
 from app.db.sql import Querier, Record, Sql, fetch, fetchrow
 
 
-def _dated(column: str, day: date | None, *, also: str = "true") -> Sql:
+def dated(column: str, day: date | None, *, also: str = "true") -> Sql:
     """A date of the record as it stood on `day`: null while it was still to come."""
     if day is None:
         return Sql(column)
@@ -48,10 +48,10 @@ def member_doc(*, pii: bool, state: str, day: date | None = None) -> Sql:
         'created_at', m.created_at, 'updated_at', m.updated_at, 'version', m.version)::text""",
         s=Sql(state),
         pii=pii,
-        decision=_dated("m.admission_decision_date", day),
-        ceremony=_dated("m.admission_ceremony_date", day),
-        official=_dated("m.official_date", day, also=f"{state}.status NOT IN ('candidate', 'probationary')"),
-        certificate=_dated("m.training_certificate_date", day),
+        decision=dated("m.admission_decision_date", day),
+        ceremony=dated("m.admission_ceremony_date", day),
+        official=dated("m.official_date", day, also=f"{state}.status NOT IN ('candidate', 'probationary')"),
+        certificate=dated("m.training_certificate_date", day),
     )
 
 

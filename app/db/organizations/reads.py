@@ -114,7 +114,7 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _matching(pattern: str) -> Sql:
+def name_or_code_like(pattern: str) -> Sql:
     return Sql("(o.name_folded LIKE coso_fold({pattern}) OR o.code_folded LIKE coso_fold({pattern}))", pattern=pattern)
 
 
@@ -122,12 +122,12 @@ async def _broad(conn: Querier, pattern: str) -> bool:
     """Whether the planner expects a search term to match many units: then the page is best read in tree order
     from the path index; otherwise the few matches are found through the trigram index and sorted."""
     estimate = await estimated_rows(
-        conn, Sql("SELECT 1 FROM organizations o WHERE {matches}", matches=_matching(pattern))
+        conn, Sql("SELECT 1 FROM organizations o WHERE {matches}", matches=name_or_code_like(pattern))
     )
     return estimate > BROAD_SEARCH_ROWS
 
 
-def _filters(query: ListQuery, scope: Scope) -> list[Sql]:
+def list_filters(query: ListQuery, scope: Scope) -> list[Sql]:
     where = [placement(query.as_of), path_in_scope(scope, "p.path")]
     if query.active_on is not None:
         where.append(Sql("(o.valid_from <= {day} AND (o.valid_to IS NULL OR o.valid_to > {day}))", day=query.active_on))
@@ -148,7 +148,7 @@ def _filters(query: ListQuery, scope: Scope) -> list[Sql]:
 async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -> list[Record]:
     """A page of units as (doc, path, rank) rows, in (rank, path) order: rank is 0 without `q`."""
     ranges = scope_ranges(scope, query.as_of)
-    where = _filters(query, scope)
+    where = list_filters(query, scope)
     if not query.q:
         if query.after_path is not None:
             where.append(Sql("p.path > {after}", after=query.after_path))
@@ -187,12 +187,13 @@ async def list_organizations(conn: Querier, query: ListQuery, *, scope: Scope) -
             "SELECT {doc} AS doc, p.path, 2 AS rank FROM {placed} WHERE {where}",
             doc=ORG_DOC,
             placed=PLACED,
-            where=Sql.all([*rest, _matching(pattern)]),
+            where=Sql.all([*rest, name_or_code_like(pattern)]),
         )
     else:
         # Few match (they may all sit at the far end of the tree): find them by trigram first, then sort them.
         hits = Sql(
-            "hits AS MATERIALIZED (SELECT o.id FROM organizations o WHERE {matches})", matches=_matching(pattern)
+            "hits AS MATERIALIZED (SELECT o.id FROM organizations o WHERE {matches})",
+            matches=name_or_code_like(pattern),
         )
         others = Sql(
             "SELECT {doc} AS doc, p.path, 2 AS rank FROM hits JOIN organizations o ON o.id = hits.id "

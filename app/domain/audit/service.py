@@ -114,6 +114,25 @@ async def record_sensitive_read(
     )
 
 
+async def record_sensitive_export(
+    conn: Querier, caller: Caller, *, request_id: str | None, entity: str, details: dict[str, object]
+) -> None:
+    """A person's export with sensitive columns is one sensitive read of the whole file: one entry saying what was
+    exported and how many records (`details`), not one per row."""
+    if caller.kind != "jwt" or not caller.pii:
+        return
+    await db.insert_read(
+        conn,
+        actor_kind=caller.kind,
+        actor_id=caller.id,
+        actor_name=caller.name,
+        request_id=request_id,
+        entity=entity,
+        entity_ids=[],
+        details=details,
+    )
+
+
 # --- reading the log ---------------------------------------------------------------------------------------------
 
 

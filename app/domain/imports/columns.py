@@ -90,6 +90,12 @@ INTRODUCERS = (
 )
 
 
+def vietnamese_header(column: Column) -> str:
+    """The Vietnamese header where there is one (what an office types), else the API's name."""
+    vietnamese = [a for a in column.aliases if not a.isascii()]
+    return vietnamese[0] if vietnamese else column.field
+
+
 def fold(text: str) -> str:
     """Case, accents, đ and spacing aside: "Số CCCD", "so cccd" and "SO_CCCD" are one header."""
     stripped = "".join(
@@ -198,6 +204,8 @@ def _cell(column: Column, header: str, value: Any) -> tuple[Any, CellError | Non
     if not isinstance(value, str):
         return error("not_text", "write the value as text (a number loses leading zeros, e.g. of a citizen ID).")
     text = " ".join(unicodedata.normalize("NFC", value).split())
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+        text = text[1:]  # the apostrophe that keeps Excel from reading a formula (an export's CSV writes it)
     if column.kind == "date":
         iso = _date(text)
         if iso is None:

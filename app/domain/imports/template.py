@@ -6,17 +6,11 @@ import io
 
 import xlsxwriter
 
-from app.domain.imports.columns import MEMBER_COLUMNS, Column
+from app.domain.imports.columns import MEMBER_COLUMNS, Column, vietnamese_header
 from app.domain.members.catalogues import CATALOGUES
 
 _ENUMERATED = ("gender", "ethnicity", "religion", "education", "professional_level", "political_theory_level")
 _STATUSES = ("candidate", "probationary", "official")  # what an import registers; later ones come by events
-
-
-def _header(column: Column) -> str:
-    """The Vietnamese header where there is one (what an office types), else the API's name."""
-    vietnamese = [a for a in column.aliases if not a.isascii()]
-    return vietnamese[0] if vietnamese else column.field
 
 
 def _choices(column: Column) -> list[str]:
@@ -30,7 +24,7 @@ def _choices(column: Column) -> list[str]:
 def template_csv() -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_header(c) for c in MEMBER_COLUMNS])
+    writer.writerow([vietnamese_header(c) for c in MEMBER_COLUMNS])
     writer.writerow([c.example for c in MEMBER_COLUMNS])
     return "\ufeff".join(("", out.getvalue())).encode("utf-8")  # with a BOM: Excel then reads UTF-8
 
@@ -44,7 +38,7 @@ def template_xlsx() -> bytes:
     bold = book.add_format({"bold": True})
     text = book.add_format({"num_format": "@"})  # text cells: a citizen ID keeps its leading zeros
     for i, column in enumerate(MEMBER_COLUMNS):
-        sheet.write_string(0, i, _header(column), bold)
+        sheet.write_string(0, i, vietnamese_header(column), bold)
         sheet.write_string(1, i, column.example)
         sheet.set_column(i, i, 22, text)
         choices = _choices(column)

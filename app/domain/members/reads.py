@@ -97,6 +97,20 @@ async def _query(conn: Querier, caller: Caller, scope: Scope, filters: MemberFil
     )
 
 
+async def member_query(
+    conn: Querier, *, caller: Caller, scope: Scope, filters: MemberFilters, today: date
+) -> db.MemberQuery:
+    """The listing's query for these filters, checked (sensitive filters need pii; `hosted` needs a cell): the
+    pages of GET /members and its exports read the same."""
+    require_pii_for(caller, ethnicity=filters.ethnicities, religion=filters.religions, citizen_id=filters.citizen_id)
+    if filters.hosted and filters.organization_id is None:
+        raise RuleViolation(
+            "`hosted=true` lists the members temporarily attached to one cell: give `organization_id`.",
+            code="hosted_needs_organization",
+        )
+    return await _query(conn, caller, scope, filters, today)
+
+
 async def list_members(
     conn: Querier,
     *,
@@ -108,13 +122,7 @@ async def list_members(
     request_id: str | None,
 ) -> Page[str]:
     """Members in Vietnamese name order (within a subtree: unit by unit; with `q`: exact names first)."""
-    require_pii_for(caller, ethnicity=filters.ethnicities, religion=filters.religions, citizen_id=filters.citizen_id)
-    if filters.hosted and filters.organization_id is None:
-        raise RuleViolation(
-            "`hosted=true` lists the members temporarily attached to one cell: give `organization_id`.",
-            code="hosted_needs_organization",
-        )
-    query = await _query(conn, caller, scope, filters, today)
+    query = await member_query(conn, caller=caller, scope=scope, filters=filters, today=today)
     # A cursor is bound to the query it was issued for.
     fingerprint = repr(sorted((k, str(v)) for k, v in query.__dict__.items()))
     kind = "members:" + hashlib.blake2s(fingerprint.encode(), digest_size=6).hexdigest()

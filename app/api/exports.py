@@ -1,0 +1,92 @@
+"""A list as a file: `format=csv|xlsx|ndjson` (or an `Accept` naming one of their media types) turns a JSON list
+endpoint into a streamed download of its whole result (no pages: `limit` and `cursor` are refused with such a
+format, since a file that silently stopped at a page would be wrong data)."""
+
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any, Literal, cast
+
+import anyio
+from fastapi import Query, Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Send
+
+from app.domain.errors import RuleViolation
+from app.domain.exports.files import Export
+from app.domain.exports.writers import CSV, MEDIA, NDJSON, XLSX, Format
+
+FormatParam = Annotated[
+    Literal["json", "csv", "xlsx", "ndjson"] | None,
+    Query(
+        alias="format",
+        description="`csv` (UTF-8 with BOM), `xlsx` or `ndjson`: the whole result as a file, streamed (no paging; "
+        "`limit` and `cursor` are refused). Default: JSON, or the format the `Accept` header names",
+    ),
+]
+_BY_MEDIA: dict[str, Format] = {media: fmt for fmt, media in MEDIA.items()}
+
+
+def file_format(request: Request, asked: str | None) -> Format | None:
+    """The file format asked for (`format=` first, then `Accept`), or None for the JSON page."""
+    chosen: Format | None = None
+    if asked is not None:
+        chosen = None if asked == "json" else cast(Format, asked)
+    else:
+        for part in request.headers.get("accept", "").split(","):
+            media = part.split(";")[0].strip().lower()
+            if media in ("application/json", "*/*", "application/*"):
+                break
+            if media in _BY_MEDIA:
+                chosen = _BY_MEDIA[media]
+                break
+    if chosen is not None:
+        paged = [name for name in ("limit", "cursor") if name in request.query_params]
+        if paged:
+            raise RuleViolation(
+                f"A file export holds the whole result: {' and '.join(f'`{p}`' for p in paged)} page the JSON list "
+                f"only. Remove {'them' if len(paged) > 1 else 'it'}, or ask for JSON.",
+                code="export_not_paged",
+            )
+    return chosen
+
+
+class ExportResponse(StreamingResponse):
+    """Streamed as it is written (chunked: no Content-Length). However the sending ends (the last chunk, a client
+    gone mid-file, an error), the body is closed at once: its snapshot's connection goes back to the pool now, not
+    whenever the garbage collector finalises the generator."""
+
+    def __init__(self, body: AsyncGenerator[bytes], **kwargs: Any) -> None:
+        super().__init__(body, **kwargs)
+        self.generator = body
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await super().stream_response(send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.generator.aclose()
+
+
+def file_response(export: Export) -> Response:
+    """The export, saved under its name."""
+    media = export.media_type + ("; charset=utf-8" if export.media_type == CSV else "")
+    return ExportResponse(
+        export.body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+    )
+
+
+def file_responses(what: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a list that can be a file: JSON (the page) or the three file formats."""
+    return {
+        200: {
+            "description": f"A page of {what} (JSON), or with `format=` / `Accept:` the whole list as a file "
+            "(`Content-Disposition: attachment`)",
+            # NDJSON without a schema: it is lines of JSON, not one JSON document
+            "content": {
+                CSV: {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                NDJSON: {},
+            },
+        }
+    }
