@@ -41,9 +41,11 @@ def file_format(request: Request, asked: str | None) -> Format | None:
     if chosen is not None:
         paged = [name for name in ("limit", "cursor") if name in request.query_params]
         if paged:
+            many = len(paged) > 1
             raise RuleViolation(
-                f"A file export holds the whole result: {' and '.join(f'`{p}`' for p in paged)} page the JSON list "
-                f"only. Remove {'them' if len(paged) > 1 else 'it'}, or ask for JSON.",
+                f"A file export holds the whole result, unpaged: {' and '.join(f'`{p}`' for p in paged)} "
+                f"{'are' if many else 'is'} for the JSON list only. Remove {'them' if many else 'it'}, "
+                "or ask for JSON.",
                 code="export_not_paged",
             )
     return chosen
