@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.types import Day, DecisionRef, ExternalId, Name, NfcStr, PatchBody
+from app.domain.members.events import Introducer
 from app.domain.members.lifecycle import EventKind
 
 CitizenId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
@@ -50,17 +51,7 @@ class MemberFields(BaseModel):
         description="Since when each sponsor (by id, one of `sponsor_ids`) has worked, studied or lived with the "
         "candidate; at admission each counted sponsor needs COSO_SPONSOR_MIN_MONTHS of it (Charter art. 4.2)",
     )
-    introduced_by: (
-        Literal[
-            "fatherland_front",
-            "youth_union",
-            "trade_union",
-            "womens_union",
-            "farmers_association",
-            "veterans_association",
-        ]
-        | None
-    ) = Field(
+    introduced_by: Introducer | None = Field(
         default=None,
         description="The Front or mass organisation whose grassroots committee introduced the candidate by "
         "resolution (indicator admissions_introduced). The Youth Union's (Đoàn TNCS Hồ Chí Minh) or the trade "

@@ -101,17 +101,8 @@ async def record_sensitive_read(
 ) -> None:
     """Every read of sensitive fields by a person (a JWT subject) is recorded: who read whose record, when.
     Systems (API keys) read in bulk under their own accountability and are not logged per read."""
-    if caller.kind != "jwt" or not caller.pii or not ids:
-        return
-    await db.insert_read(
-        conn,
-        actor_kind=caller.kind,
-        actor_id=caller.id,
-        actor_name=caller.name,
-        request_id=request_id,
-        entity=entity,
-        entity_ids=list(dict.fromkeys(ids)),
-    )
+    if ids:
+        await _record_read(conn, caller, request_id=request_id, entity=entity, ids=list(dict.fromkeys(ids)))
 
 
 async def record_sensitive_export(
@@ -119,6 +110,18 @@ async def record_sensitive_export(
 ) -> None:
     """A person's export with sensitive columns is one sensitive read of the whole file: one entry saying what was
     exported and how many records (`details`), not one per row."""
+    await _record_read(conn, caller, request_id=request_id, entity=entity, ids=[], details=details)
+
+
+async def _record_read(
+    conn: Querier,
+    caller: Caller,
+    *,
+    request_id: str | None,
+    entity: str,
+    ids: list[uuid.UUID],
+    details: dict[str, object] | None = None,
+) -> None:
     if caller.kind != "jwt" or not caller.pii:
         return
     await db.insert_read(
@@ -128,7 +131,7 @@ async def record_sensitive_export(
         actor_name=caller.name,
         request_id=request_id,
         entity=entity,
-        entity_ids=[],
+        entity_ids=ids,
         details=details,
     )
 

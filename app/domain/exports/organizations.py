@@ -7,12 +7,11 @@ from datetime import date
 import asyncpg
 
 from app.db.organizations import exports as db
-from app.db.organizations.reads import ListQuery
 from app.db.scope import Scope
 from app.db.sql import snapshot
 from app.domain.exports.files import Export, file_name, place_name
 from app.domain.exports.writers import MEDIA, Field, Format, Row, write
-from app.domain.organizations.tree import OrganizationFilters, resolve_within
+from app.domain.organizations.tree import OrganizationFilters, list_query
 
 
 def _text(value: object) -> str:
@@ -45,18 +44,7 @@ async def export_organizations(
     pool: asyncpg.Pool, *, scope: Scope, filters: OrganizationFilters, fmt: Format, today: date
 ) -> Export:
     """Checks the filters now; the rows are read when the body is iterated, in one snapshot."""
-    within_path = (
-        await resolve_within(pool, filters.within, scope=scope, as_of=filters.as_of) if filters.within else None
-    )
-    query = ListQuery(
-        as_of=filters.as_of,
-        active_on=filters.active_on,
-        within_path=within_path,
-        parent_id=filters.parent_id,
-        kinds=tuple(filters.kinds),
-        categories=tuple(filters.categories),
-        q=filters.q,
-    )
+    query = await list_query(pool, scope=scope, filters=filters)
     place = await place_name(pool, scope=scope, unit=filters.within or filters.parent_id)
     name = file_name("organizations", place, filters.as_of or today, fmt)
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from app.domain.errors import RuleViolation
 from app.domain.imports.files import Table
 from app.domain.members.catalogues import CATALOGUES
+from app.domain.members.events import Introducer
 
 Kind = Literal["text", "date", "code", "list", "id", "organization"]
 
@@ -80,14 +81,6 @@ MEMBER_COLUMNS: tuple[Column, ...] = (
 )
 BY_FIELD = {c.field: c for c in MEMBER_COLUMNS}
 SENSITIVE = frozenset(c.field for c in MEMBER_COLUMNS if c.sensitive)
-INTRODUCERS = (
-    "fatherland_front",
-    "youth_union",
-    "trade_union",
-    "womens_union",
-    "farmers_association",
-    "veterans_association",
-)
 
 
 def vietnamese_header(column: Column) -> str:
@@ -118,7 +111,7 @@ def _labels(field_name: str) -> dict[str, str]:
     catalogue = CATALOGUES.get(field_name, {})
     found = {fold(code): code for code in catalogue} | {fold(label): code for code, label in catalogue.items()}
     if field_name == "introduced_by":
-        found |= {fold(code): code for code in INTRODUCERS}
+        found |= {fold(code): code.value for code in Introducer}
     return found
 
 

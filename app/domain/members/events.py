@@ -3,6 +3,7 @@ audit entry, or nothing (the rules are lifecycle.py's)."""
 
 import uuid
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from app.db.members import writes as db
@@ -123,7 +124,19 @@ async def record_event(
     return await as_served(tx, caller=actor.caller, scope=scope, member_id=member.id)
 
 
-INTRODUCERS = {"youth_union": "the Youth Union", "trade_union": "the trade union"}
+class Introducer(StrEnum):
+    """Who introduced a candidate by resolution: the Fatherland Front or a mass organisation (seed 004, 2.2.9.b)."""
+
+    fatherland_front = "fatherland_front"
+    youth_union = "youth_union"
+    trade_union = "trade_union"
+    womens_union = "womens_union"
+    farmers_association = "farmers_association"
+    veterans_association = "veterans_association"
+
+
+# The introductions that stand for one of the two sponsors (Charter art. 4.2).
+INTRODUCERS: dict[str, str] = {Introducer.youth_union: "the Youth Union", Introducer.trade_union: "the trade union"}
 
 
 async def _check_admission_file(tx: Tx, member_id: uuid.UUID, on: date, sponsor_min_months: int) -> None:

@@ -151,12 +151,12 @@ class OrganizationFilters:
     q: str | None = None
 
 
-async def list_organizations(conn: Querier, *, scope: Scope, filters: OrganizationFilters, paging: Paging) -> Page[str]:
-    """Units in tree order (or by relevance with `q`), filtered, keyset-paged."""
+async def list_query(conn: Querier, *, scope: Scope, filters: OrganizationFilters) -> db.ListQuery:
+    """The listing's query, its `within` unit checked against the scope (the JSON list and its export alike)."""
     within_path = (
         await resolve_within(conn, filters.within, scope=scope, as_of=filters.as_of) if filters.within else None
     )
-    query = db.ListQuery(
+    return db.ListQuery(
         as_of=filters.as_of,
         active_on=filters.active_on,
         within_path=within_path,
@@ -165,6 +165,11 @@ async def list_organizations(conn: Querier, *, scope: Scope, filters: Organizati
         categories=tuple(filters.categories),
         q=filters.q,
     )
+
+
+async def list_organizations(conn: Querier, *, scope: Scope, filters: OrganizationFilters, paging: Paging) -> Page[str]:
+    """Units in tree order (or by relevance with `q`), filtered, keyset-paged."""
+    query = await list_query(conn, scope=scope, filters=filters)
     return await page_organizations(conn, query, paging, scope=scope)
 
 
