@@ -126,11 +126,30 @@ async def run(
     options: Options,
     media: str,
 ) -> Report:
-    """Every row through the domain, each in a savepoint (a bad row is rolled back alone). Validate: the
-    transaction is rolled back at the end, so the report is what a commit would do. Atomic commit: a bad row
-    rejects the whole file (nothing written, the report in the problem)."""
-    report = Report(kind="members", format=media, mode=options.mode, atomic=options.atomic)
-    _duplicates_in_file(rows)
+    """A whole file in one transaction (the synchronous answer): the rows marked for duplicates within the file,
+    run, and the transaction's end decided by the mode (`finish`)."""
+    report = new_report(options, media)
+    mark_duplicates_in_file(rows)
+    await run_rows(tx, actor=actor, scope=scope, rows=rows, check=check, options=options, report=report)
+    return finish(tx, report, options)
+
+
+def new_report(options: Options, media: str) -> Report:
+    return Report(kind="members", format=media, mode=options.mode, atomic=options.atomic)
+
+
+async def run_rows(
+    tx: Tx,
+    *,
+    actor: Actor,
+    scope: Scope,
+    rows: list[columns.MemberRow],
+    check: RowChecker,
+    options: Options,
+    report: Report,
+) -> None:
+    """Rows through the domain, each in a savepoint (a bad row is rolled back alone), counted into `report`. A
+    background job calls this once per batch of its rows, in one transaction or one per batch."""
     for row in rows:
         report.counts.rows += 1
         if row.errors:
@@ -150,6 +169,11 @@ async def run(
             continue
         await savepoint.commit()
         setattr(report.counts, outcome, getattr(report.counts, outcome) + 1)
+
+
+def finish(tx: Tx, report: Report, options: Options) -> Report:
+    """The end of an import's transaction. Validate: rolled back (`tx.unchanged`), so the report is what a commit
+    would do. Atomic commit with a bad row: `ImportRejected` (nothing written, the report in the problem)."""
     written = report.counts.created + report.counts.updated
     if options.mode == "validate":
         tx.unchanged = True  # everything was done, and is rolled back: the report is exact
@@ -204,7 +228,7 @@ def _said(row: columns.MemberRow, problem: Problem, *, raw: bool = False) -> Row
     return RowError(row=row.row, record=row.record, column=column, rule=rule, message=message)
 
 
-def _duplicates_in_file(rows: list[columns.MemberRow]) -> None:
+def mark_duplicates_in_file(rows: list[columns.MemberRow]) -> None:
     """A person is in a file once: a second row with the same id, citizen ID or external id is an error (it would
     otherwise update the record the first row wrote)."""
     first: dict[tuple[str, str], int] = {}
