@@ -1,4 +1,4 @@
-"""The `coso` command: serve, migrate, demo-data, openapi."""
+"""The `coso` command: serve, migrate, demo-data, openapi, indicators, keys, export."""
 
 import argparse
 import asyncio
@@ -151,6 +151,15 @@ def _indicators(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(rebuild())
 
 
+def _export(args: argparse.Namespace, settings: Settings) -> None:
+    from app.cli_files import run_export
+    from app.db.migrations import upgrade
+
+    url = database_url(settings)
+    upgrade(url)
+    run_export(args, settings, url)
+
+
 def _openapi(args: argparse.Namespace, settings: Settings) -> None:
     from app.openapi import render
 
@@ -177,6 +186,10 @@ def main(argv: list[str] | None = None) -> None:
 
     add_commands(commands)
     commands.choices["keys"].set_defaults(run=_keys)
+    from app.cli_files import add_commands as add_file_commands
+
+    add_file_commands(commands)
+    commands.choices["export"].set_defaults(run=_export)
     args = parser.parse_args(argv)
     args.run(args, Settings())
 
