@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from app.api.members.models import MemberCreate, MemberFields
 from app.api.types import Day, DecisionRef
-from app.domain.imports.members import Checked, Problem
+from app.domain.imports.rows import Checked, Problem
 
 
 class ImportedMember(MemberFields):
