@@ -3,6 +3,7 @@ them): each row → the same domain function as POST /members/{id}/events, in th
 a savepoint. An event already recorded (same member, kind and date) is `unchanged`: a file imported twice records
 nothing twice. Rows run in date order (a history is recorded oldest first), whatever the file's order."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from app.db.members import matching
 from app.db.scope import Scope
 from app.domain.access.callers import Actor
-from app.domain.errors import NotFound
+from app.domain.errors import Conflict, NotFound
 from app.domain.imports import people
 from app.domain.imports.report import Mode, Report
 from app.domain.imports.rows import Outcome, RowChecker, RowFailed, finish, run_each
@@ -112,13 +113,30 @@ async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: R
     on: date = given["date"]
     if await matching.event_recorded(tx.conn, member_id, kind.value, on):
         return "unchanged"
+    try:
+        await _record(tx, actor=actor, scope=scope, member_id=member_id, kind=kind, given=given, options=options)
+    except Conflict as refused:  # the lifecycle's rules are about the event's kind unless said otherwise
+        raise RowFailed([(RULE_FIELDS.get(refused.code, "kind"), refused.code, refused.detail)]) from None
+    return "created"
+
+
+async def _record(
+    tx: Tx,
+    *,
+    actor: Actor,
+    scope: Scope,
+    member_id: uuid.UUID,
+    kind: EventKind,
+    given: dict[str, Any],
+    options: Options,
+) -> None:
     await events.record_event(
         tx,
         actor=actor,
         scope=scope,
         member_id=member_id,
         kind=kind,
-        on=on,
+        on=given["date"],
         decision_ref=given.get("decision_ref"),
         note=given.get("note"),
         to_organization_id=given.get("to_organization_id"),
@@ -130,4 +148,3 @@ async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: R
         probation_months=options.probation_months,
         sponsor_min_months=options.sponsor_min_months,
     )
-    return "created"
