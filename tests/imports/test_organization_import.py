@@ -143,8 +143,12 @@ async def test_a_key_of_commune_a_cannot_import_into_commune_b(
         ["", "A-DU-CB2", "Chi bộ mới của A", "subordinate_cell", "A-DU"],  # A's: written
     ]
     async with client_with(app, token) as a:
+        exported = await a.get("/api/v1/organizations", params={"format": "csv"})
+        again = await upload(a, URL, exported.content, mode="commit")
         before = await snapshot()
         response = await upload(a, URL, csv_bytes(header, rows), mode="commit", atomic="false")
+    # the scope's own export goes back unchanged, its top unit's parent (outside the scope) included
+    assert again.json()["counts"] == {"rows": 3, "created": 0, "updated": 0, "unchanged": 3, "failed": 0}, again.text
     report = response.json()
     assert rules(report) == [(1, "id", "organization_not_found"), (2, "parent_code", "parent_not_found")]
     assert report["counts"]["created"] == 1

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from app.db.scope import Scope
+from app.db.scope import WHOLE_TREE, Scope
 from app.domain.access.callers import Actor
 from app.domain.errors import NotFound
 from app.domain.imports.report import Mode, Report
@@ -179,8 +179,10 @@ async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: R
     if checked.errors:
         raise RowFailed(checked.errors)
     given = checked.values
-    parent_id = await _parent(tx, scope, row)
     stored = await _named(tx, scope, row.values)
+    # A unit's parent is compared, not written, when the row names a unit: the top of the caller's scope has a
+    # parent outside it, which its export names and its re-import must find the same.
+    parent_id = await _parent(tx, scope if stored is None else WHOLE_TREE, row)
     if stored is None:
         if "valid_to" in given:
             raise RowFailed([_through("valid_to", "the end of a unit", "POST /api/v1/organizations/{id}/dissolve")])

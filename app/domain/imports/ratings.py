@@ -27,7 +27,7 @@ LAYOUT = Layout(
     sheet="Xếp loại đảng viên",
     columns=(
         *people.MEMBER_KEY_COLUMNS,
-        Column("period", ("Kỳ xếp loại", "Năm", "Năm đánh giá", "Kỳ đánh giá"), example="2025"),
+        Column("period", ("Kỳ xếp loại", "Năm", "Năm đánh giá", "Kỳ đánh giá"), kind="period", example="2025"),
         Column(
             "rating",
             ("Xếp loại", "Mức xếp loại", "Xếp loại chất lượng", "Kết quả xếp loại", "Kết quả đánh giá, xếp loại"),
@@ -48,11 +48,10 @@ LAYOUT = Layout(
 )
 RULE_FIELDS = {
     **people.RULE_FIELDS,
-    "invalid_period": "period",
+    "bad_period": "period",
     "not_a_member_on_date": "period",
     "not_ratable": "not_rated_reason",
     "not_rated_reason_not_supported": "not_rated_reason",
-    "reason_does_not_apply": "not_rated_reason",
     "band_above_score": "rating",
     "disciplined_member_band_ceiling": "rating",
     "sick_leave_band_ceiling": "rating",

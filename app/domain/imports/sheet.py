@@ -17,7 +17,7 @@ from typing import Any, Literal
 from app.domain.errors import RuleViolation
 from app.domain.imports.files import Table
 
-Kind = Literal["text", "date", "code", "list", "id", "organization", "number"]
+Kind = Literal["text", "date", "code", "list", "id", "organization", "number", "period"]
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,8 @@ def _cell(layout: Layout, column: Column, header: str, value: Any) -> tuple[Any,
         if value != int(value):
             return error("not_a_whole_number", "write a whole number.")
         return int(value), None
+    if column.kind == "period" and isinstance(value, int | float) and value == int(value):
+        return str(int(value)), None  # a year typed into a spreadsheet is a number
     if not isinstance(value, str):
         return error("not_text", "write the value as text (a number loses leading zeros, e.g. of a citizen ID).")
     text = " ".join(unicodedata.normalize("NFC", value).split())
