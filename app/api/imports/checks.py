@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api.members.models import MemberCreate, MemberEventCreate, MemberFields
 from app.api.organizations.models import OrganizationCreate, OrganizationUpdate
+from app.api.positions.models import PositionCreate
 from app.api.types import Day, DecisionRef, ExternalId, Int, LongText, Note, Period
 from app.domain.imports.rows import Checked, Problem
 from app.domain.ratings.bands import Band, NotRatedReason
@@ -111,3 +112,15 @@ class ImportedRating(BaseModel):
 
 def check_rating_row(values: dict[str, Any]) -> Checked:
     return _checked(ImportedRating, None, values)
+
+
+class ImportedPosition(PositionCreate):
+    """A row of a seat import: the body of POST /organizations/{id}/positions and the unit it is posted to (the
+    member is named by the row's keys)."""
+
+    member_id: Any = None
+    organization_id: Any
+
+
+def check_position_row(values: dict[str, Any]) -> Checked:
+    return _checked(ImportedPosition, None, values)

@@ -1,4 +1,4 @@
-"""Imports of the other kinds (organisations, members' histories, ratings): the same shape as POST
+"""Imports of the other kinds (organisations, members' histories, ratings, leadership seats): the same shape as POST
 /members/import (file as the body, mode, atomic, answer=file; a template per kind), one domain call each
 (app/domain/imports/kinds.py)."""
 
@@ -14,14 +14,16 @@ from app.api.imports.models import ImportReport
 from app.api.ratings.routes import rating_rules
 from app.api.responses import problems
 from app.api.types import dump, json_response
-from app.domain.imports import files, kinds, member_events, organizations, ratings, rows, template
+from app.domain.imports import files, kinds, member_events, organizations, positions, ratings, rows, template
 from app.domain.imports.members import Imported
+from app.domain.positions.composition import SeatRules
 
 router = api_router("/api/v1", "imports")
 PATHS = {
     "organizations": "/organizations/import",
     "member_events": "/members/events/import",
     "ratings": "/members/ratings/import",
+    "positions": "/organizations/positions/import",
 }
 # The body limit of these paths is COSO_IMPORT_MAX_BYTES (app/main.py), like the member import's.
 IMPORT_PATHS = tuple(f"/api/v1{path}" for path in PATHS.values())
@@ -215,3 +217,46 @@ async def import_ratings(
 async def rating_import_template(reader: ReaderDep, file_format: Format = "xlsx") -> Response:
     """The file to fill in for POST /members/ratings/import (drop-down lists of bands and reasons in .xlsx)."""
     return _template("ratings", file_format)
+
+
+@router.post(
+    PATHS["positions"],
+    **_post_docs("citizen_id,organization,position,valid_from\n001090001111,CB-01,Bí thư,01/08/2025\n"),
+)
+async def import_positions(
+    request: Request,
+    writer: EditorDep,
+    settings: SettingsDep,
+    mode: Mode = "validate",
+    atomic: Atomic = True,
+    answer: Answer = "report",
+) -> Response:
+    """Leadership seats from a file: a row names the member (`member_id`, citizen ID or external id), the unit
+    (`organization`: id or code), the `position` (code or label: "Bí thư", "Phó Bí thư", "Cấp ủy viên (chi ủy
+    viên)", …), `valid_from`, `valid_to` and `decision_ref`, and is seated as by POST
+    /organizations/{id}/positions (every rule of the composition). A seat already recorded (same member, unit,
+    position and start) is `unchanged`, or ended if the row gives the end an open seat lacks."""
+    options = positions.Options(
+        mode=mode,
+        atomic=atomic,
+        rules=SeatRules(
+            cell_committee_max_members=settings.cell_committee_max_members,
+            cell_max_deputy_secretaries=settings.cell_max_deputy_secretaries,
+            group_max_deputy_leaders=settings.group_max_deputy_leaders,
+        ),
+    )
+    return await _run(
+        request,
+        writer,
+        kind="positions",
+        check=checks.check_position_row,
+        options=options,
+        max_rows=settings.import_sync_max_rows,
+        answer=answer,
+    )
+
+
+@router.get(PATHS["positions"] + "/template", **_TEMPLATE_DOCS)
+async def position_import_template(reader: ReaderDep, file_format: Format = "xlsx") -> Response:
+    """The file to fill in for POST /organizations/positions/import (a drop-down list of positions in .xlsx)."""
+    return _template("positions", file_format)

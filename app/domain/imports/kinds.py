@@ -13,7 +13,7 @@ from typing import Any
 
 from app.db.scope import Scope
 from app.domain.access.callers import Actor
-from app.domain.imports import columns, files, member_events, members, organizations, ratings, rows, sheet
+from app.domain.imports import columns, files, member_events, members, organizations, positions, ratings, rows, sheet
 from app.domain.imports.annotate import annotated
 from app.domain.imports.members import Imported
 from app.domain.imports.report import Report
@@ -75,6 +75,15 @@ KINDS: dict[str, ImportKind] = {
         ratings.new_report,
         ratings.run_rows,
         ratings.finish,
+    ),
+    "positions": ImportKind(
+        "positions",
+        positions.LAYOUT,
+        partial(sheet.read_rows, positions.LAYOUT),
+        positions.in_resolve_order,
+        positions.new_report,
+        positions.run_rows,
+        positions.finish,
     ),
 }
 
