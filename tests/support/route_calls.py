@@ -115,6 +115,16 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
         "content_type": "text/csv",
         "status": 200,
     },
+    ("POST", "/api/v1/members/posts/import"): {
+        "content": "member_id,post,organization,valid_from\n{B_MEMBER},village_head,{B-DU-CB},2024-01-01\n",
+        "content_type": "text/csv",
+        "status": 200,
+    },
+    ("GET", "/api/v1/members/posts/import/template"): {
+        "params": {"format": "csv"},
+        "status": 200,
+        "public_data": True,
+    },
     ("GET", "/api/v1/organizations/positions/import/template"): {
         "params": {"format": "csv"},
         "status": 200,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api.members.models import MemberCreate, MemberEventCreate, MemberFields
 from app.api.organizations.models import OrganizationCreate, OrganizationUpdate
-from app.api.positions.models import PositionCreate
+from app.api.positions.models import PositionCreate, PostCreate
 from app.api.types import Day, DecisionRef, ExternalId, Int, LongText, Note, Period
 from app.domain.imports.rows import Checked, Problem
 from app.domain.ratings.bands import Band, NotRatedReason
@@ -124,3 +124,11 @@ class ImportedPosition(PositionCreate):
 
 def check_position_row(values: dict[str, Any]) -> Checked:
     return _checked(ImportedPosition, None, values)
+
+
+class ImportedPost(PostCreate):
+    """A row of a post import: the body of POST /members/{id}/posts (the member is named by the row's keys)."""
+
+
+def check_post_row(values: dict[str, Any]) -> Checked:
+    return _checked(ImportedPost, None, values)

@@ -1,4 +1,5 @@
-"""Imports of the other kinds (organisations, members' histories, ratings, leadership seats): the same shape as POST
+"""Imports of the other kinds (organisations, members' histories, ratings, leadership seats, public
+posts): the same shape as POST
 /members/import (file as the body, mode, atomic, answer=file; a template per kind), one domain call each
 (app/domain/imports/kinds.py)."""
 
@@ -14,7 +15,7 @@ from app.api.imports.models import ImportReport
 from app.api.ratings.routes import rating_rules
 from app.api.responses import problems
 from app.api.types import dump, json_response
-from app.domain.imports import files, kinds, member_events, organizations, positions, ratings, rows, template
+from app.domain.imports import files, kinds, member_events, organizations, positions, posts, ratings, rows, template
 from app.domain.imports.members import Imported
 from app.domain.positions.composition import SeatRules
 
@@ -24,6 +25,7 @@ PATHS = {
     "member_events": "/members/events/import",
     "ratings": "/members/ratings/import",
     "positions": "/organizations/positions/import",
+    "posts": "/members/posts/import",
 }
 # The body limit of these paths is COSO_IMPORT_MAX_BYTES (app/main.py), like the member import's.
 IMPORT_PATHS = tuple(f"/api/v1{path}" for path in PATHS.values())
@@ -260,3 +262,35 @@ async def import_positions(
 async def position_import_template(reader: ReaderDep, file_format: Format = "xlsx") -> Response:
     """The file to fill in for POST /organizations/positions/import (a drop-down list of positions in .xlsx)."""
     return _template("positions", file_format)
+
+
+@router.post(
+    PATHS["posts"], **_post_docs("citizen_id,post,place,valid_from\n001090001111,village_head,Thôn Đông,01/08/2025\n")
+)
+async def import_posts(
+    request: Request,
+    writer: EditorDep,
+    settings: SettingsDep,
+    mode: Mode = "validate",
+    atomic: Atomic = True,
+    answer: Answer = "report",
+) -> Response:
+    """Public posts members hold (village head, commune chair, …) from a file: a row names the member
+    (`member_id`, citizen ID or external id), the `post` (code or label), `place` and/or `organization` (id or
+    code), `valid_from`, `valid_to`, `decision_ref`, and is recorded as by POST /members/{id}/posts. A post already
+    recorded (same member, post and start) is `unchanged`, or ended if the row gives the end an open post lacks."""
+    return await _run(
+        request,
+        writer,
+        kind="posts",
+        check=checks.check_post_row,
+        options=posts.Options(mode=mode, atomic=atomic),
+        max_rows=settings.import_sync_max_rows,
+        answer=answer,
+    )
+
+
+@router.get(PATHS["posts"] + "/template", **_TEMPLATE_DOCS)
+async def post_import_template(reader: ReaderDep, file_format: Format = "xlsx") -> Response:
+    """The file to fill in for POST /members/posts/import (a drop-down list of posts in .xlsx)."""
+    return _template("posts", file_format)

@@ -245,3 +245,17 @@ async def find_seat(
             valid_from=valid_from,
         ),
     )
+
+
+async def find_post(conn: Querier, *, member_id: uuid.UUID, post: str, valid_from: date) -> Record | None:
+    """The public post recorded with these three (an import's row repeated): its id, unit and end."""
+    return await fetchrow(
+        conn,
+        Sql(
+            "SELECT id, organization_id, place, valid_to FROM public_posts "
+            "WHERE member_id = {member} AND post = {post} AND valid_from = {valid_from}",
+            member=member_id,
+            post=post,
+            valid_from=valid_from,
+        ),
+    )

@@ -13,7 +13,18 @@ from typing import Any
 
 from app.db.scope import Scope
 from app.domain.access.callers import Actor
-from app.domain.imports import columns, files, member_events, members, organizations, positions, ratings, rows, sheet
+from app.domain.imports import (
+    columns,
+    files,
+    member_events,
+    members,
+    organizations,
+    positions,
+    posts,
+    ratings,
+    rows,
+    sheet,
+)
 from app.domain.imports.annotate import annotated
 from app.domain.imports.members import Imported
 from app.domain.imports.report import Report
@@ -84,6 +95,15 @@ KINDS: dict[str, ImportKind] = {
         positions.new_report,
         positions.run_rows,
         positions.finish,
+    ),
+    "posts": ImportKind(
+        "posts",
+        posts.LAYOUT,
+        partial(sheet.read_rows, posts.LAYOUT),
+        posts.in_resolve_order,
+        posts.new_report,
+        posts.run_rows,
+        posts.finish,
     ),
 }
 

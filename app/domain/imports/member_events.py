@@ -11,14 +11,13 @@ from typing import Any
 from app.db.members import matching
 from app.db.scope import Scope
 from app.domain.access.callers import Actor
-from app.domain.errors import Conflict, NotFound
+from app.domain.errors import Conflict
 from app.domain.imports import people
 from app.domain.imports.report import Mode, Report
 from app.domain.imports.rows import Outcome, RowChecker, RowFailed, finish, run_each
 from app.domain.imports.sheet import Column, ImportRow, Layout
 from app.domain.members import events
 from app.domain.members.lifecycle import DISCIPLINE, LABELS_VI, EventKind
-from app.domain.organizations import tree
 from app.domain.tx import Tx
 
 __all__ = ["LAYOUT", "Options", "finish", "in_resolve_order", "new_report", "run_rows"]
@@ -94,12 +93,7 @@ async def run_rows(
 
 async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: RowChecker, options: Options) -> Outcome:
     values: dict[str, Any] = {k: v for k, v in row.values.items() if k not in (*people.MEMBER_KEYS, "full_name")}
-    reference = values.pop("to_organization", None)
-    if reference is not None:
-        try:
-            values["to_organization_id"] = await tree.id_of(tx.conn, str(reference), scope=scope)
-        except NotFound as missing:
-            raise RowFailed([("to_organization", missing.code, missing.detail)]) from None
+    await people.unit_named(tx, scope, values, "to_organization", "to_organization_id")
     checked = check(values)
     if checked.errors or checked.missing:
         raise RowFailed(checked.errors + checked.missing)

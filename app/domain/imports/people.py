@@ -7,8 +7,10 @@ from typing import Any
 from app.db.members import matching
 from app.db.members import reads as member_reads
 from app.db.scope import Scope
+from app.domain.errors import NotFound
 from app.domain.imports.rows import RowFailed
 from app.domain.imports.sheet import Column
+from app.domain.organizations import tree
 from app.domain.tx import Tx
 
 # The columns naming the member, first in the template of each kind about members. `full_name` is read past: an
@@ -68,3 +70,15 @@ def _missing(values: dict[str, Any]) -> RowFailed:
     return RowFailed(
         [(column, "member_not_found", "no member you may change has this key; check it (or the member's unit).")]
     )
+
+
+async def unit_named(tx: Tx, scope: Scope, values: dict[str, Any], column: str, field: str) -> None:
+    """The unit a row names in `column` by id or code (`tree.id_of`: a code outside the scope is missing), put
+    into `values` as `field` (the API's name), or a row error on the column."""
+    reference = values.pop(column, None)
+    if reference is None:
+        return
+    try:
+        values[field] = await tree.id_of(tx.conn, str(reference), scope=scope)
+    except NotFound as missing:
+        raise RowFailed([(column, missing.code, missing.detail)]) from None

@@ -11,12 +11,10 @@ from typing import Any
 from app.db.positions import queries as db
 from app.db.scope import Scope
 from app.domain.access.callers import Actor
-from app.domain.errors import NotFound
 from app.domain.imports import people
 from app.domain.imports.report import Mode, Report
 from app.domain.imports.rows import Outcome, RowChecker, RowFailed, finish, run_each
 from app.domain.imports.sheet import Column, ImportRow, Layout
-from app.domain.organizations import tree
 from app.domain.positions import service
 from app.domain.positions.composition import POSITION_LABELS, Position, SeatRules
 from app.domain.tx import Tx
@@ -92,12 +90,7 @@ async def run_rows(
 
 async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: RowChecker, options: Options) -> Outcome:
     values: dict[str, Any] = {k: v for k, v in row.values.items() if k not in (*people.MEMBER_KEYS, "full_name")}
-    reference = values.pop("organization", None)
-    if reference is not None:
-        try:
-            values["organization_id"] = await tree.id_of(tx.conn, str(reference), scope=scope)
-        except NotFound as missing:
-            raise RowFailed([("organization", missing.code, missing.detail)]) from None
+    await people.unit_named(tx, scope, values, "organization", "organization_id")
     checked = check(values)
     if checked.errors or checked.missing:
         said = {"organization_id": "organization"}
