@@ -5,12 +5,13 @@ import io
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import xlsxwriter
 from fastapi import FastAPI
 
 from tests.support.builders import AddMember, ClientWith, InsertKey, Snapshot
-from tests.support.import_files import FORMATS, XLSX, csv_bytes, rules, upload
+from tests.support.import_files import FORMATS, NDJSON, XLSX, csv_bytes, ndjson_bytes, rules, upload
 from tests.support.problems import assert_problem
 
 URL = "/api/v1/members/ratings/import"
@@ -143,3 +144,18 @@ async def test_the_template(client: httpx.AsyncClient) -> None:
     assert "Hoàn thành tốt nhiệm vụ" in lines[1]
     xlsx = await client.get(f"{URL}/template")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+async def test_the_file_comes_back_with_each_rows_errors(client: httpx.AsyncClient, people: dict[str, str]) -> None:
+    """NDJSON in, NDJSON back: each line with `_errors`; the corrected file goes back in as it is."""
+    header = ["member_id", "period", "rating"]
+    rows = [[people["an"], "2024", "good"], [people["binh"], "2024", "Giỏi"]]
+    back = await upload(client, URL, ndjson_bytes(header, rows), NDJSON, answer="file")
+    assert back.headers["content-type"].startswith(NDJSON)
+    lines = [orjson.loads(line) for line in back.content.splitlines()]
+    assert [line["_errors"] == "" for line in lines] == [True, False]
+    assert "rating" in lines[1]["_errors"]
+    lines[1]["rating"] = "Hoàn thành nhiệm vụ"
+    fixed = b"".join(orjson.dumps(line) + b"\n" for line in lines)
+    again = await upload(client, URL, fixed, NDJSON, mode="commit")
+    assert again.json()["counts"]["created"] == 2, again.text
