@@ -13,6 +13,7 @@ from app.api import docs, fast_lane, health, problems, reference, spec
 from app.api.access import routes as access
 from app.api.audit import routes as audit
 from app.api.auth import AuthenticatedRoute
+from app.api.imports import kinds as import_kinds
 from app.api.imports import routes as imports
 from app.api.indicators import routes as indicators
 from app.api.members import routes as members
@@ -41,6 +42,7 @@ ROUTERS = (
     organizations.router,
     compliance.router,
     imports.router,
+    import_kinds.router,
     members.router,
     positions.router,
     ratings.router,
@@ -141,7 +143,7 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        body_limits={imports.IMPORT_PATH: settings.import_max_bytes},
+        body_limits={path: settings.import_max_bytes for path in (imports.IMPORT_PATH, *import_kinds.IMPORT_PATHS)},
         date_range=(settings.earliest_date, settings.latest_date),
     )
     problems.install(app)

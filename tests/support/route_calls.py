@@ -79,6 +79,57 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
         "status": 200,
     },
     ("GET", "/api/v1/members/import/template"): {"params": {"format": "csv"}, "status": 200, "public_data": True},
+    ("POST", "/api/v1/organizations/import"): {
+        # B's unit corrected by id, and a unit created under it: both rows refused, as for ids unknown.
+        "content": "id,code,name,kind,parent_id\n{B-DU},,Tên mới,,\n,N-1,Chi bộ mới,subordinate_cell,{B-DU}\n",
+        "content_type": "text/csv",
+        "status": 200,
+    },
+    ("GET", "/api/v1/organizations/import/template"): {
+        "params": {"format": "csv"},
+        "status": 200,
+        "public_data": True,
+    },
+    ("POST", "/api/v1/members/events/import"): {
+        "content": "member_id,kind,date\n{B_MEMBER},exempt,2025-01-01\n",
+        "content_type": "text/csv",
+        "status": 200,
+    },
+    ("GET", "/api/v1/members/events/import/template"): {
+        "params": {"format": "csv"},
+        "status": 200,
+        "public_data": True,
+    },
+    ("POST", "/api/v1/members/ratings/import"): {
+        "content": "member_id,period,rating\n{B_MEMBER},2024,good\n",
+        "content_type": "text/csv",
+        "status": 200,
+    },
+    ("GET", "/api/v1/members/ratings/import/template"): {
+        "params": {"format": "csv"},
+        "status": 200,
+        "public_data": True,
+    },
+    ("POST", "/api/v1/organizations/positions/import"): {
+        "content": "member_id,organization,position,valid_from\n{B_MEMBER},{B-DU-CB},secretary,2024-01-01\n",
+        "content_type": "text/csv",
+        "status": 200,
+    },
+    ("POST", "/api/v1/members/posts/import"): {
+        "content": "member_id,post,organization,valid_from\n{B_MEMBER},village_head,{B-DU-CB},2024-01-01\n",
+        "content_type": "text/csv",
+        "status": 200,
+    },
+    ("GET", "/api/v1/members/posts/import/template"): {
+        "params": {"format": "csv"},
+        "status": 200,
+        "public_data": True,
+    },
+    ("GET", "/api/v1/organizations/positions/import/template"): {
+        "params": {"format": "csv"},
+        "status": 200,
+        "public_data": True,
+    },
     ("GET", "/api/v1/tasks"): {"params": {"body_id": "{B_BODY}"}},
     ("GET", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}},
     ("PATCH", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}, "json": {"title": "Việc đã sửa"}},

@@ -25,7 +25,7 @@ class ImportCounts(BaseModel):
 
 
 class ImportReport(BaseModel):
-    kind: Literal["members"]
+    kind: Literal["members", "organizations", "member_events", "ratings", "positions", "posts"]
     format: str = Field(description="The media type the file was read as")
     mode: Literal["validate", "commit"]
     atomic: bool

@@ -3,10 +3,11 @@ counts them) or by an external id."""
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 
 import asyncpg
 
-from app.db.sql import Sql, fetch
+from app.db.sql import Sql, fetch, fetchval
 
 
 async def members_with_keys(
@@ -26,3 +27,18 @@ async def members_with_keys(
         ),
     )
     return [(r["id"], r["key"]) for r in rows]
+
+
+async def event_recorded(conn: asyncpg.Connection, member_id: uuid.UUID, kind: str, day: date) -> bool:
+    """Whether the member's history already holds an event of this kind on this day (an import's row repeated)."""
+    found: bool = await fetchval(
+        conn,
+        Sql(
+            """SELECT EXISTS (
+            SELECT 1 FROM member_events WHERE member_id = {id} AND kind = {kind} AND event_date = {day})""",
+            id=member_id,
+            kind=kind,
+            day=day,
+        ),
+    )
+    return found

@@ -228,3 +228,34 @@ async def posts_held(conn: Querier, member_ids: Sequence[uuid.UUID], *, on: date
             held=valid_on("ps", on),
         ),
     )
+
+
+async def find_seat(
+    conn: Querier, *, member_id: uuid.UUID, organization_id: uuid.UUID, position: str, valid_from: date
+) -> Record | None:
+    """The seat recorded with these four (an import's row repeated): its id and end."""
+    return await fetchrow(
+        conn,
+        Sql(
+            "SELECT id, valid_to FROM party_positions WHERE member_id = {member} AND organization_id = {org} "
+            "AND position = {position} AND valid_from = {valid_from}",
+            member=member_id,
+            org=organization_id,
+            position=position,
+            valid_from=valid_from,
+        ),
+    )
+
+
+async def find_post(conn: Querier, *, member_id: uuid.UUID, post: str, valid_from: date) -> Record | None:
+    """The public post recorded with these three (an import's row repeated): its id, unit and end."""
+    return await fetchrow(
+        conn,
+        Sql(
+            "SELECT id, organization_id, place, valid_to FROM public_posts "
+            "WHERE member_id = {member} AND post = {post} AND valid_from = {valid_from}",
+            member=member_id,
+            post=post,
+            valid_from=valid_from,
+        ),
+    )

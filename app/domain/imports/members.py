@@ -6,10 +6,9 @@ worker will call it with rows it reads back from where the job keeps them (ARCHI
 
 import asyncio
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 
@@ -21,26 +20,10 @@ from app.domain.errors import DomainError, NotFound
 from app.domain.imports import columns, files
 from app.domain.imports.annotate import annotated
 from app.domain.imports.report import ImportRejected, Mode, Report, RowError
+from app.domain.imports.rows import Outcome, Problem, RowChecker
 from app.domain.members import records
 from app.domain.organizations import tree
 from app.domain.tx import Tx
-
-Outcome = Literal["created", "updated", "unchanged"]
-# (field, rule, message): what is wrong with a row, before it is said in the file's words.
-Problem = tuple[str, str, str]
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A row's values as the API's models read them (app/api/imports/checks.py): `values` valid for an update;
-    `missing` what a creation would still lack (required fields)."""
-
-    values: dict[str, Any]
-    errors: list[Problem] = field(default_factory=list)
-    missing: list[Problem] = field(default_factory=list)
-
-
-RowChecker = Callable[[dict[str, Any]], Checked]
 
 
 @dataclass(frozen=True)

@@ -6,42 +6,31 @@ import io
 
 import xlsxwriter
 
-from app.domain.imports.columns import MEMBER_COLUMNS, Column, vietnamese_header
-from app.domain.members.catalogues import CATALOGUES
-
-_ENUMERATED = ("gender", "ethnicity", "religion", "education", "professional_level", "political_theory_level")
-_STATUSES = ("candidate", "probationary", "official")  # what an import registers; later ones come by events
+from app.domain.imports.columns import MEMBERS
+from app.domain.imports.sheet import Layout, vietnamese_header
 
 
-def _choices(column: Column) -> list[str]:
-    if column.field == "status":
-        return [CATALOGUES["status"][s] for s in _STATUSES]
-    if column.field in _ENUMERATED:
-        return list(CATALOGUES[column.field].values())
-    return []
-
-
-def template_csv() -> bytes:
+def template_csv(layout: Layout = MEMBERS) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([vietnamese_header(c) for c in MEMBER_COLUMNS])
-    writer.writerow([c.example for c in MEMBER_COLUMNS])
+    writer.writerow([vietnamese_header(c) for c in layout.columns])
+    writer.writerow([c.example for c in layout.columns])
     return "\ufeff".join(("", out.getvalue())).encode("utf-8")  # with a BOM: Excel then reads UTF-8
 
 
-def template_xlsx() -> bytes:
+def template_xlsx(layout: Layout = MEMBERS) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
-    sheet = book.add_worksheet("Đảng viên")
+    sheet = book.add_worksheet(layout.sheet)
     lists = book.add_worksheet("Danh mục")
     lists.hide()
     bold = book.add_format({"bold": True})
     text = book.add_format({"num_format": "@"})  # text cells: a citizen ID keeps its leading zeros
-    for i, column in enumerate(MEMBER_COLUMNS):
+    for i, column in enumerate(layout.columns):
         sheet.write_string(0, i, vietnamese_header(column), bold)
         sheet.write_string(1, i, column.example)
         sheet.set_column(i, i, 22, text)
-        choices = _choices(column)
+        choices = layout.choices.get(column.field, [])
         if choices:
             for j, choice in enumerate(choices):
                 lists.write_string(j, i, choice)
