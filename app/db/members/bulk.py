@@ -179,9 +179,13 @@ _DEFAULTS: dict[str, Any] = {
 async def insert_records(conn: asyncpg.Connection, records: Sequence[NewRecord], *, recorded_by: str) -> None:
     """The records through a staging table filled by COPY, then one INSERT … SELECT (the triggers of the members
     table run as for any insert); their external ids, periods and events by COPY."""
+    # The staging table has no constraint: the INSERT into members checks them all (and fills the defaults).
     await execute(
         conn,
-        Sql("CREATE TEMP TABLE IF NOT EXISTS import_members (LIKE members) ON COMMIT DROP; TRUNCATE import_members"),
+        Sql(
+            "CREATE TEMP TABLE IF NOT EXISTS import_members ON COMMIT DROP AS SELECT * FROM members WITH NO DATA; "
+            "TRUNCATE import_members"
+        ),
     )
     columns = ["id", *COLUMNS]
     await conn.copy_records_to_table(

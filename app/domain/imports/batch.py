@@ -14,6 +14,7 @@ exactly the outcome of the per-row path (rows.py), which stays its oracle and it
    periods, events, external ids by COPY, audit entries by one INSERT … SELECT); if the database refuses them (a
    write of another transaction at the same moment), they are rolled back and run one by one."""
 
+import logging
 import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from app.domain.members import records, registration
 from app.domain.organizations import tree
 from app.domain.tx import Tx
 
+log = logging.getLogger("coso.imports")
 Result = tuple[Outcome | None, list[RowError]]  # an outcome, or None and the row's errors
 
 
@@ -108,6 +110,7 @@ async def run_rows(
         except (RowFailed, DomainError) as failure:
             results[p.index] = (None, [said(p.row, f) for f in problems_of(failure)])
     later += await _write(tx, actor, planned, results)
+    log.debug("import batch: %d rows set-wise, %d one by one", len(rows) - len(later), len(later))
     for p in sorted(later, key=lambda p: p.index):
         results[p.index] = await run_one(tx, actor=actor, scope=scope, row=p.row, check=check, options=options)
     for index in range(len(rows)):
@@ -311,8 +314,11 @@ async def _write(
             request_id=actor.request_id,
             redact=SENSITIVE,
         )
-    except _ROW_DATABASE_ERRORS:
+    except _ROW_DATABASE_ERRORS as refused:
         await savepoint.rollback()
+        log.warning(
+            "import batch: %d registrations refused set-wise (%s), run one by one", len(new), type(refused).__name__
+        )
         return [p for p, _ in planned]
     await savepoint.commit()
     tx.audited = True
