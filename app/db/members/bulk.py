@@ -1,6 +1,7 @@
 """The queries of the set-based member import: what a batch of rows needs to know, in a few statements, and the
 registrations it decides, written with COPY (app/domain/imports/batch.py)."""
 
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -166,14 +167,17 @@ class NewRecord:
     event: tuple[str, date, str | None, dict[str, Any]]  # (kind, day, decision_ref, details)
 
 
-# Columns with a default in the table, given explicitly by a COPY.
-_DEFAULTS: dict[str, Any] = {
+# Columns with a default in the table, given explicitly by a COPY (the others are NULL unless given).
+_DEFAULTS: dict[str, Any] = dict.fromkeys(COLUMNS) | {
     "temporarily_away": False,
     "exempt": False,
     "suspended": False,
     "sponsor_ids": [],
     "sponsor_since": "{}",
 }
+
+
+_in_columns = operator.itemgetter(*COLUMNS)
 
 
 async def insert_records(conn: asyncpg.Connection, records: Sequence[NewRecord], *, recorded_by: str) -> None:
@@ -190,7 +194,7 @@ async def insert_records(conn: asyncpg.Connection, records: Sequence[NewRecord],
     columns = ["id", *COLUMNS]
     await conn.copy_records_to_table(
         "import_members",
-        records=[(r.member_id, *(r.values.get(c, _DEFAULTS.get(c)) for c in COLUMNS)) for r in records],
+        records=[(r.member_id, *_in_columns({**_DEFAULTS, **r.values})) for r in records],
         columns=columns,
     )
     listed = Sql(", ".join(columns))

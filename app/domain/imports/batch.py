@@ -128,12 +128,10 @@ async def _own_checks(
 ) -> list[_Row]:
     """Cell errors, the organisation (id or code, resolved in scope for the batch at once) and the API's models,
     in the order rows._write applies them."""
-    codes: set[str] = set()
-    for row in rows:
-        reference = row.values.get("organization")
-        if reference is not None and _uuid(str(reference)) is None:
-            codes.add(str(reference))
-    ids = await bulk.ids_of_codes(tx.conn, sorted(codes)) if codes else {}
+    given = {str(r) for row in rows if (r := row.values.get("organization")) is not None}
+    as_ids = {ref: _uuid(ref) for ref in given}  # a reference is an id or a code (tree.id_of)
+    codes = sorted(ref for ref, as_id in as_ids.items() if as_id is None)
+    ids = await bulk.ids_of_codes(tx.conn, codes) if codes else {}
     outside = await outside_scope(tx.conn, scope, sorted(set(ids.values()))) if ids else set()
     passed: list[_Row] = []
     for index, row in enumerate(rows):
@@ -146,8 +144,8 @@ async def _own_checks(
         reference = values.pop("organization", None)
         if reference is not None:
             ref = str(reference)
-            found = _uuid(ref) or ids.get(ref)
-            if found is None or (_uuid(ref) is None and found in outside):
+            found = as_ids[ref] or ids.get(ref)
+            if found is None or (as_ids[ref] is None and found in outside):
                 missing = tree.unknown_code(ref)
                 problems.append(("organization", missing.code, missing.detail))
             else:
