@@ -224,6 +224,8 @@ def _column_of(name: str) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if value is None or type(value) is str:  # most cells: no conversion (a re-import compares every one)
+        return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -261,6 +263,10 @@ async def _update(
     return "updated"
 
 
+# What a correction leaves alone: the lifecycle (events), the registration's own fields, the external ids (added).
+_NOT_CORRECTED = frozenset((*LIFECYCLE, *REGISTRATION_ONLY, "external_ids"))
+
+
 def changes_of(
     member_id: uuid.UUID, given: dict[str, Any], stored: dict[str, Any], row_columns: dict[str, str]
 ) -> dict[str, Any]:
@@ -280,8 +286,7 @@ def changes_of(
                 for f in moved
             ]
         )
-    skipped = (*LIFECYCLE, *REGISTRATION_ONLY, "external_ids")
-    changes = {f: v for f, v in given.items() if f not in skipped and _plain(v) != _plain(stored.get(f))}
+    changes = {f: v for f, v in given.items() if f not in _NOT_CORRECTED and _plain(v) != _plain(stored.get(f))}
     # External ids are added, never dropped: another system's id of the person is not the file's to remove.
     known: list[str] = stored.get("external_ids") or []
     added = [e for e in given.get("external_ids", []) if e not in known]
