@@ -39,21 +39,6 @@ async def homes(conn: asyncpg.Connection, org_ids: Sequence[uuid.UUID]) -> dict[
     }
 
 
-async def lock_names_and_birth_dates(conn: asyncpg.Connection, people: Sequence[tuple[str, date]]) -> None:
-    """writes.lock_name_and_birth_date for every (name, birth date) of a batch, in the order of the lock keys, so
-    that two batches (or a batch and a single write) never wait on each other in a cycle."""
-    await execute(
-        conn,
-        Sql(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM "
-            "(SELECT DISTINCT hashtextextended(coso_fold(n) || '|' || b, 0) AS k "
-            "FROM unnest({names}::text[], {births}::text[]) AS t(n, b) ORDER BY k) AS keys",
-            names=[n for n, _ in people],
-            births=[b.isoformat() for _, b in people],
-        ),
-    )
-
-
 @dataclass(frozen=True)
 class Person:
     citizen_id: str | None

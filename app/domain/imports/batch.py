@@ -242,7 +242,7 @@ async def _facts(tx: Tx, scope: Scope, creating: list[_Row]) -> dict[int, regist
         for p in rows
     ]
     if people:
-        await bulk.lock_names_and_birth_dates(tx.conn, [(x.full_name, x.birth_date) for x in people])
+        await member_writes.lock_names_and_birth_dates(tx.conn, [(x.full_name, x.birth_date) for x in people])
     found = await bulk.duplicates(tx.conn, people) if people else []
     homes_wanted = sorted({p.checked.values["organization_id"] for p in rows})
     outside = await outside_scope(tx.conn, scope, homes_wanted) if homes_wanted else set()
