@@ -75,14 +75,17 @@ async def run_rows(
 ) -> None:
     results: dict[int, Result] = {}
     passed = await _own_checks(tx, scope, rows, check, results)
-    await _match(tx, scope, passed, results)
-    stored = await _stored(tx, scope, [p for p in passed if p.index not in results and p.target], results)
-    facts = await _facts(tx, scope, [p for p in passed if p.index not in results and p.target is None])
-    open_rows = [p for p in passed if p.index not in results]
-    named = [p for p in open_rows if "full_name" in p.checked.values and "birth_date" in p.checked.values]
+    # What the database says of a row (its match, its record) holds only if no earlier row writes a key it has:
+    # those decisions wait for the walk in file order below.
+    provisional: dict[int, Result] = {}
+    await _match(tx, scope, passed, provisional)
+    stored = await _stored(tx, scope, [p for p in passed if p.index not in provisional and p.target], provisional)
+    creating = [p for p in passed if p.index not in provisional and p.target is None]
+    facts = await _facts(tx, scope, creating)
+    named = [p for p in passed if "full_name" in p.checked.values and "birth_date" in p.checked.values]
     names = await _folded(tx, [p.checked.values["full_name"] for p in named])
     folded = dict(zip((p.index for p in named), names, strict=True))
-    for p in open_rows:
+    for p in passed:
         given = p.checked.values
         p.keys = (
             *((("cid", given["citizen_id"]),) if given.get("citizen_id") else ()),
@@ -93,14 +96,15 @@ async def run_rows(
     later: list[_Row] = []
     planned: list[tuple[_Row, registration.Registration]] = []
     writers: set[Hashable] = set()
+    unplanned = {p.index for p in creating if not p.checked.missing and p.index not in facts}  # sponsors
     for p in passed:
-        if p.index in results:
-            continue
-        unplanned = p.target is None and not p.checked.missing and p.index not in facts  # sponsors
-        if writers.intersection(p.keys) or unplanned or p.index in stored:
+        if writers.intersection(p.keys) or p.index in unplanned or p.index in stored:
             later.append(p)
             writers.update(p.keys)
             writers.update(stored.get(p.index, ()))
+            continue
+        if p.index in provisional:  # failed, or unchanged: writes nothing
+            results[p.index] = provisional[p.index]
             continue
         try:
             if p.checked.missing:
