@@ -90,15 +90,37 @@ async def yield_defaulted_start(conn: asyncpg.Connection, member_id: uuid.UUID, 
         )
 
 
+# The duplicate rule's locks: (folded name, birth date) hashed into 1,024 buckets of a lock class of their own. A
+# transaction that imports a million rows then holds at most 1,024 of them (PostgreSQL's lock table holds
+# max_locks_per_transaction × connections, 6,400 by default: one lock per name ran out of it after a few thousand
+# rows), at the price of also serialising the writers of unrelated names that share a bucket.
+def _name_lock(bucket: Sql) -> Sql:
+    return Sql("pg_advisory_xact_lock(7365101, {bucket})", bucket=bucket)
+
+
+def _name_bucket(name: object, birth: object) -> Sql:
+    return Sql("(hashtextextended(coso_fold({name}) || '|' || {birth}, 0) & 1023)::int", name=name, birth=birth)
+
+
 async def lock_name_and_birth_date(conn: asyncpg.Connection, full_name: str, birth_date: date) -> None:
     """Serialise the writers of one name and birth date until they commit (the duplicate rule has no constraint to
     lean on: a same-name record may be allowed)."""
+    bucket = _name_bucket(full_name, birth_date.isoformat())
+    await execute(conn, Sql("SELECT {lock}", lock=_name_lock(bucket)))
+
+
+async def lock_names_and_birth_dates(conn: asyncpg.Connection, people: Sequence[tuple[str, date]]) -> None:
+    """lock_name_and_birth_date for every (name, birth date) of a batch, in the order of the buckets, so that two
+    batches (or a batch and a single write) do not wait on each other in a cycle."""
     await execute(
         conn,
         Sql(
-            "SELECT pg_advisory_xact_lock(hashtextextended(coso_fold({name}) || '|' || {birth}, 0))",
-            name=full_name,
-            birth=birth_date.isoformat(),
+            "SELECT count({lock}) FROM (SELECT DISTINCT {each} AS k "
+            "FROM unnest({names}::text[], {births}::text[]) AS t(n, b) ORDER BY k) AS buckets",
+            lock=_name_lock(Sql("k")),
+            each=_name_bucket(Sql("n"), Sql("b")),
+            names=[n for n, _ in people],
+            births=[b.isoformat() for _, b in people],
         ),
     )
 

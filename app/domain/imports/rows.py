@@ -50,7 +50,7 @@ class RowFailed(Exception):
 
 
 # What the database refuses of one row's values (caught past the domain's checks): that row's error, not the file's.
-_ROW_DATABASE_ERRORS = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
+ROW_DATABASE_ERRORS = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
 
 
 def problems_of(failure: Exception, rule_fields: Mapping[str, str]) -> list[Problem]:
@@ -100,7 +100,7 @@ async def run_each(
         audited = tx.audited
         try:
             outcome = await write(row)
-        except (RowFailed, DomainError, *_ROW_DATABASE_ERRORS) as failure:
+        except (RowFailed, DomainError, *ROW_DATABASE_ERRORS) as failure:
             await savepoint.rollback()
             tx.audited = audited
             report.errors += [said(row, p, sensitive=sensitive) for p in problems_of(failure, rule_fields)]

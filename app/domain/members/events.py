@@ -12,7 +12,8 @@ from app.domain.access.callers import Actor
 from app.domain.audit import service as audit
 from app.domain.errors import Conflict
 from app.domain.members.lifecycle import EventKind, MemberState, apply
-from app.domain.members.records import age_on, as_served, full_record, home, living
+from app.domain.members.records import as_served, full_record, home, living
+from app.domain.members.registration import age_on
 from app.domain.plans.status import add_months
 from app.domain.results import Document
 from app.domain.tx import Tx

@@ -1,6 +1,7 @@
 """Vietnamese names: the order lists are sorted in, and citizen ID checks."""
 
 import unicodedata
+from functools import lru_cache
 
 # The Vietnamese alphabet in dictionary order; other Latin letters slot in where English has them.
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
@@ -10,6 +11,7 @@ _MODIFIERS = {"\u0306": "ă", "\u0302": "â", "\u031b": "ơ"}  # breve, circumfl
 _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
 
+@lru_cache(maxsize=65536)  # a register repeats its words (Nguyễn, Văn, Thị …): each is ranked once
 def _letters(word: str) -> tuple[str, str]:
     """(primary key: one character per letter, by alphabet rank; secondary: the tones)."""
     primary, tones = [], []

@@ -10,147 +10,44 @@ import orjson
 
 from app.db.members import reads
 from app.db.members import writes as db
-from app.db.scope import WHOLE_TREE, Scope
+from app.db.scope import WHOLE_TREE, Scope, outside_scope
 from app.domain.access.callers import Actor, Caller
 from app.domain.audit import service as audit
-from app.domain.errors import Conflict, NotFound, RuleViolation, stale_version
-from app.domain.members.lifecycle import MEMBERS, check_ceremony, probation_anchor
+from app.domain.errors import NotFound, RuleViolation, stale_version
+from app.domain.members import registration
+from app.domain.members.lifecycle import check_ceremony, probation_anchor
 from app.domain.members.names import sort_key, valid_citizen_id
+from app.domain.members.registration import Duplicate, check_home
 from app.domain.organizations.changes import guard
 from app.domain.plans.status import add_months
 from app.domain.results import Document, document
 from app.domain.tx import Tx
 
-# Where members are registered: cells (and the groups cells are split into).
-MEMBER_HOMES = frozenset({"grassroots_cell", "subordinate_cell", "party_group"})
-_INVALID_CITIZEN_ID = "A citizen ID (CCCD) has 12 digits and starts with a province code 001–096."
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
 
 async def home(tx: Tx, scope: Scope, organization_id: uuid.UUID, *, on: date | None = None) -> str:
     """The path of a cell members can belong to (in scope, a cell, not dissolved, founded by `on` if given)."""
-    await guard(tx, scope, organization_id)
-    found = await db.org_path(tx.conn, organization_id)
-    if found is None:
-        raise RuleViolation(f"The organisation {organization_id} does not exist.", code="organization_not_found")
-    if found.kind not in MEMBER_HOMES:
-        raise RuleViolation(
-            f"Members belong to cells (grassroots or subordinate cells, or party groups); "
-            f"{organization_id} is a {found.kind}.",
-            code="not_a_cell",
-        )
-    if found.valid_to is not None:
-        raise Conflict(
-            f"The organisation {organization_id} is dissolved (from {found.valid_to}).", code="organization_dissolved"
-        )
-    if on is not None and on < found.valid_from:
-        raise Conflict(
-            f"The organisation {organization_id} was founded on {found.valid_from}: nobody can belong to it on {on}.",
-            code="before_organization_founded",
-        )
-    return found.path
-
-
-async def founded(tx: Tx, organization_id: uuid.UUID) -> date:
-    found = await db.org_path(tx.conn, organization_id)
-    assert found is not None
-    return found.valid_from
+    in_scope = not await outside_scope(tx.conn, scope, [organization_id])
+    found = await db.org_path(tx.conn, organization_id) if in_scope else None
+    return check_home(organization_id, found, in_scope=in_scope, on=on)
 
 
 async def _visible(tx: Tx, scope: Scope, member_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     return await reads.members_in_scope(tx.conn, scope, member_ids)
 
 
-async def _no_duplicates(
-    tx: Tx,
-    *,
-    caller: Caller,
-    scope: Scope,
-    citizen_id: str | None,
-    full_name: str,
-    birth_date: date,
-    exclude: uuid.UUID | None,
-    allow_same_name: bool,
-) -> None:
-    """The same citizen ID among living records, or the same name and birth date, is refused. Who holds it is said
-    only to a caller who may see that record (and, for a citizen ID, holds pii): to anyone else only that the value
-    is taken. Creators of the same name and birth date are serialised, so two at once cannot both pass."""
+async def _duplicates(
+    tx: Tx, *, citizen_id: str | None, full_name: str, birth_date: date, exclude: uuid.UUID | None
+) -> list[Duplicate]:
+    """Creators of the same name and birth date are serialised (a lock until commit), so two at once cannot both
+    pass the duplicate rule."""
     await db.lock_name_and_birth_date(tx.conn, full_name, birth_date)
-    found = await db.find_duplicates(
+    return await db.find_duplicates(
         tx.conn, citizen_id=citizen_id, name_folded_of=full_name, birth_date=birth_date, exclude=exclude
     )
-    visible = await _visible(tx, scope, [other_id for other_id, _, _ in found])
-    for other_id, other_name, why in found:
-        shown = other_id in visible
-        if why == "citizen_id":
-            if shown and caller.pii:
-                raise Conflict(
-                    f"A living record with this citizen ID already exists: {other_name} ({other_id}).",
-                    code="duplicate_citizen_id",
-                    existing_id=str(other_id),
-                )
-            raise Conflict(
-                "This citizen ID is already recorded for another living member; a citizen ID belongs to one record.",
-                code="duplicate_citizen_id",
-            )
-        if not allow_same_name:
-            if shown:
-                raise Conflict(
-                    f"{other_name} ({other_id}) has the same name and birth date. If this is another "
-                    "person, send again with `allow_same_name=true`; if it is the same, update that "
-                    "record.",
-                    code="possible_duplicate",
-                    existing_id=str(other_id),
-                )
-            raise Conflict(
-                "A member with the same name and birth date is already recorded (outside what you can "
-                "see). If this is another person, send again with `allow_same_name=true`; if it is the "
-                "same, ask the committee that holds the record to transfer it.",
-                code="possible_duplicate",
-            )
 
 
-async def _check_external_ids(tx: Tx, scope: Scope, external_ids: Sequence[str], for_id: uuid.UUID | None) -> None:
-    if len(set(external_ids)) != len(external_ids):
-        raise RuleViolation("An external identifier is listed twice.", code="duplicate_external_id")
-    taken = {e: o for e, o in (await db.external_id_owners(tx.conn, external_ids)).items() if o != for_id}
-    if taken:
-        visible = await _visible(tx, scope, list(taken.values()))
-        listing = ", ".join(f"{e} (member {o})" if o in visible else e for e, o in sorted(taken.items()))
-        raise Conflict(
-            f"External identifiers already belong to other members: {listing}.", code="duplicate_external_id"
-        )
-
-
-async def _check_sponsors(
-    tx: Tx, scope: Scope, sponsor_ids: Sequence[uuid.UUID] | None, member_id: uuid.UUID | None
-) -> None:
-    """Sponsors are members the caller can see, two different people, not the candidate."""
-    if not sponsor_ids:
-        return
-    if len(set(sponsor_ids)) != len(sponsor_ids) or (member_id is not None and member_id in sponsor_ids):
-        raise RuleViolation(
-            "The sponsors are two different members, neither of them the candidate.", code="invalid_sponsors"
-        )
-    unknown = sorted(set(sponsor_ids) - await _visible(tx, scope, sponsor_ids), key=str)
-    if unknown:
-        raise RuleViolation(f"No member with id {unknown[0]} exists to sponsor this person.", code="sponsor_not_found")
-
-
-def _sponsor_since(values: dict[str, Any], sponsor_ids: Sequence[uuid.UUID]) -> None:
-    """`sponsor_since` names sponsors of the record only; it is stored as JSON text ({id: date})."""
-    since = values.get("sponsor_since") or {}
-    strangers = sorted(set(since) - set(sponsor_ids), key=str)
-    if strangers:
-        raise RuleViolation(
-            f"`sponsor_since` names {strangers[0]}, who is not one of the sponsors (`sponsor_ids`).",
-            code="invalid_sponsors",
-        )
-    if "sponsor_since" in values:
-        values["sponsor_since"] = orjson.dumps({str(k): v.isoformat() for k, v in since.items()}).decode()
+async def _taken(tx: Tx, external_ids: Sequence[str], for_id: uuid.UUID | None) -> dict[str, uuid.UUID]:
+    return {e: o for e, o in (await db.external_id_owners(tx.conn, external_ids)).items() if o != for_id}
 
 
 async def full_record(tx: Tx, member_id: uuid.UUID) -> dict[str, Any]:
@@ -168,6 +65,30 @@ async def as_served(tx: Tx, *, caller: Caller, scope: Scope, member_id: uuid.UUI
     return document(member_id, row)
 
 
+async def registration_facts(
+    tx: Tx, scope: Scope, values: dict[str, Any], external_ids: Sequence[str]
+) -> registration.Facts:
+    """What the rules of one registration need of the database (the batch import looks them up for many)."""
+    organization_id = values["organization_id"]
+    in_scope = not await outside_scope(tx.conn, scope, [organization_id])
+    duplicates = await _duplicates(
+        tx,
+        citizen_id=values.get("citizen_id"),
+        full_name=values["full_name"],
+        birth_date=values["birth_date"],
+        exclude=None,
+    )
+    taken = await _taken(tx, external_ids, None)
+    named = [*(values.get("sponsor_ids") or []), *(d[0] for d in duplicates), *taken.values()]
+    return registration.Facts(
+        home=await db.org_path(tx.conn, organization_id) if in_scope else None,
+        home_in_scope=in_scope,
+        duplicates=duplicates,
+        external_owners=taken,
+        visible=await _visible(tx, scope, named) if named else set(),
+    )
+
+
 async def create_member(
     tx: Tx,
     *,
@@ -182,63 +103,22 @@ async def create_member(
     probation_months: int,
     decision_ref: str | None,
 ) -> Document:
-    """A candidate (status candidate, in the cell proposing them, from `since` or today), or a member registered
-    with their history (probationary or official, with the admission date), placed in their cell from `since`
-    (default: the admission, or the cell's founding if later): probationary until the official date, official
-    from then on."""
-    status = values["status"]
-    if values.get("citizen_id") and not valid_citizen_id(values["citizen_id"]):
-        raise RuleViolation(_INVALID_CITIZEN_ID, code="invalid_citizen_id")
-    path = await home(tx, scope, values["organization_id"])
-    await _check_sponsors(tx, scope, values.get("sponsor_ids"), None)
-    _sponsor_since(values, values.get("sponsor_ids") or [])
-    await _no_duplicates(
-        tx,
-        caller=actor.caller,
-        scope=scope,
-        citizen_id=values.get("citizen_id"),
-        full_name=values["full_name"],
-        birth_date=values["birth_date"],
-        exclude=None,
+    """A candidate or a member registered with their history (registration.plan_registration says how), written
+    with its periods, its first event and its audit entry."""
+    planned = registration.plan_registration(
+        values,
+        await registration_facts(tx, scope, values, external_ids),
+        pii=actor.caller.pii,
+        external_ids=external_ids,
         allow_same_name=allow_same_name,
+        since=since,
+        today=today,
+        min_age=min_age,
+        probation_months=probation_months,
     )
-    await _check_external_ids(tx, scope, external_ids, None)
-    check_ceremony(values.get("admission_decision_date"), values.get("admission_ceremony_date"))
-    periods: list[tuple[date, str]]
-    if status in MEMBERS:
-        admitted = values.get("admission_decision_date")
-        if admitted is None:
-            raise RuleViolation(
-                "A member is registered with the date of the admission decision.", code="admission_date_required"
-            )
-        official = values.get("official_date")
-        if status == "official" and official is None:
-            official = values["official_date"] = add_months(
-                probation_anchor(admitted, values.get("admission_ceremony_date")), probation_months
-            )
-        start = since if since is not None else max(admitted, await founded(tx, values["organization_id"]))
-        if start < admitted:
-            raise RuleViolation(
-                f"A member is placed in their cell from `since` ({start}), which cannot precede the admission "
-                f"({admitted}).",
-                code="since_before_admission",
-            )
-        periods = [(start, status)]
-        if status == "official" and official is not None and start < official:
-            periods = [(start, "probationary"), (official, "official")]
-    else:
-        start = since if since is not None else today
-        if age_on(values["birth_date"], start) < min_age - 2:
-            raise RuleViolation(
-                f"A candidate is prepared for admission at {min_age}; this person is "
-                f"{age_on(values['birth_date'], start)}.",
-                code="candidate_too_young",
-            )
-        periods = [(start, status)]
-    await home(tx, scope, values["organization_id"], on=start)
-    member_id = await db.insert_member(tx.conn, {**values, "org_path": path, "sort_key": sort_key(values["full_name"])})
+    member_id = await db.insert_member(tx.conn, planned.values)
     await db.set_external_ids(tx.conn, member_id, external_ids)
-    for day, period_status in periods:
+    for day, period_status in planned.periods:
         await db.start_period(
             tx.conn,
             member_id=member_id,
@@ -255,13 +135,13 @@ async def create_member(
     await db.insert_event(
         tx.conn,
         member_id=member_id,
-        kind="registered" if status in MEMBERS else "proposed",
-        event_date=start,
+        kind=planned.event_kind,
+        event_date=planned.event_date,
         decision_ref=decision_ref,
         note=None,
         to_organization_id=values["organization_id"],
         recorded_by=actor.caller.id,
-        details={"since": "given" if since is not None else "defaulted"},
+        details={"since": planned.since},
     )
     await audit.record(
         tx,
@@ -276,10 +156,14 @@ async def create_member(
     return await as_served(tx, caller=actor.caller, scope=scope, member_id=member_id)
 
 
+def missing_member(member_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No member with id {member_id} exists.", code="member_not_found")
+
+
 async def living(tx: Tx, scope: Scope, member_id: uuid.UUID) -> db.MemberRow:
     """The record, locked for the change, if the caller may write it (missing otherwise)."""
     member = await db.get_member(tx.conn, member_id, for_update=True)
-    missing = NotFound(f"No member with id {member_id} exists.", code="member_not_found")
+    missing = missing_member(member_id)
     if member is None:
         raise missing
     await guard(tx, scope, member.organization_id, missing=missing)
@@ -303,35 +187,43 @@ async def update_member(
     if expected_version is not None and expected_version != member.version:
         raise stale_version("The record", member.version, expected_version)
     if changes.get("citizen_id") and not valid_citizen_id(changes["citizen_id"]):
-        raise RuleViolation(_INVALID_CITIZEN_ID, code="invalid_citizen_id")
+        raise RuleViolation(registration.INVALID_CITIZEN_ID, code="invalid_citizen_id")
     if "admission_ceremony_date" in changes:
         check_ceremony(member.admission_decision_date, changes["admission_ceremony_date"])
         if member.official_date is not None and member.admission_decision_date is not None:
             anchor = probation_anchor(member.admission_decision_date, changes["admission_ceremony_date"])
             changes["official_date"] = add_months(anchor, probation_months)
     if "sponsor_ids" in changes:
-        await _check_sponsors(tx, scope, changes["sponsor_ids"], member.id)
+        sponsors = changes["sponsor_ids"]
+        visible = await _visible(tx, scope, sponsors) if sponsors else set()
+        registration.check_sponsors(sponsors, member.id, visible=visible)
     if {"sponsor_ids", "sponsor_since"} & changes.keys():
         file = await db.admission_file(tx.conn, member.id)
         sponsor_ids = changes["sponsor_ids"] if "sponsor_ids" in changes else file.sponsor_ids
         if "sponsor_since" not in changes:  # sponsors replaced: keep what is known of those who stay
             changes["sponsor_since"] = {k: v for k, v in file.sponsor_since.items() if k in (sponsor_ids or [])}
-        _sponsor_since(changes, sponsor_ids or [])
+        registration.sponsor_since(changes, sponsor_ids or [])
     if {"citizen_id", "full_name", "birth_date"} & changes.keys():
-        await _no_duplicates(
+        found = await _duplicates(
             tx,
-            caller=actor.caller,
-            scope=scope,
             citizen_id=changes.get("citizen_id", member.citizen_id),
             full_name=changes.get("full_name", member.full_name),
             birth_date=changes.get("birth_date", member.birth_date),
             exclude=member.id,
+        )
+        registration.check_duplicates(
+            found,
+            visible=await _visible(tx, scope, [d[0] for d in found]),
+            pii=actor.caller.pii,
             allow_same_name=allow_same_name,
         )
     before = await full_record(tx, member.id)
     if "external_ids" in changes:
         external_ids = changes.pop("external_ids")
-        await _check_external_ids(tx, scope, external_ids, member.id)
+        taken = await _taken(tx, external_ids, member.id)
+        registration.check_external_ids(
+            external_ids, taken, visible=await _visible(tx, scope, list(taken.values())) if taken else set()
+        )
         await db.set_external_ids(tx.conn, member.id, external_ids)
     if "full_name" in changes:
         changes["sort_key"] = sort_key(changes["full_name"])

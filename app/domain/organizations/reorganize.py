@@ -14,7 +14,7 @@ from app.db.scope import Scope
 from app.domain.access.callers import Actor, Forbidden
 from app.domain.audit import service as audit
 from app.domain.errors import Conflict, RuleViolation
-from app.domain.members.records import MEMBER_HOMES
+from app.domain.members.registration import MEMBER_HOMES
 from app.domain.organizations.changes import (
     create_unit,
     guard,

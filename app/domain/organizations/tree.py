@@ -66,8 +66,13 @@ async def id_of(conn: Querier, ref: str, *, scope: Scope) -> uuid.UUID:
         pass
     found = await db.find_id(conn, ref)
     if found is None or await db.get_placed(conn, found, scope=scope, as_of=None) is None:
-        raise NotFound(f"No organisation with code {ref!r} exists.", code="organization_not_found")
+        raise unknown_code(ref)
     return found
+
+
+def unknown_code(ref: str) -> NotFound:
+    """A code that names no unit the scope covers (outside = missing)."""
+    return NotFound(f"No organisation with code {ref!r} exists.", code="organization_not_found")
 
 
 async def placed(conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None) -> db.Placed:
