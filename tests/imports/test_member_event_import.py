@@ -98,7 +98,7 @@ async def test_each_rule_is_a_row_error(client: httpx.AsyncClient, people: dict[
     assert report["counts"] == {"rows": 10, "created": 1, "updated": 0, "unchanged": 0, "failed": 9}, response.text
     assert rules(report) == [
         (1, "citizen_id", "member_not_found"),
-        (2, "kind", "validation_error"),
+        (2, "kind", "invalid_value"),
         (3, "date", "required"),
         (4, "kind", "not_exempt"),
         (5, "to_organization", "organization_not_found"),

@@ -372,7 +372,8 @@ async def test_no_error_message_carries_a_sensitive_value(
         "religion",
     ]
     rows = [
-        ["Người Trùng", "Nam", "01/01/1980", "official", "A-DU-CB", "2010-01-01", *sensitive],  # citizen ID taken…
+        # the citizen ID taken (ethnicity and religion as labels: a value no label names is a cell error)
+        ["Người Trùng", "Nam", "01/01/1980", "official", "A-DU-CB", "2010-01-01", *sensitive[:3], "Kinh", "Không"],
         [
             "Người Sai",
             "Nam",
@@ -383,16 +384,19 @@ async def test_no_error_message_carries_a_sensitive_value(
             "1234567890123",
             "12",
             "x" * 600,
-            "y" * 200,
-            "z" * 200,
+            "",
+            "",
         ],
+        # values that no label names: the cell's error lists the labels, never the value
+        ["Người Lạ", "Nam", "02/01/1980", "official", "A-DU-CB", "2010-01-01", "", "", "", *sensitive[3:]],
     ]
     token = await insert_key(role="editor", pii=True)
     async with client_with(app, token) as c:
         response = await post(c, csv_bytes(header, rows), atomic="false")
-    assert response.json()["counts"]["failed"] == 2
-    assert {e["column"] for e in response.json()["errors"]} >= {"citizen_id", "phone", "residence"}
-    for value in [*sensitive, "1234567890123", "x" * 600, "y" * 200]:
+    assert response.json()["counts"]["failed"] == 3
+    columns = {e["column"] for e in response.json()["errors"]}
+    assert columns >= {"citizen_id", "phone", "residence", "ethnicity", "religion"}
+    for value in [*sensitive, "1234567890123", "x" * 600]:
         assert value not in response.text
 
 

@@ -104,7 +104,7 @@ async def test_each_rule_is_a_row_error_and_the_good_rows_are_written(
         (1, "parent_code", "changes_through_reorganization"),
         (2, "valid_to", "changes_through_reorganization"),
         (3, "parent_code", "parent_not_found"),
-        (4, "kind", "validation_error"),
+        (4, "kind", "invalid_value"),
         (5, "name", "required"),
         (6, "kind", "parent_kind_not_allowed"),
         (7, "valid_from", "invalid_date"),

@@ -76,7 +76,7 @@ async def test_each_rule_is_a_row_error(
     assert report["counts"] == {"rows": 7, "created": 1, "updated": 0, "unchanged": 0, "failed": 6}, response.text
     assert rules(report) == [
         (2, "position", "one_secretary_at_a_time"),
-        (3, "position", "validation_error"),
+        (3, "position", "invalid_value"),
         (4, "organization", "organization_not_found"),
         (5, "valid_from", "required"),
         (6, "member_id", "not_a_member_of_organization"),

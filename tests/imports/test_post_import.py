@@ -68,7 +68,7 @@ async def test_each_rule_is_a_row_error(
     assert rules(report) == [
         (2, "post", "post_taken"),
         (3, "place", "post_place"),
-        (4, "post", "validation_error"),
+        (4, "post", "invalid_value"),
         (5, "member_id", "member_not_found"),
         (6, "organization", "organization_not_found"),
     ]

@@ -108,7 +108,7 @@ async def test_each_rule_is_a_row_error(
         (3, "not_rated_reason", "score_or_reason"),
         (4, "rating", "score_or_reason"),
         (5, "rating", "band_above_score"),
-        (6, "rating", "validation_error"),
+        (6, "rating", "invalid_value"),
         (7, "not_rated_reason", "not_rated_reason_not_supported"),
         (8, "member_id", "member_not_found"),
         (9, "not_rated_reason", "not_ratable"),

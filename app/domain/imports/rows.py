@@ -67,7 +67,7 @@ def said(row: ImportRow, problem: Problem, *, sensitive: frozenset[str], raw: bo
     """The problem in the file's words (its header for the field), without any sensitive value of the row."""
     name, rule, message = problem
     column = row.columns.get(name, name) or None
-    if not raw and column and rule == "validation_error":
+    if not raw and column and rule in ("validation_error", "required"):
         message = f"{column}: {message}"
     for secret in sensitive:
         value = row.values.get(secret)

@@ -186,8 +186,15 @@ def _cell(layout: Layout, column: Column, header: str, value: Any) -> tuple[Any,
             )
         return iso, None
     if column.kind == "code":
-        # A code or its Vietnamese label; another value goes on as given (the API decides whether it takes it).
-        return layout.codes[column.field].get(fold(text), text), None
+        # A code or its Vietnamese label; another value is this cell's error, naming the labels it may take.
+        codes = layout.codes[column.field]
+        if fold(text) in codes:
+            return codes[fold(text)], None
+        if not codes or text in codes.values():
+            return text, None
+        labels = layout.choices.get(column.field) or []
+        shown = "; ".join(labels[:12]) + ("; …" if len(labels) > 12 else "")
+        return error("invalid_value", f"not a value of this column; write one of: {shown} (or its code).")
     if column.kind == "list":
         return [part.strip() for part in re.split(r"[;,\n]", text) if part.strip()], None
     if column.kind == "number":
@@ -215,10 +222,10 @@ def read_rows(layout: Layout, table: Table) -> list[ImportRow]:
         if read.error is None and set(cells) - set(mapping):  # NDJSON: each line names its fields
             mapping = mapping | header_fields(layout, list(cells))
         for name, value in cells.items():
+            column = layout.by_field[mapping[name]]
+            row.columns[column.field] = name  # an empty cell too: a message about its field names its column
             if value is None or (isinstance(value, str) and not value.strip()) or value == []:
                 continue
-            column = layout.by_field[mapping[name]]
-            row.columns[column.field] = name
             if column.field in layout.read_past:
                 continue
             converted, problem = _cell(layout, column, name, value)
@@ -226,5 +233,7 @@ def read_rows(layout: Layout, table: Table) -> list[ImportRow]:
                 row.errors.append(problem)
             else:
                 row.values[column.field] = converted
+        for name, field_name in mapping.items():  # NDJSON: a field this line leaves out, as other lines name it
+            row.columns.setdefault(field_name, name)
         rows.append(row)
     return rows
