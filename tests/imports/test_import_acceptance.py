@@ -159,6 +159,6 @@ async def test_fifty_bad_rows_reported_exactly_the_rest_written_and_the_figures_
 
     exported = await client.get("/api/v1/members", params={"format": "csv", "within": province["id"]})
     assert exported.status_code == 200
-    again = await client.post(URL, content=exported.content, headers={"Content-Type": "text/csv"}, timeout=600)
-    assert again.status_code == 200, again.text[:2000]
-    assert again.json()["counts"] == {"rows": GOOD, "created": 0, "updated": 0, "unchanged": GOOD, "failed": 0}
+    reimported = await client.post(URL, content=exported.content, headers={"Content-Type": "text/csv"}, timeout=600)
+    assert reimported.status_code == 200, reimported.text[:2000]
+    assert reimported.json()["counts"] == {"rows": GOOD, "created": 0, "updated": 0, "unchanged": GOOD, "failed": 0}
