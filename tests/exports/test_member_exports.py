@@ -342,7 +342,7 @@ async def test_a_client_gone_mid_file_gives_the_snapshot_back_at_once(
 ) -> None:
     """The sending fails after the first batch (the client went away): the rows' transaction is closed and its
     connection back in the pool then, not when the garbage collector gets to the generators."""
-    from app.api.exports import ExportResponse
+    from app.api.exports import ExportResponse, ExportSlots
     from app.db.scope import WHOLE_TREE
     from app.domain.access.callers import Caller, Role
     from app.domain.exports import members as exports
@@ -370,7 +370,10 @@ async def test_a_client_gone_mid_file_gives_the_snapshot_back_at_once(
             assert await db_pool.fetchval(open_transactions) == 1  # the snapshot, mid-file
             raise OSError("connection reset by peer")
 
+    slots = ExportSlots(1)
+    assert slots.take()
     with pytest.raises(OSError):
-        await ExportResponse(export.body, media_type="text/csv").stream_response(send)
+        await ExportResponse(export.body, slots=slots, media_type="text/csv").stream_response(send)
     assert getattr(export.body, "ag_frame", True) is None  # closed
+    assert slots.taken == 0  # and its place among the concurrent exports given back
     assert await db_pool.fetchval(open_transactions) == 0

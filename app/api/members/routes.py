@@ -115,7 +115,8 @@ async def list_members(
     )
     chosen = file_format(request, fmt)
     if chosen is not None:
-        return file_response(
+        return await file_response(
+            request,
             await exports.export_members(
                 reader.pool,
                 caller=reader.caller,
@@ -125,7 +126,7 @@ async def list_members(
                 headers=headers,
                 today=today,
                 request_id=current_request_id(),
-            )
+            ),
         )
     return page_response(
         await reads.list_members(

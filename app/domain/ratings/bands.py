@@ -48,6 +48,15 @@ class NotRatedReason(StrEnum):
     maternity_leave = "maternity_leave"
 
 
+REASON_LABELS: dict[NotRatedReason, str] = {
+    NotRatedReason.exempt: "Miễn sinh hoạt",
+    NotRatedReason.suspended: "Đình chỉ sinh hoạt",
+    NotRatedReason.admitted_less_than_6_months: "Kết nạp chưa đủ 6 tháng",
+    NotRatedReason.organization_less_than_6_months_old: "Tổ chức thành lập chưa đủ 6 tháng",
+    NotRatedReason.long_sick_leave: "Nghỉ ốm dài ngày",
+    NotRatedReason.maternity_leave: "Nghỉ thai sản",
+}
+
 # Reasons the records can check (a member's state at the end of the period) and reasons only the cell knows
 # (leave is not recorded elsewhere): those are accepted as declared.
 MEMBER_REASONS = frozenset(
