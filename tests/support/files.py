@@ -93,3 +93,9 @@ async def assert_export_is_the_list(
                 assert column in item, (fmt, column)
                 assert same_cell(fmt, cell, item[column]), (fmt, column, cell, item[column])
     return items
+
+
+def text_of(fmt: str, body: bytes) -> str:
+    """Every header and cell of a file as text, to look for what must (not) be in it (an XLSX is a zip: its bytes
+    say nothing)."""
+    return str(table(fmt, body)) if fmt == "xlsx" else body.decode("utf-8-sig")

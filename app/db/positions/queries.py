@@ -1,13 +1,13 @@
 """Party positions (seats of a unit's leadership) and concurrent public posts."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 
 import asyncpg
 
 from app.db.positions.tables import HEAD_POSITIONS, PARTY_POSITIONS
-from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
+from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval, stream
 
 
 def valid_on(alias: str, day: date) -> Sql:
@@ -112,18 +112,23 @@ async def seats_overlapping(
     )
 
 
-async def positions_of_organization(conn: Querier, org_id: uuid.UUID, *, on: date) -> list[Record]:
-    """Seats held on the day, secretary first."""
-    return await fetch(
-        conn,
-        Sql(
-            "{position} WHERE pp.organization_id = {org} AND {held} ORDER BY {rank}, pp.valid_from, m.sort_key, pp.id",
-            position=_POSITION,
-            org=org_id,
-            held=valid_on("pp", on),
-            rank=_RANK,
-        ),
+def positions_of_organization_query(org_id: uuid.UUID, *, on: date) -> Sql:
+    """Seats held on the day, secretary first (the list and its export)."""
+    return Sql(
+        "{position} WHERE pp.organization_id = {org} AND {held} ORDER BY {rank}, pp.valid_from, m.sort_key, pp.id",
+        position=_POSITION,
+        org=org_id,
+        held=valid_on("pp", on),
+        rank=_RANK,
     )
+
+
+async def positions_of_organization(conn: Querier, org_id: uuid.UUID, *, on: date) -> list[Record]:
+    return await fetch(conn, positions_of_organization_query(org_id, on=on))
+
+
+def stream_positions_of_organization(conn: asyncpg.Connection, org_id: uuid.UUID, *, on: date) -> AsyncIterator[Record]:
+    return stream(conn, positions_of_organization_query(org_id, on=on))
 
 
 async def positions_of_member(conn: Querier, member_id: uuid.UUID) -> list[Record]:
