@@ -84,6 +84,27 @@ def export(
     )
 
 
+async def export_figures(
+    pool: asyncpg.Pool,
+    *,
+    name: str,
+    wanted: Wanted,
+    fields: Sequence[Field],
+    title: str,
+    compute: Callable[[asyncpg.Connection], Awaitable[list[Row]]],
+) -> Export:
+    """The export of figures (indicator analytics, statistics): a few hundred rows at most, computed now, in one
+    snapshot, so that any problem with the question is answered before a byte is sent; then written as they are."""
+    async with snapshot(pool) as conn:
+        computed = await compute(conn)
+
+    async def rows() -> AsyncGenerator[Row]:
+        for row in computed:
+            yield row
+
+    return Export(filename=name, media_type=MEDIA[wanted.fmt], body=write(wanted.fmt, fields, rows(), title=title))
+
+
 def file_name(what: str, place: str, day: date, extension: str) -> str:
     return f"{what}_{place}_{day.isoformat()}.{extension}"
 
