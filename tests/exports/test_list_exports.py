@@ -96,7 +96,13 @@ async def test_plans_and_a_plans_tasks_export_as_their_json_lists(
         assert response.status_code == 201, response.text
         plans.append(response.json())
     for code, deadline in (("1", "Quý IV/2024"), ("2", "Thường xuyên"), ("3", "Trong tháng 3/2025")):
-        task = {"code": code, "title": f"Việc {code}", "deadline": deadline}
+        roles = ["lead"] if code != "2" else ["coordinating"]
+        task = {
+            "code": code,
+            "title": f"Việc {code}",
+            "deadline": deadline,
+            "assignments": [{"body": "Ban Tuyên giáo xã A", "roles": roles}],
+        }
         assert (await client.post(f"{API}/plans/{plans[0]['id']}/tasks", json=task)).status_code == 201
     listed = await assert_export_is_the_list(client, f"{API}/plans", {}, paged=True)
     assert len(listed) == 3
@@ -108,6 +114,13 @@ async def test_plans_and_a_plans_tasks_export_as_their_json_lists(
     response = await client.get(url, params={"format": "csv", "as_of": "2025-01-15"})
     assert response.headers["content-disposition"] == 'attachment; filename="tasks-86-KH-DU_A_2025-01-15.csv"'
     assert table("csv", response.content)[0]["Tình trạng"] == "Quá hạn"
+    body = tasks[0]["assignments"][0]["body_id"]
+    for params in ({}, {"role": "lead"}, {"state": "overdue"}, {"due_within_days": 90}):
+        mine = await assert_export_is_the_list(
+            client, f"{API}/tasks", {"body_id": body, "as_of": "2025-01-15", **params}, paged=False
+        )
+        assert mine, params
+    assert [t["code"] for t in mine] == ["3"]  # due in March 2025
     reader = await insert_key(role="viewer", scopes=[communes["A"]["id"]])
     async with client_with(app, reader) as c:
         mine = await assert_export_is_the_list(c, f"{API}/plans", {}, paged=True)

@@ -3,7 +3,7 @@
 (deadline, assignments, obligations, collectives, reports) are JSON in a CSV or XLSX cell, as in the JSON list."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 
 import asyncpg
@@ -14,7 +14,7 @@ from app.domain.exports.columns import Column, fields
 from app.domain.exports.files import Export, Wanted, export, file_name, place_name, safe_name
 from app.domain.exports.writers import Row
 from app.domain.plans.plans import read_plan
-from app.domain.plans.tasks import task_view
+from app.domain.plans.tasks import check_body, owed_by, task_view
 
 STATES = {
     "not_yet_due": "Chưa đến hạn",
@@ -86,6 +86,37 @@ async def export_plan_tasks(
         events = await db.events_of(conn, [plan_id])
         async for record in db.stream_tasks(conn, db.TaskQuery(plan_id=plan_id), scope=scope):
             yield task_view(record, events, as_of=as_of, due_soon_days=due_soon_days)
+
+    fields_ = fields(TASK_COLUMNS, pii=True, headers=wanted.header_words)
+    return export(pool, name=name, wanted=wanted, fields=fields_, title="Nhiệm vụ", rows=rows)
+
+
+async def export_body_tasks(
+    pool: asyncpg.Pool,
+    *,
+    scope: Scope,
+    body_id: uuid.UUID,
+    roles: Sequence[str],
+    states: Sequence[str],
+    as_of: date,
+    due_within_days: int | None,
+    due_soon_days: int,
+    wanted: Wanted,
+) -> Export:
+    """A body's tasks across plans ("my tasks", GET /tasks) with the same filters, in the same order."""
+    await check_body(pool, scope=scope, body_id=body_id)
+    name = file_name("tasks", f"body-{body_id}", as_of, wanted.fmt)
+
+    async def rows(conn: asyncpg.Connection) -> AsyncIterator[Row]:
+        events: dict[str, tuple[str, date | None]] = {}
+        seen: set[uuid.UUID] = set()
+        async for record in db.stream_tasks(conn, db.TaskQuery(body_id=body_id, roles=roles), scope=scope):
+            if record["plan_id"] not in seen:  # the events a plan's deadlines wait for, read once a plan
+                seen.add(record["plan_id"])
+                events |= await db.events_of(conn, [record["plan_id"]])
+            view = task_view(record, events, as_of=as_of, due_soon_days=due_soon_days)
+            if (shown := owed_by(view, states, as_of, due_within_days)) is not None:
+                yield shown
 
     fields_ = fields(TASK_COLUMNS, pii=True, headers=wanted.header_words)
     return export(pool, name=name, wanted=wanted, fields=fields_, title="Nhiệm vụ", rows=rows)
