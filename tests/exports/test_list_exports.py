@@ -77,9 +77,26 @@ async def test_a_units_seats_export_as_its_json_list(
     assert response.headers["content-disposition"] == 'attachment; filename="positions_A-DU-CB_2022-01-01.xlsx"'
     titles = [r["Chức vụ"] for r in table("xlsx", response.content)]
     assert titles == ["Bí thư", "Phó Bí thư", "Cấp ủy viên (chi ủy viên)"]
+    # a member's seats and public posts, in one file: seats first, then posts, each as GET …/positions lists them
+    secretary = seats[0]["member_id"]
+    post = {"post": "village_head", "organization_id": cell["id"], "place": "Thôn Đông", "valid_from": "2022-06-01"}
+    assert (await client.post(f"{API}/members/{secretary}/posts", json=post)).status_code == 201
+    held = (await client.get(f"{API}/members/{secretary}/positions")).json()
+    for fmt in FORMATS:
+        response = await client.get(f"{API}/members/{secretary}/positions", params={"format": fmt, "headers": "en"})
+        rows = table(fmt, response.content)
+        assert [(r["kind"], str(r["id"])) for r in rows] == [
+            *(("position", p["id"]) for p in held["positions"]),
+            *(("post", p["id"]) for p in held["posts"]),
+        ]
+        assert (rows[0]["position"], rows[1]["post"], rows[1]["place"]) == ("secretary", "village_head", "Thôn Đông")
+    vi = table("csv", (await client.get(f"{API}/members/{secretary}/positions", params={"format": "csv"})).content)
+    assert [r["Loại"] for r in vi] == ["Chức vụ đảng", "Chức danh kiêm nhiệm"]
+    assert vi[1]["Chức danh chính quyền, đoàn thể"] == "Trưởng thôn (bản, ấp, buôn, làng)" and vi[1]["Chức vụ"] == ""
     outsider = await insert_key(role="viewer", scopes=[communes["B"]["id"]])
     async with client_with(app, outsider) as c:
         assert_problem(await c.get(url, params={"format": "csv"}), 404)
+        assert_problem(await c.get(f"{API}/members/{secretary}/positions", params={"format": "xlsx"}), 404)
 
 
 async def test_plans_and_a_plans_tasks_export_as_their_json_lists(

@@ -128,9 +128,20 @@ async def get_leadership(
     )
 
 
-@router.get("/members/{member_id}/positions", response_model=MemberPositions, responses=problems(404))
-async def list_member_positions(member_id: MemberId, reader: ReaderDep) -> dict[str, Any]:
-    """Every party position and public post the member held or holds, oldest first."""
+@router.get(
+    "/members/{member_id}/positions",
+    response_model=MemberPositions,
+    responses={**file_responses("positions and posts"), **problems(404)},
+)
+async def list_member_positions(member_id: MemberId, reader: ReaderDep, file: FileDep) -> Any:
+    """Every party position and public post the member held or holds, oldest first; with `format=`, both in one
+    file (`kind`: position or post)."""
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_member_positions(
+                reader.pool, scope=reader.scope, member_id=member_id, wanted=file.wanted
+            )
+        )
     return await service.member_positions(reader.pool, scope=reader.scope, member_id=member_id)
 
 

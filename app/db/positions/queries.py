@@ -131,16 +131,17 @@ def stream_positions_of_organization(conn: asyncpg.Connection, org_id: uuid.UUID
     return stream(conn, positions_of_organization_query(org_id, on=on))
 
 
-async def positions_of_member(conn: Querier, member_id: uuid.UUID) -> list[Record]:
-    return await fetch(
-        conn,
-        Sql(
-            "{position} WHERE pp.member_id = {member} ORDER BY pp.valid_from, {rank}, pp.id",
-            position=_POSITION,
-            member=member_id,
-            rank=_RANK,
-        ),
+def positions_of_member_query(member_id: uuid.UUID) -> Sql:
+    return Sql(
+        "{position} WHERE pp.member_id = {member} ORDER BY pp.valid_from, {rank}, pp.id",
+        position=_POSITION,
+        member=member_id,
+        rank=_RANK,
     )
+
+
+async def positions_of_member(conn: Querier, member_id: uuid.UUID) -> list[Record]:
+    return await fetch(conn, positions_of_member_query(member_id))
 
 
 _POST = Sql("""SELECT ps.id, ps.member_id, m.full_name, ps.post, ps.place, ps.organization_id,
@@ -217,10 +218,20 @@ async def clashing_posts(
     )
 
 
+def posts_of_member_query(member_id: uuid.UUID) -> Sql:
+    return Sql("{posts} WHERE ps.member_id = {member} ORDER BY ps.valid_from, ps.id", posts=_POST, member=member_id)
+
+
 async def posts_of_member(conn: Querier, member_id: uuid.UUID) -> list[Record]:
-    return await fetch(
-        conn, Sql("{posts} WHERE ps.member_id = {member} ORDER BY ps.valid_from, ps.id", posts=_POST, member=member_id)
-    )
+    return await fetch(conn, posts_of_member_query(member_id))
+
+
+async def stream_member_seats_and_posts(conn: asyncpg.Connection, member_id: uuid.UUID) -> AsyncIterator[Record]:
+    """The member's seats (`positions_of_member`), then their public posts (`posts_of_member`), each in its order."""
+    async for row in stream(conn, positions_of_member_query(member_id)):
+        yield row
+    async for row in stream(conn, posts_of_member_query(member_id)):
+        yield row
 
 
 async def posts_held(conn: Querier, member_ids: Sequence[uuid.UUID], *, on: date) -> list[Record]:
