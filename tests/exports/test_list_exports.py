@@ -145,3 +145,31 @@ async def test_plans_and_a_plans_tasks_export_as_their_json_lists(
         for fmt in FORMATS:
             assert "12-KH" not in text_of(fmt, (await c.get(f"{API}/plans", params={"format": fmt})).content)
         assert_problem(await c.get(f"{API}/plans/{plans[2]['id']}/tasks", params={"format": "csv"}), 404)
+
+
+async def test_a_units_records_export_as_their_json_lists(
+    app: FastAPI, client: httpx.AsyncClient, communes: dict[str, Any], client_with: ClientWith, insert_key: InsertKey
+) -> None:
+    cell, commune = communes["A-DU-CB"]["id"], communes["A"]["id"]
+    for url, body in (
+        (f"{API}/organizations/{cell}/regulations", {"issued_on": "2022-02-01", "reference": "07-QC/CB"}),
+        (f"{API}/organizations/{cell}/regulations", {"issued_on": "2021-02-01", "reference": "03-QC/CB"}),
+        (
+            f"{API}/organizations/{cell}/inspections",
+            {"inspecting_body": "Ủy ban Kiểm tra xã A", "year": 2024, "conclusion": "=Tốt"},
+        ),
+        (f"{API}/organizations/{commune}/terms", {"label": "2020-2025", "starts_on": "2020-09-01"}),
+    ):
+        assert (await client.post(url, json=body)).status_code == 201
+    regulations = await assert_export_is_the_list(client, f"{API}/organizations/{cell}/regulations", {}, paged=False)
+    assert [r["reference"] for r in regulations] == ["03-QC/CB", "07-QC/CB"]
+    inspections = await assert_export_is_the_list(client, f"{API}/organizations/{cell}/inspections", {}, paged=False)
+    assert inspections[0]["conclusion"] == "=Tốt"
+    terms = await assert_export_is_the_list(client, f"{API}/organizations/{commune}/terms", {}, paged=False)
+    assert [t["label"] for t in terms] == ["2020-2025"]
+    vi = await client.get(f"{API}/organizations/{cell}/inspections", params={"format": "csv"})
+    assert vi.headers["content-disposition"].startswith('attachment; filename="inspections_A-DU-CB_')
+    assert table("csv", vi.content)[0]["Kết luận"] == "'=Tốt"
+    outsider = await insert_key(role="viewer", scopes=[communes["B"]["id"]])
+    async with client_with(app, outsider) as c:
+        assert_problem(await c.get(f"{API}/organizations/{cell}/regulations", params={"format": "ndjson"}), 404)
