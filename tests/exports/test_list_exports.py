@@ -112,7 +112,12 @@ async def test_plans_and_a_plans_tasks_export_as_their_json_lists(
         response = await client.post(f"{API}/plans", json=body)
         assert response.status_code == 201, response.text
         plans.append(response.json())
-    for code, deadline in (("1", "Quý IV/2024"), ("2", "Thường xuyên"), ("3", "Trong tháng 3/2025")):
+    for code, deadline in (
+        ("1", "Quý IV/2024"),
+        ("2", "Thường xuyên"),
+        ("3", "Trong tháng 3/2025"),
+        ("4", "sau khi có chủ trương của tỉnh"),
+    ):
         roles = ["lead"] if code != "2" else ["coordinating"]
         task = {
             "code": code,
@@ -127,7 +132,9 @@ async def test_plans_and_a_plans_tasks_export_as_their_json_lists(
     assert [p["code"] for p in only] == ["86-KH/ĐU"]
     url = f"{API}/plans/{plans[0]['id']}/tasks"
     tasks = await assert_export_is_the_list(client, url, {"as_of": "2025-01-15"}, paged=False)
-    assert [t["code"] for t in tasks] == ["1", "2", "3"] and tasks[0]["state"] == "overdue"
+    assert [t["code"] for t in tasks] == ["1", "2", "3", "4"] and tasks[0]["state"] == "overdue"
+    events = await assert_export_is_the_list(client, f"{API}/plans/{plans[0]['id']}/events", {}, paged=False)
+    assert [e["waiting_tasks"] for e in events] == [["4"]]
     response = await client.get(url, params={"format": "csv", "as_of": "2025-01-15"})
     assert response.headers["content-disposition"] == 'attachment; filename="tasks-86-KH-DU_A_2025-01-15.csv"'
     assert table("csv", response.content)[0]["Tình trạng"] == "Quá hạn"

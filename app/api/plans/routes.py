@@ -212,9 +212,14 @@ async def get_plan_summary(
     )
 
 
-@router.get("/{plan_id}/events", response_model=EventPage, responses=problems(404))
-async def list_plan_events(plan_id: PlanId, reader: ReaderDep) -> Response:
-    """What the plan's deadlines wait for, whether it has happened, and which tasks wait on it."""
+@router.get("/{plan_id}/events", response_model=EventPage, responses={**file_responses("events"), **problems(404)})
+async def list_plan_events(plan_id: PlanId, reader: ReaderDep, file: FileDep) -> Response:
+    """What the plan's deadlines wait for, whether it has happened, and which tasks wait on it; with `format=`, as
+    a file."""
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_plan_events(reader.pool, scope=reader.scope, plan_id=plan_id, wanted=file.wanted)
+        )
     items = await plans.plan_events(reader.pool, scope=reader.scope, plan_id=plan_id)
     return json_response(dump({"items": items, "next_cursor": None}))
 

@@ -11,9 +11,9 @@ import asyncpg
 from app.db.plans import queries as db
 from app.db.scope import Scope
 from app.domain.exports.columns import Column, fields
-from app.domain.exports.files import Export, Wanted, export, file_name, place_name, safe_name
+from app.domain.exports.files import Export, Wanted, export, export_figures, file_name, place_name, safe_name
 from app.domain.exports.writers import Row
-from app.domain.plans.plans import read_plan
+from app.domain.plans.plans import plan_events, read_plan
 from app.domain.plans.tasks import check_body, owed_by, task_view
 
 STATES = {
@@ -120,3 +120,27 @@ async def export_body_tasks(
 
     fields_ = fields(TASK_COLUMNS, pii=True, headers=wanted.header_words)
     return export(pool, name=name, wanted=wanted, fields=fields_, title="Nhiệm vụ", rows=rows)
+
+
+EVENT_COLUMNS = [
+    Column("id", "Mã sự kiện"),
+    Column("plan_id", "Mã kế hoạch"),
+    Column("description", "Sự kiện"),
+    Column("happened_on", "Ngày diễn ra"),
+    Column("reference", "Văn bản"),
+    Column("waiting_tasks", "Nhiệm vụ chờ"),
+]
+
+
+async def export_plan_events(pool: asyncpg.Pool, *, scope: Scope, plan_id: uuid.UUID, wanted: Wanted) -> Export:
+    """What a plan's deadlines wait for (GET /plans/{id}/events: a handful): the list's own function, in a
+    snapshot."""
+    plan = await read_plan(pool, scope=scope, plan_id=plan_id)
+
+    async def compute(conn: asyncpg.Connection) -> list[Row]:
+        return await plan_events(conn, scope=scope, plan_id=plan_id)
+
+    what = f"events-{safe_name(plan['code'] or '') or plan_id}"
+    name = file_name(what, await place_name(pool, scope=scope, unit=plan["organization_id"]), wanted.today, wanted.fmt)
+    fields_ = fields(EVENT_COLUMNS, pii=True, headers=wanted.header_words)
+    return await export_figures(pool, name=name, wanted=wanted, fields=fields_, title="Sự kiện", compute=compute)
