@@ -5,13 +5,14 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, status
 
-from app.api.auth import EditorDep, ReaderDep, api_router
+from app.api.auth import EditorDep, Reader, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep
-from app.api.exports import FileDep, file_responses
+from app.api.exports import FileAsked, FileDep, file_responses
 from app.api.ratings.models import RatingBody, RatingCreate, RatingPage, RatingRead, RatingSummary
 from app.api.responses import problems
 from app.api.types import Period
 from app.domain.exports import ratings as exports
+from app.domain.exports.files import Wanted
 from app.domain.ratings import service, summary
 from app.settings import Settings
 
@@ -100,22 +101,10 @@ async def replace_member_rating(
 @router.get(
     "/members/{member_id}/ratings", response_model=RatingPage, responses={**file_responses("ratings"), **problems(404)}
 )
-async def list_member_ratings(
-    member_id: MemberId,
-    reader: ReaderDep,
-    file: FileDep,
-) -> Any:
+async def list_member_ratings(member_id: MemberId, reader: ReaderDep, file: FileDep) -> Any:
     """The member's ratings, oldest period first (score and comment only with `pii`); with `format=`, as a file."""
     if file.wanted is not None:
-        return await file.send(
-            await exports.export_ratings_of(
-                reader.pool,
-                caller=reader.caller,
-                scope=reader.scope,
-                member_id=member_id,
-                wanted=file.wanted,
-            )
-        )
+        return await _ratings_file(file, file.wanted, reader, member_id=member_id)
     items = await service.member_ratings(reader.pool, scope=reader.scope, member_id=member_id, pii=reader.caller.pii)
     return {"items": items, "next_cursor": None}
 
@@ -164,22 +153,10 @@ async def replace_organization_rating(
     response_model=RatingPage,
     responses={**file_responses("ratings"), **problems(404)},
 )
-async def list_organization_ratings(
-    organization_id: OrgId,
-    reader: ReaderDep,
-    file: FileDep,
-) -> Any:
+async def list_organization_ratings(organization_id: OrgId, reader: ReaderDep, file: FileDep) -> Any:
     """The organisation's own ratings, oldest period first; with `format=`, as a file."""
     if file.wanted is not None:
-        return await file.send(
-            await exports.export_ratings_of(
-                reader.pool,
-                caller=reader.caller,
-                scope=reader.scope,
-                organization_id=organization_id,
-                wanted=file.wanted,
-            )
-        )
+        return await _ratings_file(file, file.wanted, reader, organization_id=organization_id)
     items = await service.organization_ratings(reader.pool, scope=reader.scope, organization_id=organization_id)
     return {"items": items, "next_cursor": None}
 
@@ -232,3 +209,23 @@ async def list_unit_member_ratings(
         paging=paging,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+async def _ratings_file(
+    file: FileAsked,
+    wanted: Wanted,
+    reader: Reader,
+    *,
+    member_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+) -> Any:
+    """A member's ratings or an organisation's own as a file."""
+    export = await exports.export_ratings_of(
+        reader.pool,
+        caller=reader.caller,
+        scope=reader.scope,
+        member_id=member_id,
+        organization_id=organization_id,
+        wanted=wanted,
+    )
+    return await file.send(export)
