@@ -13,6 +13,7 @@ from app.api import docs, fast_lane, health, problems, reference, spec
 from app.api.access import routes as access
 from app.api.audit import routes as audit
 from app.api.auth import AuthenticatedRoute
+from app.api.exports import ExportSlots
 from app.api.imports import kinds as import_kinds
 from app.api.imports import routes as imports
 from app.api.indicators import routes as indicators
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     )
     app.state.settings = settings
     app.state.migration_head = head_revision()
+    app.state.export_slots = ExportSlots(settings.export_max_concurrent)
     app.state.jwt = JwtConfig(
         secret=settings.jwt_secret,
         jwks_file=settings.jwt_jwks_file,

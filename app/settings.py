@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=50 * 1024 * 1024, description="The largest file an import takes (POST /members/import; 413 above)"
     )
+    export_max_concurrent: int = Field(
+        default=4,
+        ge=1,
+        description="Exports (format=csv|xlsx|ndjson) one process sends at once; one more is a 429 with Retry-After",
+    )
     import_sync_max_rows: int = Field(
         default=5_000,
         description="The most data rows an import answered at once takes (413 above): ~25 s at the per-row path's "

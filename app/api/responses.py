@@ -14,6 +14,7 @@ DESCRIPTIONS: dict[int, str] = {
     413: "Request body too large",
     415: "The body is not JSON (send Content-Type: application/json)",
     422: "Invalid input or a broken rule; `errors` lists each invalid field",
+    429: "Too many exports at once in this process (COSO_EXPORT_MAX_CONCURRENT): retry after `Retry-After` seconds",
     503: "Database unavailable or query too slow; retry later",
 }
 

@@ -114,6 +114,12 @@ async def execute(conn: Querier, sql: Sql) -> str:
     return status
 
 
+async def count_rows(conn: Querier, sql: Sql) -> int:
+    """How many rows `sql` gives (an export's audit entry counts them in the export's own snapshot)."""
+    count: int = await fetchval(conn, Sql("SELECT count(*) FROM ({query}) counted", query=sql))
+    return count
+
+
 async def estimated_rows(conn: Querier, sql: Sql) -> float:
     """How many rows the planner expects `sql` to return (planning only, nothing is executed)."""
     plan = await fetchval(conn, Sql("EXPLAIN (FORMAT JSON) {query}", query=sql))

@@ -134,7 +134,13 @@ async def test_a_range_is_met_from_its_low_end_and_above_it_is_no_failure(
     assert (await one(client, "grassroots_inspected", "2023Q2", units["P"]))["status"] is None
     csv = await client.get(
         f"{API}/analytics",
-        params={"indicator": "grassroots_inspected", "period": "2023", "organization_id": x["id"], "format": "csv"},
+        params={
+            "indicator": "grassroots_inspected",
+            "period": "2023",
+            "organization_id": x["id"],
+            "format": "csv",
+            "headers": "en",
+        },
     )
     assert csv.text.splitlines()[0].endswith(",met,status") and csv.text.splitlines()[1].endswith(",true,above_range")
 

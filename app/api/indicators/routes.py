@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import Header, Path, Query, Request, status
+from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import Today
+from app.api.exports import FileDep, file_responses
 from app.api.indicators.models import (
     Analytics,
     IndicatorPage,
@@ -21,6 +22,7 @@ from app.api.organization_refs import optional_organization
 from app.api.responses import problems
 from app.api.types import dump, json_response
 from app.domain.errors import NotFound
+from app.domain.exports import figures as exports
 from app.domain.indicators import service, targets
 from app.domain.indicators.catalogue import BY_CODE, INDICATORS, PeriodType
 from app.domain.indicators.standing import catalogue_entry
@@ -41,18 +43,15 @@ async def list_indicators(reader: ReaderDep) -> Response:
     return json_response(dump({"items": [catalogue_entry(i) for i in INDICATORS], "next_cursor": None}))
 
 
-CSV_EXAMPLE = "indicator,period,organization_id,...\r\nmembers_rated_good,2024,...\r\n"
-
-
 @router.get(
     "/analytics",
     response_model=Analytics,
-    responses={**problems(404), 200: {"content": {"text/csv": {"example": CSV_EXAMPLE}}}},
+    responses={**file_responses("indicator figures"), **problems(404)},
 )
 async def indicator_analytics(
     reader: ReaderDep,
     today: Today,
-    request: Request,
+    file: FileDep,
     indicator: Annotated[list[str], Query(description="Indicator codes, comma-separated or repeated")],
     period: Annotated[
         list[str],
@@ -81,16 +80,13 @@ async def indicator_analytics(
             "own); current: history regrouped under today's tree"
         ),
     ] = "period",
-    format: Annotated[
-        Literal["json", "csv"] | None, Query(description="json (default) or csv; Accept: text/csv works too")
-    ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Indicators × periods × units in one call, each item with numerator, denominator, value, target and
     whether it is met. Figures are sums kept up to date in the transaction of every write (a rating, an
     admission, a transfer, a move of a unit is in the very next read); numerators and denominators are summed up
     the tree, a percentage is never averaged. Stocks are counted on the period's last day, flows over its days;
-    quarters are the grain (docs/indicators.md). A unit that did not exist in a period has no items for it."""
+    quarters are the grain (docs/indicators.md). A unit that did not exist in a period has no items for it. With
+    `format=csv|xlsx|ndjson` (or `Accept:`), the same cells as a file, the target in three columns."""
     query = service.Query(
         indicators=service.indicators_named(indicator),
         periods=[p for v in period for p in v.split(",") if p],
@@ -100,14 +96,11 @@ async def indicator_analytics(
         include_self=include_self,
         structure=structure,
     )
-    items = await service.analytics(reader.pool, scope=reader.scope, query=query, today=today)
-    wants_csv = format == "csv" or (format is None and accept is not None and "text/csv" in accept)
-    if wants_csv:
-        return Response(
-            service.as_csv(items).encode(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="indicators.csv"'},
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_analytics(reader.pool, scope=reader.scope, query=query, wanted=file.wanted)
         )
+    items = await service.analytics(reader.pool, scope=reader.scope, query=query, today=today)
     return json_response(dump({"structure": structure, "items": items, "next_cursor": None}))
 
 

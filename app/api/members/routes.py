@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep, Today
-from app.api.exports import FormatParam, file_format, file_response, file_responses
+from app.api.exports import FileDep, FormatParam, file_format, file_response, file_responses
 from app.api.members.models import (
     MemberCreate,
     MemberEventCreate,
@@ -22,6 +22,7 @@ from app.api.organization_refs import optional_organization
 from app.api.request_context import current_request_id
 from app.api.responses import problems
 from app.api.types import Day, ExpectedVersion, SearchText, document_response, items_response, page_response
+from app.domain.exports import events as events_export
 from app.domain.exports import members as exports
 from app.domain.members import events, reads, records
 
@@ -115,7 +116,8 @@ async def list_members(
     )
     chosen = file_format(request, fmt)
     if chosen is not None:
-        return file_response(
+        return await file_response(
+            request,
             await exports.export_members(
                 reader.pool,
                 caller=reader.caller,
@@ -125,7 +127,7 @@ async def list_members(
                 headers=headers,
                 today=today,
                 request_id=current_request_id(),
-            )
+            ),
         )
     return page_response(
         await reads.list_members(
@@ -237,9 +239,18 @@ async def record_member_event(
     return document_response(doc, status_code=201)
 
 
-@router.get("/{member_id}/history", response_model=MemberEventPage, responses=problems(404))
-async def get_member_history(member_id: MemberId, reader: ReaderDep) -> Response:
-    """Every recorded step, oldest first (a disciplinary event's decision and note only with pii)."""
+@router.get(
+    "/{member_id}/history", response_model=MemberEventPage, responses={**file_responses("events"), **problems(404)}
+)
+async def get_member_history(member_id: MemberId, reader: ReaderDep, file: FileDep) -> Response:
+    """Every recorded step, oldest first (a disciplinary event's decision and note only with pii); with `format=`,
+    as a file."""
+    if file.wanted is not None:
+        return await file.send(
+            await events_export.export_history(
+                reader.pool, caller=reader.caller, scope=reader.scope, member_id=member_id, wanted=file.wanted
+            )
+        )
     return items_response(
         await reads.member_history(reader.pool, caller=reader.caller, scope=reader.scope, member_id=member_id)
     )

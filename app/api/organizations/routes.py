@@ -76,10 +76,11 @@ async def list_organizations(
     )
     chosen = file_format(request, fmt)
     if chosen is not None:
-        return file_response(
+        return await file_response(
+            request,
             await exports.export_organizations(
                 reader.pool, scope=reader.scope, filters=filters, fmt=chosen, today=today
-            )
+            ),
         )
     return page_response(await tree.list_organizations(reader.pool, scope=reader.scope, filters=filters, paging=paging))
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.exports import FileDep, file_responses
 from app.api.hygiene import UnsupportedMediaType
 from app.api.organization_refs import optional_organization, required_organization
 from app.api.plans.models import (
@@ -26,6 +27,7 @@ from app.api.plans.models import (
 )
 from app.api.responses import problems
 from app.api.types import Day, ExpectedVersion, dump, json_response, versioned_response
+from app.domain.exports import plans as exports
 from app.domain.indicators import plan_text
 from app.domain.plans import plans, tasks
 
@@ -36,13 +38,20 @@ AsOfDay = Annotated[Day | None, Query(description="Where things stand on this da
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-@router.get("", response_model=PlanPage, responses=problems(400, 404))
+@router.get("", response_model=PlanPage, responses={**file_responses("plans"), **problems(400, 404)})
 async def list_plans(
     reader: ReaderDep,
     paging: PagingDep,
+    file: FileDep,
     organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Plans of this unit")],
 ) -> Response:
-    """Plans the caller may see (of its organisations, or naming one of its bodies)."""
+    """Plans the caller may see (of its organisations, or naming one of its bodies); with `format=`, as a file."""
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_plans(
+                reader.pool, scope=reader.scope, organization_id=organization_id, wanted=file.wanted
+            )
+        )
     page = await plans.list_plans(reader.pool, scope=reader.scope, organization_id=organization_id, paging=paging)
     return json_response(dump({"items": page.items, "next_cursor": page.next_cursor}))
 
@@ -139,11 +148,23 @@ async def update_plan(
     )
 
 
-@router.get("/{plan_id}/tasks", response_model=TaskPage, responses=problems(404))
+@router.get("/{plan_id}/tasks", response_model=TaskPage, responses={**file_responses("tasks"), **problems(404)})
 async def list_plan_tasks(
-    plan_id: PlanId, reader: ReaderDep, settings: SettingsDep, today: Today, as_of: AsOfDay = None
+    plan_id: PlanId, reader: ReaderDep, settings: SettingsDep, today: Today, file: FileDep, as_of: AsOfDay = None
 ) -> Response:
-    """The plan's tasks in document order, each with its obligations and their state on `as_of`."""
+    """The plan's tasks in document order, each with its obligations and their state on `as_of`; with `format=`,
+    as a file."""
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_plan_tasks(
+                reader.pool,
+                scope=reader.scope,
+                plan_id=plan_id,
+                as_of=as_of or today,
+                due_soon_days=settings.due_soon_days,
+                wanted=file.wanted,
+            )
+        )
     items = await tasks.plan_tasks(
         reader.pool, scope=reader.scope, plan_id=plan_id, as_of=as_of or today, due_soon_days=settings.due_soon_days
     )
@@ -191,9 +212,14 @@ async def get_plan_summary(
     )
 
 
-@router.get("/{plan_id}/events", response_model=EventPage, responses=problems(404))
-async def list_plan_events(plan_id: PlanId, reader: ReaderDep) -> Response:
-    """What the plan's deadlines wait for, whether it has happened, and which tasks wait on it."""
+@router.get("/{plan_id}/events", response_model=EventPage, responses={**file_responses("events"), **problems(404)})
+async def list_plan_events(plan_id: PlanId, reader: ReaderDep, file: FileDep) -> Response:
+    """What the plan's deadlines wait for, whether it has happened, and which tasks wait on it; with `format=`, as
+    a file."""
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_plan_events(reader.pool, scope=reader.scope, plan_id=plan_id, wanted=file.wanted)
+        )
     items = await plans.plan_events(reader.pool, scope=reader.scope, plan_id=plan_id)
     return json_response(dump({"items": items, "next_cursor": None}))
 

@@ -8,9 +8,11 @@ from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
+from app.api.exports import FileDep, file_responses
 from app.api.plans.models import ReportCreate, TaskPage, TaskRead, TaskUpdate
 from app.api.responses import problems
 from app.api.types import Day, ExpectedVersion, dump, json_response, versioned_response
+from app.domain.exports import plans as exports
 from app.domain.plans import tasks
 from app.domain.plans.document import TaskRole
 from app.domain.plans.status import State
@@ -20,11 +22,12 @@ router = api_router("/api/v1/tasks", "tasks")
 TaskId = Annotated[uuid.UUID, Path(description="The task's id")]
 
 
-@router.get("", response_model=TaskPage, responses=problems(404))
+@router.get("", response_model=TaskPage, responses={**file_responses("tasks"), **problems(404)})
 async def list_body_tasks(
     reader: ReaderDep,
     settings: SettingsDep,
     today: Today,
+    file: FileDep,
     body_id: Annotated[uuid.UUID, Query(description="The body whose tasks to list")],
     role: Annotated[list[TaskRole] | None, Query(description="Only these roles")] = None,
     state: Annotated[list[State] | None, Query(description="Only obligations in these states")] = None,
@@ -33,14 +36,29 @@ async def list_body_tasks(
     ] = None,
     as_of: Annotated[Day | None, Query(description="Default: today")] = None,
 ) -> Response:
-    """A body's tasks across plans ("my tasks"), with their obligations on `as_of`."""
+    """A body's tasks across plans ("my tasks"), with their obligations on `as_of`; with `format=`, as a file."""
+    roles, states, day = [r.value for r in role or ()], [s.value for s in state or ()], as_of or today
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_body_tasks(
+                reader.pool,
+                scope=reader.scope,
+                body_id=body_id,
+                roles=roles,
+                states=states,
+                as_of=day,
+                due_within_days=due_within_days,
+                due_soon_days=settings.due_soon_days,
+                wanted=file.wanted,
+            )
+        )
     items = await tasks.body_tasks(
         reader.pool,
         scope=reader.scope,
         body_id=body_id,
-        roles=[r.value for r in role or ()],
-        states=[s.value for s in state or ()],
-        as_of=as_of or today,
+        roles=roles,
+        states=states,
+        as_of=day,
         due_within_days=due_within_days,
         due_soon_days=settings.due_soon_days,
     )

@@ -7,6 +7,7 @@ from fastapi import Path, Query, status
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
+from app.api.exports import FileDep, file_responses
 from app.api.positions.models import (
     Leadership,
     MemberPositions,
@@ -20,6 +21,7 @@ from app.api.positions.models import (
 )
 from app.api.responses import problems
 from app.api.types import Day
+from app.domain.exports import positions as exports
 from app.domain.positions import posts, service
 from app.domain.positions.composition import SeatRules
 
@@ -68,11 +70,22 @@ async def add_position(
     )
 
 
-@router.get("/organizations/{organization_id}/positions", response_model=PositionPage, responses=problems(404))
+@router.get(
+    "/organizations/{organization_id}/positions",
+    response_model=PositionPage,
+    responses={**file_responses("positions"), **problems(404)},
+)
 async def list_organization_positions(
-    organization_id: OrgId, reader: ReaderDep, today: Today, as_of: AsOfDay = None
-) -> dict[str, Any]:
-    """The seats of the organisation's leadership held on `as_of` (default: today), secretary first."""
+    organization_id: OrgId, reader: ReaderDep, today: Today, file: FileDep, as_of: AsOfDay = None
+) -> Any:
+    """The seats of the organisation's leadership held on `as_of` (default: today), secretary first; with
+    `format=`, as a file."""
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_positions(
+                reader.pool, scope=reader.scope, organization_id=organization_id, on=as_of, wanted=file.wanted
+            )
+        )
     items = await service.organization_positions(
         reader.pool, scope=reader.scope, organization_id=organization_id, on=as_of or today
     )
@@ -115,9 +128,20 @@ async def get_leadership(
     )
 
 
-@router.get("/members/{member_id}/positions", response_model=MemberPositions, responses=problems(404))
-async def list_member_positions(member_id: MemberId, reader: ReaderDep) -> dict[str, Any]:
-    """Every party position and public post the member held or holds, oldest first."""
+@router.get(
+    "/members/{member_id}/positions",
+    response_model=MemberPositions,
+    responses={**file_responses("positions and posts"), **problems(404)},
+)
+async def list_member_positions(member_id: MemberId, reader: ReaderDep, file: FileDep) -> Any:
+    """Every party position and public post the member held or holds, oldest first; with `format=`, both in one
+    file (`kind`: position or post)."""
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_member_positions(
+                reader.pool, scope=reader.scope, member_id=member_id, wanted=file.wanted
+            )
+        )
     return await service.member_positions(reader.pool, scope=reader.scope, member_id=member_id)
 
 

@@ -5,11 +5,14 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, status
 
-from app.api.auth import EditorDep, ReaderDep, api_router
+from app.api.auth import EditorDep, Reader, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep
+from app.api.exports import FileAsked, FileDep, file_responses
 from app.api.ratings.models import RatingBody, RatingCreate, RatingPage, RatingRead, RatingSummary
 from app.api.responses import problems
 from app.api.types import Period
+from app.domain.exports import ratings as exports
+from app.domain.exports.files import Wanted
 from app.domain.ratings import service, summary
 from app.settings import Settings
 
@@ -95,9 +98,13 @@ async def replace_member_rating(
     )
 
 
-@router.get("/members/{member_id}/ratings", response_model=RatingPage, responses=problems(404))
-async def list_member_ratings(member_id: MemberId, reader: ReaderDep) -> dict[str, Any]:
-    """The member's ratings, oldest period first (score and comment only with `pii`)."""
+@router.get(
+    "/members/{member_id}/ratings", response_model=RatingPage, responses={**file_responses("ratings"), **problems(404)}
+)
+async def list_member_ratings(member_id: MemberId, reader: ReaderDep, file: FileDep) -> Any:
+    """The member's ratings, oldest period first (score and comment only with `pii`); with `format=`, as a file."""
+    if file.wanted is not None:
+        return await _ratings_file(file, file.wanted, reader, member_id=member_id)
     items = await service.member_ratings(reader.pool, scope=reader.scope, member_id=member_id, pii=reader.caller.pii)
     return {"items": items, "next_cursor": None}
 
@@ -141,9 +148,15 @@ async def replace_organization_rating(
     )
 
 
-@router.get("/organizations/{organization_id}/ratings", response_model=RatingPage, responses=problems(404))
-async def list_organization_ratings(organization_id: OrgId, reader: ReaderDep) -> dict[str, Any]:
-    """The organisation's own ratings, oldest period first."""
+@router.get(
+    "/organizations/{organization_id}/ratings",
+    response_model=RatingPage,
+    responses={**file_responses("ratings"), **problems(404)},
+)
+async def list_organization_ratings(organization_id: OrgId, reader: ReaderDep, file: FileDep) -> Any:
+    """The organisation's own ratings, oldest period first; with `format=`, as a file."""
+    if file.wanted is not None:
+        return await _ratings_file(file, file.wanted, reader, organization_id=organization_id)
     items = await service.organization_ratings(reader.pool, scope=reader.scope, organization_id=organization_id)
     return {"items": items, "next_cursor": None}
 
@@ -161,13 +174,32 @@ async def get_ratings_summary(
     )
 
 
-@router.get("/organizations/{organization_id}/member_ratings", response_model=RatingPage, responses=problems(400, 404))
+@router.get(
+    "/organizations/{organization_id}/member_ratings",
+    response_model=RatingPage,
+    responses={**file_responses("member ratings"), **problems(400, 404)},
+)
 async def list_unit_member_ratings(
-    organization_id: OrgId, period: PeriodQuery, reader: ReaderDep, paging: PagingDep
-) -> dict[str, Any]:
+    organization_id: OrgId,
+    period: PeriodQuery,
+    reader: ReaderDep,
+    paging: PagingDep,
+    file: FileDep,
+) -> Any:
     """Member ratings of a period in the unit and the units under it (the tree as it stood at the end of the
     period), unit by unit in tree order and by name within a unit, keyset-paged (score and comment only with
-    `pii`)."""
+    `pii`); with `format=`, all of them as a file."""
+    if file.wanted is not None:
+        return await file.send(
+            await exports.export_unit_member_ratings(
+                reader.pool,
+                caller=reader.caller,
+                scope=reader.scope,
+                organization_id=organization_id,
+                period=period,
+                wanted=file.wanted,
+            )
+        )
     page = await service.unit_member_ratings(
         reader.pool,
         caller=reader.caller,
@@ -177,3 +209,23 @@ async def list_unit_member_ratings(
         paging=paging,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+async def _ratings_file(
+    file: FileAsked,
+    wanted: Wanted,
+    reader: Reader,
+    *,
+    member_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+) -> Any:
+    """A member's ratings or an organisation's own as a file."""
+    export = await exports.export_ratings_of(
+        reader.pool,
+        caller=reader.caller,
+        scope=reader.scope,
+        member_id=member_id,
+        organization_id=organization_id,
+        wanted=wanted,
+    )
+    return await file.send(export)

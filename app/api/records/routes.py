@@ -5,7 +5,8 @@ from typing import Annotated, Any
 
 from fastapi import Path, status
 
-from app.api.auth import EditorDep, ReaderDep, api_router
+from app.api.auth import EditorDep, Reader, ReaderDep, api_router
+from app.api.exports import FileAsked, FileDep, file_responses
 from app.api.records.models import (
     InspectionCreate,
     InspectionPage,
@@ -18,6 +19,9 @@ from app.api.records.models import (
     TermRead,
 )
 from app.api.responses import problems
+from app.domain.exports import records as exports
+from app.domain.exports.files import Wanted
+from app.domain.exports.records import RecordKind
 from app.domain.records import service
 
 router = api_router("/api/v1/organizations", "records")
@@ -44,9 +48,15 @@ async def add_regulation(organization_id: OrgId, body: RegulationCreate, writer:
     )
 
 
-@router.get("/{organization_id}/regulations", response_model=RegulationPage, responses=problems(404))
-async def list_regulations(organization_id: OrgId, reader: ReaderDep) -> dict[str, Any]:
-    """The working regulations the organisation issued, oldest first."""
+@router.get(
+    "/{organization_id}/regulations",
+    response_model=RegulationPage,
+    responses={**file_responses("regulations"), **problems(404)},
+)
+async def list_regulations(organization_id: OrgId, reader: ReaderDep, file: FileDep) -> Any:
+    """The working regulations the organisation issued, oldest first; with `format=`, as a file."""
+    if file.wanted is not None:
+        return await _file(file, file.wanted, reader, organization_id, "regulations")
     items = await service.organization_records(
         reader.pool, scope=reader.scope, organization_id=organization_id, kind="regulations"
     )
@@ -74,9 +84,15 @@ async def add_inspection(organization_id: OrgId, body: InspectionCreate, writer:
     )
 
 
-@router.get("/{organization_id}/inspections", response_model=InspectionPage, responses=problems(404))
-async def list_inspections(organization_id: OrgId, reader: ReaderDep) -> dict[str, Any]:
-    """Inspections of the organisation, oldest first."""
+@router.get(
+    "/{organization_id}/inspections",
+    response_model=InspectionPage,
+    responses={**file_responses("inspections"), **problems(404)},
+)
+async def list_inspections(organization_id: OrgId, reader: ReaderDep, file: FileDep) -> Any:
+    """Inspections of the organisation, oldest first; with `format=`, as a file."""
+    if file.wanted is not None:
+        return await _file(file, file.wanted, reader, organization_id, "inspections")
     items = await service.organization_records(
         reader.pool, scope=reader.scope, organization_id=organization_id, kind="inspections"
     )
@@ -102,10 +118,20 @@ async def add_term(organization_id: OrgId, body: TermCreate, writer: EditorDep) 
     )
 
 
-@router.get("/{organization_id}/terms", response_model=TermPage, responses=problems(404))
-async def list_terms(organization_id: OrgId, reader: ReaderDep) -> dict[str, Any]:
-    """The organisation's committee terms, oldest first."""
+@router.get("/{organization_id}/terms", response_model=TermPage, responses={**file_responses("terms"), **problems(404)})
+async def list_terms(organization_id: OrgId, reader: ReaderDep, file: FileDep) -> Any:
+    """The organisation's committee terms, oldest first; with `format=`, as a file."""
+    if file.wanted is not None:
+        return await _file(file, file.wanted, reader, organization_id, "terms")
     items = await service.organization_records(
         reader.pool, scope=reader.scope, organization_id=organization_id, kind="terms"
     )
     return {"items": items, "next_cursor": None}
+
+
+async def _file(file: FileAsked, wanted: Wanted, reader: Reader, organization_id: uuid.UUID, kind: RecordKind) -> Any:
+    return await file.send(
+        await exports.export_records(
+            reader.pool, scope=reader.scope, organization_id=organization_id, kind=kind, wanted=wanted
+        )
+    )

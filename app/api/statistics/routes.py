@@ -1,15 +1,19 @@
 """Counts for the statistical reports: members and organisations of a subtree on a day, by dimension."""
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import Query
 from starlette.responses import Response
 
-from app.api.auth import ReaderDep, api_router
+from app.api.auth import Reader, ReaderDep, api_router
 from app.api.deps import Today
+from app.api.exports import FileAsked, FileDep, file_responses
 from app.api.responses import problems
 from app.api.statistics.models import MemberStatistics, OrganizationStatistics
 from app.api.types import Day, dump, json_response
+from app.domain.exports import figures as exports
+from app.domain.exports.files import Wanted
 from app.domain.statistics import service as service
 from app.domain.statistics.service import AGE_BANDS, PARTY_AGE_BANDS, MemberDimension, OrganizationDimension
 
@@ -52,10 +56,33 @@ Dimensions:
 A unit outside the caller's scope, or not in the tree that day, is a 404."""
 
 
-@router.get("/members", response_model=MemberStatistics, responses=problems(403, 404), description=MEMBERS_DESCRIPTION)
+async def _file(
+    file: FileAsked, wanted: Wanted, reader: Reader, of: str, organization: str | None, as_of: date, by: list[Any]
+) -> Response:
+    """The counts as a file (format=csv|xlsx|ndjson)."""
+    export = await exports.export_statistics(
+        reader.pool,
+        caller=reader.caller,
+        scope=reader.scope,
+        of=of,
+        organization=organization,
+        as_of=as_of,
+        by=by,
+        wanted=wanted,
+    )
+    return await file.send(export)
+
+
+@router.get(
+    "/members",
+    response_model=MemberStatistics,
+    responses={**file_responses("counts"), **problems(403, 404)},
+    description=MEMBERS_DESCRIPTION,
+)
 async def member_statistics(
     reader: ReaderDep,
     today: Today,
+    file: FileDep,
     organization_id: Organization = None,
     as_of: AsOf = None,
     by: Annotated[
@@ -67,16 +94,21 @@ async def member_statistics(
     ] = [MemberDimension.status],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     """Members of a subtree on a day, by status, gender, age, party age, theory level or ethnicity."""
+    if file.wanted is not None:
+        return await _file(file, file.wanted, reader, "members", organization_id, as_of or today, list(by))
     counts = await service.member_statistics(
         reader.pool, caller=reader.caller, scope=reader.scope, organization=organization_id, as_of=as_of or today, by=by
     )
     return json_response(dump(counts))
 
 
-@router.get("/organizations", response_model=OrganizationStatistics, responses=problems(404))
+@router.get(
+    "/organizations", response_model=OrganizationStatistics, responses={**file_responses("counts"), **problems(404)}
+)
 async def organization_statistics(
     reader: ReaderDep,
     today: Today,
+    file: FileDep,
     organization_id: Organization = None,
     as_of: AsOf = None,
     by: Annotated[
@@ -85,7 +117,9 @@ async def organization_statistics(
 ) -> Response:
     """How many units the subtree (the unit itself included) had on `as_of`, by `kind` or by `category`
     (loại hình; `unknown` when none is recorded), every row listed. A unit outside the caller's scope, or not in
-    the tree that day, is a 404."""
+    the tree that day, is a 404. With `format=`, the counts as a file, one row each."""
+    if file.wanted is not None:
+        return await _file(file, file.wanted, reader, "organizations", organization_id, as_of or today, list(by))
     counts = await service.organization_statistics(
         reader.pool, scope=reader.scope, organization=organization_id, as_of=as_of or today, by=by
     )

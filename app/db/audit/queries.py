@@ -1,15 +1,16 @@
 """The audit log: one row per write, in the writer's transaction; read back keyset-paged and scoped."""
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import orjson
 
 from app.db.scope import Scope, path_in_scope, scope_ranges, with_ctes
-from app.db.sql import Querier, Record, Sql, execute, fetch
+from app.db.sql import Querier, Record, Sql, count_rows, execute, fetch, stream
 
 
 def _json(value: dict[str, Any] | None) -> str | None:
@@ -66,12 +67,10 @@ class AuditQuery:
     until: datetime | None = None
 
 
-async def list_entries(
-    conn: Querier, query: AuditQuery, *, scope: Scope, before_id: int | None, limit: int
-) -> list[Record]:
+def entries_query(query: AuditQuery, *, scope: Scope, before_id: int | None = None) -> Sql:
     """Newest first. An entry is shown when the unit it was recorded against, or the other end of the change, lies
     in the scope (at its latest place); entries about no unit (e.g. API keys) only to callers covering the whole
-    tree."""
+    tree. The log's pages and its export share it."""
     where = []
     if query.entity is not None:
         where.append(Sql("a.entity = {entity}", entity=query.entity))
@@ -94,19 +93,32 @@ async def list_entries(
                 inside=path_in_scope(scope, "p.path"),
             )
         )
-    return await fetch(
-        conn,
-        Sql(
-            "{with_} SELECT a.id, json_build_object('id', a.id, 'at', a.at, 'actor_kind', a.actor_kind, "
-            "'actor_id', a.actor_id, 'actor_name', a.actor_name, 'request_id', a.request_id, 'action', a.action, "
-            "'entity', a.entity, 'entity_id', a.entity_id, 'organization_id', a.organization_id, "
-            "'related_organization_id', a.related_organization_id, 'before', a.before, 'after', a.after)::text AS doc "
-            "FROM audit_log a WHERE {where} ORDER BY a.id DESC LIMIT {limit}",
-            with_=with_ctes(scope_ranges(scope, None)),
-            where=Sql.all(where),
-            limit=limit,
-        ),
+    return Sql(
+        "{with_} SELECT a.id, json_build_object('id', a.id, 'at', a.at, 'actor_kind', a.actor_kind, "
+        "'actor_id', a.actor_id, 'actor_name', a.actor_name, 'request_id', a.request_id, 'action', a.action, "
+        "'entity', a.entity, 'entity_id', a.entity_id, 'organization_id', a.organization_id, "
+        "'related_organization_id', a.related_organization_id, 'before', a.before, 'after', a.after)::text AS doc "
+        "FROM audit_log a WHERE {where} ORDER BY a.id DESC",
+        with_=with_ctes(scope_ranges(scope, None)),
+        where=Sql.all(where),
     )
+
+
+async def list_entries(
+    conn: Querier, query: AuditQuery, *, scope: Scope, before_id: int | None, limit: int
+) -> list[Record]:
+    """A page of `entries_query`."""
+    entries = entries_query(query, scope=scope, before_id=before_id)
+    return await fetch(conn, Sql("{entries} LIMIT {limit}", entries=entries, limit=limit))
+
+
+def stream_entries(conn: asyncpg.Connection, query: AuditQuery, *, scope: Scope) -> AsyncIterator[Record]:
+    """Every entry of `entries_query`, from a server-side cursor."""
+    return stream(conn, entries_query(query, scope=scope))
+
+
+async def count_entries(conn: Querier, query: AuditQuery, *, scope: Scope) -> int:
+    return await count_rows(conn, entries_query(query, scope=scope))
 
 
 async def units_outside_scope(conn: Querier, scope: Scope, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:

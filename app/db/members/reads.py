@@ -3,14 +3,16 @@ use the record itself (its `org_path` makes a subtree a range scan in name order
 period and the organisation's placement of that day."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import asyncpg
+
 from app.db.organizations.paths import subtree_bounds
 from app.db.scope import Scope, org_in_scope, path_in_scope, scope_ranges, with_ctes
-from app.db.sql import Querier, Record, Sql, fetch, fetchrow
+from app.db.sql import Querier, Record, Sql, fetch, fetchrow, stream
 
 
 def dated(column: str, day: date | None, *, also: str = "true") -> Sql:
@@ -235,13 +237,12 @@ async def members_in_scope(conn: Querier, scope: Scope, member_ids: Sequence[uui
     return {r[0] for r in rows}
 
 
-async def history(conn: Querier, member_id: uuid.UUID, *, pii: bool, discipline: Sequence[str]) -> list[str]:
-    """The member's events, oldest first. The file of a disciplinary event (decision, note, details) only with
-    `pii`: the event itself and its date are shown to every reader."""
-    rows = await fetch(
-        conn,
-        Sql(
-            """
+def history_query(member_id: uuid.UUID, *, pii: bool, discipline: Sequence[str]) -> Sql:
+    """The member's events, oldest first, each a JSON document. The file of a disciplinary event (decision, note,
+    details) only with `pii`: the event itself and its date are shown to every reader. The history and its export
+    share it."""
+    return Sql(
+        """
         SELECT json_build_object('id', e.id, 'kind', e.kind, 'event_date', e.event_date,
             'decision_ref', CASE WHEN shown THEN e.decision_ref END, 'note', CASE WHEN shown THEN e.note END,
             'from_organization_id', e.from_organization_id, 'to_organization_id', e.to_organization_id,
@@ -249,12 +250,20 @@ async def history(conn: Querier, member_id: uuid.UUID, *, pii: bool, discipline:
             'recorded_by', e.recorded_by, 'recorded_at', e.recorded_at)::text
         FROM member_events e, LATERAL (SELECT {pii}::boolean OR e.kind <> ALL({discipline}::text[]) AS shown) s
         WHERE e.member_id = {id} ORDER BY e.event_date, e.recorded_at""",
-            id=member_id,
-            pii=pii,
-            discipline=list(discipline),
-        ),
+        id=member_id,
+        pii=pii,
+        discipline=list(discipline),
     )
-    return [r[0] for r in rows]
+
+
+async def history(conn: Querier, member_id: uuid.UUID, *, pii: bool, discipline: Sequence[str]) -> list[str]:
+    return [r[0] for r in await fetch(conn, history_query(member_id, pii=pii, discipline=discipline))]
+
+
+def stream_history(
+    conn: asyncpg.Connection, member_id: uuid.UUID, *, pii: bool, discipline: Sequence[str]
+) -> AsyncIterator[Record]:
+    return stream(conn, history_query(member_id, pii=pii, discipline=discipline))
 
 
 # --- a member on a date (for ratings, seats and posts) -------------------------------------------------------------

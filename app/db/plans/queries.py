@@ -1,7 +1,7 @@
 """Plans, the events their deadlines wait for, tasks with their assignments and progress reports."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,7 +12,7 @@ import orjson
 from app.db.plans.bodies import members_of
 from app.db.plans.visibility import visibility
 from app.db.scope import Scope, with_ctes
-from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
+from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval, stream
 
 # The columns a plan is created and corrected with.
 PLAN_COLUMNS = (
@@ -238,25 +238,28 @@ async def read_plan(conn: Querier, plan_id: uuid.UUID, *, scope: Scope) -> Recor
     )
 
 
-async def list_plans(
-    conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, after: uuid.UUID | None, limit: int
-) -> list[Record]:
+def plans_query(*, scope: Scope, organization_id: uuid.UUID | None, after: uuid.UUID | None = None) -> Sql:
+    """The plans a caller may see, in id order (the list's pages and its export)."""
     seen = visibility(scope)
     where = [seen.plan]
     if organization_id is not None:
         where.append(Sql("pl.organization_id = {org}", org=organization_id))
     if after is not None:
         where.append(Sql("pl.id > {after}", after=after))
-    return await fetch(
-        conn,
-        Sql(
-            "{with_} {plan} WHERE {where} ORDER BY pl.id LIMIT {limit}",
-            with_=with_ctes(seen.ranges),
-            plan=_PLAN,
-            where=Sql.all(where),
-            limit=limit,
-        ),
+    return Sql(
+        "{with_} {plan} WHERE {where} ORDER BY pl.id", with_=with_ctes(seen.ranges), plan=_PLAN, where=Sql.all(where)
     )
+
+
+async def list_plans(
+    conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, after: uuid.UUID | None, limit: int
+) -> list[Record]:
+    query = plans_query(scope=scope, organization_id=organization_id, after=after)
+    return await fetch(conn, Sql("{query} LIMIT {limit}", query=query, limit=limit))
+
+
+def stream_plans(conn: asyncpg.Connection, *, scope: Scope, organization_id: uuid.UUID | None) -> AsyncIterator[Record]:
+    return stream(conn, plans_query(scope=scope, organization_id=organization_id))
 
 
 async def plan_events(conn: Querier, plan_ids: Sequence[uuid.UUID]) -> list[Record]:
@@ -299,8 +302,8 @@ class TaskQuery:
     roles: Sequence[str] = ()
 
 
-async def list_tasks(conn: Querier, query: TaskQuery, *, scope: Scope) -> list[Record]:
-    """All matching tasks (plans hold tens of tasks; a body's own list a few hundred), in plan order."""
+def tasks_query(query: TaskQuery, *, scope: Scope) -> Sql:
+    """All matching tasks, in plan order (the lists and their exports)."""
     seen = visibility(scope)
     where = [seen.task]
     if query.plan_id is not None:
@@ -316,15 +319,21 @@ async def list_tasks(conn: Querier, query: TaskQuery, *, scope: Scope) -> list[R
                 roles=roles,
             )
         )
-    return await fetch(
-        conn,
-        Sql(
-            "{with_} {task} WHERE {where} ORDER BY pl.issued_on NULLS LAST, pl.id, t.position",
-            with_=with_ctes(seen.ranges),
-            task=_TASK,
-            where=Sql.all(where),
-        ),
+    return Sql(
+        "{with_} {task} WHERE {where} ORDER BY pl.issued_on NULLS LAST, pl.id, t.position",
+        with_=with_ctes(seen.ranges),
+        task=_TASK,
+        where=Sql.all(where),
     )
+
+
+async def list_tasks(conn: Querier, query: TaskQuery, *, scope: Scope) -> list[Record]:
+    """All matching tasks (plans hold tens of tasks; a body's own list a few hundred), in plan order."""
+    return await fetch(conn, tasks_query(query, scope=scope))
+
+
+def stream_tasks(conn: asyncpg.Connection, query: TaskQuery, *, scope: Scope) -> AsyncIterator[Record]:
+    return stream(conn, tasks_query(query, scope=scope))
 
 
 async def events_of(conn: Querier, plan_ids: Sequence[uuid.UUID]) -> dict[str, tuple[str, date | None]]:

@@ -1,13 +1,13 @@
 """Party positions (seats of a unit's leadership) and concurrent public posts."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 
 import asyncpg
 
 from app.db.positions.tables import HEAD_POSITIONS, PARTY_POSITIONS
-from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
+from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval, stream
 
 
 def valid_on(alias: str, day: date) -> Sql:
@@ -112,30 +112,36 @@ async def seats_overlapping(
     )
 
 
+def positions_of_organization_query(org_id: uuid.UUID, *, on: date) -> Sql:
+    """Seats held on the day, secretary first (the list and its export)."""
+    return Sql(
+        "{position} WHERE pp.organization_id = {org} AND {held} ORDER BY {rank}, pp.valid_from, m.sort_key, pp.id",
+        position=_POSITION,
+        org=org_id,
+        held=valid_on("pp", on),
+        rank=_RANK,
+    )
+
+
 async def positions_of_organization(conn: Querier, org_id: uuid.UUID, *, on: date) -> list[Record]:
-    """Seats held on the day, secretary first."""
-    return await fetch(
-        conn,
-        Sql(
-            "{position} WHERE pp.organization_id = {org} AND {held} ORDER BY {rank}, pp.valid_from, m.sort_key, pp.id",
-            position=_POSITION,
-            org=org_id,
-            held=valid_on("pp", on),
-            rank=_RANK,
-        ),
+    return await fetch(conn, positions_of_organization_query(org_id, on=on))
+
+
+def stream_positions_of_organization(conn: asyncpg.Connection, org_id: uuid.UUID, *, on: date) -> AsyncIterator[Record]:
+    return stream(conn, positions_of_organization_query(org_id, on=on))
+
+
+def positions_of_member_query(member_id: uuid.UUID) -> Sql:
+    return Sql(
+        "{position} WHERE pp.member_id = {member} ORDER BY pp.valid_from, {rank}, pp.id",
+        position=_POSITION,
+        member=member_id,
+        rank=_RANK,
     )
 
 
 async def positions_of_member(conn: Querier, member_id: uuid.UUID) -> list[Record]:
-    return await fetch(
-        conn,
-        Sql(
-            "{position} WHERE pp.member_id = {member} ORDER BY pp.valid_from, {rank}, pp.id",
-            position=_POSITION,
-            member=member_id,
-            rank=_RANK,
-        ),
-    )
+    return await fetch(conn, positions_of_member_query(member_id))
 
 
 _POST = Sql("""SELECT ps.id, ps.member_id, m.full_name, ps.post, ps.place, ps.organization_id,
@@ -212,10 +218,20 @@ async def clashing_posts(
     )
 
 
+def posts_of_member_query(member_id: uuid.UUID) -> Sql:
+    return Sql("{posts} WHERE ps.member_id = {member} ORDER BY ps.valid_from, ps.id", posts=_POST, member=member_id)
+
+
 async def posts_of_member(conn: Querier, member_id: uuid.UUID) -> list[Record]:
-    return await fetch(
-        conn, Sql("{posts} WHERE ps.member_id = {member} ORDER BY ps.valid_from, ps.id", posts=_POST, member=member_id)
-    )
+    return await fetch(conn, posts_of_member_query(member_id))
+
+
+async def stream_member_seats_and_posts(conn: asyncpg.Connection, member_id: uuid.UUID) -> AsyncIterator[Record]:
+    """The member's seats (`positions_of_member`), then their public posts (`posts_of_member`), each in its order."""
+    async for row in stream(conn, positions_of_member_query(member_id)):
+        yield row
+    async for row in stream(conn, posts_of_member_query(member_id)):
+        yield row
 
 
 async def posts_held(conn: Querier, member_ids: Sequence[uuid.UUID], *, on: date) -> list[Record]:

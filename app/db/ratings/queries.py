@@ -1,6 +1,7 @@
 """Ratings of members and organisations, and their counts over a subtree."""
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -8,7 +9,7 @@ import asyncpg
 
 from app.db.members.reads import IN_MEMBERSHIP
 from app.db.positions.queries import valid_on
-from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
+from app.db.sql import Querier, Record, Sql, count_rows, execute, fetch, fetchrow, fetchval, stream
 
 _RATING = Sql("""SELECT r.id, r.member_id, m.full_name, r.organization_id, o.code AS organization_code,
     o.name AS organization_name, r.period, r.period_end, r.score, r.rating, r.not_rated_reason, r.comment, r.rated_on,
@@ -97,21 +98,11 @@ async def discipline_between(
 
 
 async def ratings_of_member(conn: Querier, member_id: uuid.UUID) -> list[Record]:
-    return await fetch(
-        conn,
-        Sql("{rating} WHERE r.member_id = {member} ORDER BY r.period_end, r.period", rating=_RATING, member=member_id),
-    )
+    return await fetch(conn, ratings_of_member_query(member_id))
 
 
 async def ratings_of_organization(conn: Querier, org_id: uuid.UUID) -> list[Record]:
-    return await fetch(
-        conn,
-        Sql(
-            "{rating} WHERE r.member_id IS NULL AND r.organization_id = {org} ORDER BY r.period_end, r.period",
-            rating=_RATING,
-            org=org_id,
-        ),
-    )
+    return await fetch(conn, ratings_of_organization_query(org_id))
 
 
 def _subtree(path: str, day: date) -> Sql:
@@ -124,20 +115,12 @@ def _subtree(path: str, day: date) -> Sql:
     )
 
 
-async def member_ratings_page(
-    conn: Querier, *, path: str, period: str, period_end: date, after: tuple[str, str, uuid.UUID] | None, limit: int
-) -> list[Record]:
+def member_ratings_query(*, path: str, period: str, period_end: date, keyset: Sql | None = None) -> Sql:
     """Member ratings of a period recorded in the subtree, unit by unit in tree order, by name within a unit:
-    keyset (unit_path, sort_key, member_id), so a page reads only the units it shows."""
-    keyset = (
-        Sql("AND (p.path, m.sort_key, m.id) > ({path}, {key}, {id})", path=after[0], key=after[1], id=after[2])
-        if after
-        else Sql("")
-    )
-    return await fetch(
-        conn,
-        Sql(
-            """
+    keyset (unit_path, sort_key, member_id), so a page reads only the units it shows. The list's pages and its
+    export share it."""
+    return Sql(
+        """
         SELECT p.path AS unit_path, m.sort_key, r.id, r.member_id, m.full_name, r.organization_id,
                o.code AS organization_code, o.name AS organization_name, r.period, r.period_end, r.score, r.rating,
                r.not_rated_reason, r.comment, r.rated_on, r.sick_leave_months, r.created_at, r.updated_at, r.version
@@ -145,14 +128,64 @@ async def member_ratings_page(
         JOIN ratings r ON r.organization_id = p.organization_id AND r.period = {period} AND r.member_id IS NOT NULL
         JOIN members m ON m.id = r.member_id
         JOIN organizations o ON o.id = r.organization_id
-        WHERE p.path >= {path} AND p.path < left({path}, -1) || '0' AND {placed} {keyset}
-        ORDER BY p.path, m.sort_key, m.id LIMIT {limit}""",
-            period=period,
-            path=path,
-            placed=valid_on("p", period_end),
-            keyset=keyset,
-            limit=limit,
-        ),
+        WHERE p.path >= {path} AND p.path < left({path}, -1) || '0' AND {placed} AND {keyset}
+        ORDER BY p.path, m.sort_key, m.id""",
+        period=period,
+        path=path,
+        placed=valid_on("p", period_end),
+        keyset=keyset or Sql("TRUE"),
+    )
+
+
+async def member_ratings_page(
+    conn: Querier, *, path: str, period: str, period_end: date, after: tuple[str, str, uuid.UUID] | None, limit: int
+) -> list[Record]:
+    keyset = (
+        Sql("(p.path, m.sort_key, m.id) > ({path}, {key}, {id})", path=after[0], key=after[1], id=after[2])
+        if after
+        else None
+    )
+    query = member_ratings_query(path=path, period=period, period_end=period_end, keyset=keyset)
+    return await fetch(conn, Sql("{query} LIMIT {limit}", query=query, limit=limit))
+
+
+def stream_member_ratings(
+    conn: asyncpg.Connection, *, path: str, period: str, period_end: date
+) -> AsyncIterator[Record]:
+    """Every row of the list `member_ratings_page` pages through, in its order, from a server-side cursor."""
+    return stream(conn, member_ratings_query(path=path, period=period, period_end=period_end))
+
+
+def stream_ratings_of(
+    conn: asyncpg.Connection, *, member_id: uuid.UUID | None = None, org_id: uuid.UUID | None = None
+) -> AsyncIterator[Record]:
+    """A member's ratings (`member_id`), or else an organisation's own, as `ratings_of_member`/`_organization`."""
+    return stream(conn, ratings_of_member_query(member_id) if member_id else ratings_of_organization_query(org_id))
+
+
+async def count_member_ratings(conn: asyncpg.Connection, *, path: str, period: str, period_end: date) -> int:
+    return await count_rows(conn, member_ratings_query(path=path, period=period, period_end=period_end))
+
+
+async def count_ratings_of(
+    conn: asyncpg.Connection, *, member_id: uuid.UUID | None = None, org_id: uuid.UUID | None = None
+) -> int:
+    return await count_rows(
+        conn, ratings_of_member_query(member_id) if member_id else ratings_of_organization_query(org_id)
+    )
+
+
+def ratings_of_member_query(member_id: uuid.UUID) -> Sql:
+    return Sql(
+        "{rating} WHERE r.member_id = {member} ORDER BY r.period_end, r.period", rating=_RATING, member=member_id
+    )
+
+
+def ratings_of_organization_query(org_id: uuid.UUID | None) -> Sql:
+    return Sql(
+        "{rating} WHERE r.member_id IS NULL AND r.organization_id = {org} ORDER BY r.period_end, r.period",
+        rating=_RATING,
+        org=org_id,
     )
 
 

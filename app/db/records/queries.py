@@ -1,11 +1,12 @@
 """What organisations keep: working regulations, inspections, committee terms."""
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 
 import asyncpg
 
-from app.db.sql import Querier, Record, Sql, fetch, fetchval
+from app.db.sql import Querier, Record, Sql, fetch, fetchval, stream
 
 
 async def insert_regulation(
@@ -68,41 +69,36 @@ async def insert_term(
     return found
 
 
+_RECORDS = {
+    "regulations": "SELECT id, organization_id, issued_on, reference, title, created_at FROM working_regulations "
+    "WHERE organization_id = {org} AND ({id}::uuid IS NULL OR id = {id}) ORDER BY issued_on, created_at, id",
+    "inspections": "SELECT id, organization_id, inspecting_body, year, inspected_on, conclusion, reference, created_at "
+    "FROM inspections WHERE organization_id = {org} AND ({id}::uuid IS NULL OR id = {id}) "
+    "ORDER BY year, inspected_on NULLS LAST, created_at, id",
+    "terms": "SELECT id, organization_id, label, starts_on, ends_on, created_at FROM committee_terms "
+    "WHERE organization_id = {org} AND ({id}::uuid IS NULL OR id = {id}) ORDER BY starts_on, id",
+}
+
+
+def records_query(kind: str, org_id: uuid.UUID, *, record_id: uuid.UUID | None = None) -> Sql:
+    """An organisation's regulations, inspections or terms, oldest first (the lists and their exports)."""
+    return Sql(_RECORDS[kind], org=org_id, id=record_id)
+
+
 async def regulations(conn: Querier, org_id: uuid.UUID, *, record_id: uuid.UUID | None = None) -> list[Record]:
-    return await fetch(
-        conn,
-        Sql(
-            "SELECT id, organization_id, issued_on, reference, title, created_at FROM working_regulations "
-            "WHERE organization_id = {org} AND ({id}::uuid IS NULL OR id = {id}) ORDER BY issued_on, created_at, id",
-            org=org_id,
-            id=record_id,
-        ),
-    )
+    return await fetch(conn, records_query("regulations", org_id, record_id=record_id))
 
 
 async def inspections(conn: Querier, org_id: uuid.UUID, *, record_id: uuid.UUID | None = None) -> list[Record]:
-    return await fetch(
-        conn,
-        Sql(
-            "SELECT id, organization_id, inspecting_body, year, inspected_on, conclusion, reference, created_at "
-            "FROM inspections WHERE organization_id = {org} AND ({id}::uuid IS NULL OR id = {id}) "
-            "ORDER BY year, inspected_on NULLS LAST, created_at, id",
-            org=org_id,
-            id=record_id,
-        ),
-    )
+    return await fetch(conn, records_query("inspections", org_id, record_id=record_id))
 
 
 async def terms(conn: Querier, org_id: uuid.UUID, *, record_id: uuid.UUID | None = None) -> list[Record]:
-    return await fetch(
-        conn,
-        Sql(
-            "SELECT id, organization_id, label, starts_on, ends_on, created_at FROM committee_terms "
-            "WHERE organization_id = {org} AND ({id}::uuid IS NULL OR id = {id}) ORDER BY starts_on, id",
-            org=org_id,
-            id=record_id,
-        ),
-    )
+    return await fetch(conn, records_query("terms", org_id, record_id=record_id))
+
+
+def stream_records(conn: asyncpg.Connection, kind: str, org_id: uuid.UUID) -> AsyncIterator[Record]:
+    return stream(conn, records_query(kind, org_id))
 
 
 async def clashing_terms(

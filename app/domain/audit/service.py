@@ -16,7 +16,6 @@ when, not where it went."""
 
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -89,6 +88,10 @@ async def record(
         redact=SENSITIVE if entity == "member" else (),
     )
     tx.audited = True
+
+
+# What the log is filtered by (entity, entity id, actor, since, until): the same for its pages and its export.
+AuditFilters = db.AuditQuery
 
 
 def _json(value: dict[str, Any] | None) -> Any:
@@ -190,27 +193,12 @@ def _is_member_rating(entry: dict[str, Any]) -> bool:
     )
 
 
-async def read_entries(
-    conn: Querier,
-    *,
-    caller: Caller,
-    scope: Scope,
-    request_id: str | None,
-    entity: str | None = None,
-    entity_id: uuid.UUID | None = None,
-    actor_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    paging: Paging,
-) -> Page[bytes]:
-    """A page of the log, newest first, as this caller may see it (module docstring)."""
-    query = db.AuditQuery(entity=entity, entity_id=entity_id, actor_id=actor_id, since=since, until=until)
-    after = paging.after("audit")
-    rows = await db.list_entries(
-        conn, query, scope=scope, before_id=int(after["b"]) if after else None, limit=paging.fetch
-    )
-    page = paging.page(rows, kind="audit", position=lambda r: {"b": r["id"]})
-    entries = [orjson.loads(r["doc"]) for r in page.items]
+async def shown_entries(
+    conn: Querier, docs: Sequence[str], *, caller: Caller, scope: Scope
+) -> tuple[list[dict[str, Any]], list[uuid.UUID]]:
+    """Entries of the log (their JSON text) as this caller may see them (module docstring), and the members whose
+    sensitive fields were shown (for the caller's sensitive read). The page and the export show them through this."""
+    entries = [orjson.loads(doc) for doc in docs]
     foreign: set[str] = set()
     if not scope.whole_tree:
         mentioned = {u for e in entries for doc in (e["before"], e["after"]) for u in _uuids(doc)}
@@ -218,7 +206,6 @@ async def read_entries(
             uuid.UUID(e[k]) for e in entries for k in ("organization_id", "related_organization_id") if e[k] is not None
         }
         foreign = {str(u) for u in await db.units_outside_scope(conn, scope, mentioned)}
-    items = []
     sensitive_ids = []
     for entry in entries:
         # The entry's own subject stays named: a unit or member that left is still the one that left.
@@ -240,6 +227,25 @@ async def read_entries(
             )
         ):
             sensitive_ids.append(uuid.UUID(entry["entity_id"]))
-        items.append(orjson.dumps(entry))
+    return entries, sensitive_ids
+
+
+async def read_entries(
+    conn: Querier,
+    *,
+    caller: Caller,
+    scope: Scope,
+    request_id: str | None,
+    query: AuditFilters,
+    paging: Paging,
+) -> Page[bytes]:
+    """A page of the log, newest first, as this caller may see it (module docstring)."""
+    after = paging.after("audit")
+    rows = await db.list_entries(
+        conn, query, scope=scope, before_id=int(after["b"]) if after else None, limit=paging.fetch
+    )
+    page = paging.page(rows, kind="audit", position=lambda r: {"b": r["id"]})
+    entries, sensitive_ids = await shown_entries(conn, [r["doc"] for r in page.items], caller=caller, scope=scope)
+    items = [orjson.dumps(entry) for entry in entries]
     await record_sensitive_read(conn, caller, request_id=request_id, entity="member", ids=sensitive_ids)
     return Page(items=items, next_cursor=page.next_cursor)

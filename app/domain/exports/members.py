@@ -7,25 +7,22 @@ Dates are ISO in CSV, date cells (shown DD/MM/YYYY) in XLSX. NDJSON always has t
 registration-only columns (`since`, `decision_ref`) are left out: they describe a creation, not a record, and an
 import ignores them on an update. Without `pii` the sensitive columns are left out, not blank."""
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 
 from app.db.members import exports as db
 from app.db.scope import Scope
-from app.db.sql import snapshot
 from app.domain.access.callers import Caller
-from app.domain.audit import service as audit
-from app.domain.exports.files import Export, file_name, place_name
-from app.domain.exports.writers import MEDIA, Field, Format, Row, write
+from app.domain.exports.columns import Headers
+from app.domain.exports.files import Export, SensitiveRead, Wanted, export, file_name, place_name
+from app.domain.exports.writers import Field, Format, Row
 from app.domain.imports.columns import MEMBER_COLUMNS, Column, vietnamese_header
 from app.domain.imports.members import REGISTRATION_ONLY
 from app.domain.members import reads
 from app.domain.members.catalogues import CATALOGUES
-
-Headers = Literal["vi", "en"]
 
 
 def _text(column: Column, headers: Headers) -> Callable[[Any], str]:
@@ -62,23 +59,22 @@ async def export_members(
     """Checks the filters now (an error is a problem, before any byte is sent); the rows are read when the body is
     iterated, in one snapshot."""
     query = await reads.member_query(pool, caller=caller, scope=scope, filters=filters, today=today)
-    fields = member_fields(pii=caller.pii, headers="en" if fmt == "ndjson" else headers)
     place = await place_name(pool, scope=scope, unit=filters.within or filters.organization_id)
     name = file_name("members", place, filters.as_of or today, fmt)
 
-    async def rows() -> AsyncGenerator[Row]:
-        async with snapshot(pool) as conn:
-            if caller.pii and caller.kind == "jwt":  # a person's read of sensitive data (audit.record_sensitive_read)
-                # Recorded before the first row leaves, with the number the snapshot will give.
-                count = await db.count_members(conn, query, scope=scope)
-                await audit.record_sensitive_export(
-                    pool,
-                    caller,
-                    request_id=request_id,
-                    entity="member",
-                    details={"export": fmt, "count": count, "file": name},
-                )
-            async for row in db.export_members(conn, query, scope=scope):
-                yield dict(row.items())
+    async def rows(conn: asyncpg.Connection) -> AsyncIterator[Row]:
+        async for row in db.export_members(conn, query, scope=scope):
+            yield dict(row.items())
 
-    return Export(filename=name, media_type=MEDIA[fmt], body=write(fmt, fields, rows(), title="Đảng viên"))
+    async def count(conn: asyncpg.Connection) -> int:
+        return await db.count_members(conn, query, scope=scope)
+
+    return export(
+        pool,
+        name=name,
+        wanted=Wanted(fmt, headers, today, request_id),
+        fields=member_fields(pii=caller.pii, headers="en" if fmt == "ndjson" else headers),
+        title="Đảng viên",
+        rows=rows,
+        sensitive=SensitiveRead(caller, "member", count),
+    )

@@ -1,29 +1,20 @@
 """The export of an organisation listing: the same filters, scope and structure date as GET /organizations, every
 unit in tree order, with its parent's code beside its parent's id (a file an office can read without lookups)."""
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from datetime import date
 
 import asyncpg
 
 from app.db.organizations import exports as db
 from app.db.scope import Scope
-from app.db.sql import snapshot
-from app.domain.exports.files import Export, file_name, place_name
-from app.domain.exports.writers import MEDIA, Field, Format, Row, write
+from app.domain.exports.columns import cell_text
+from app.domain.exports.files import Export, Wanted, export, file_name, place_name
+from app.domain.exports.writers import Field, Format, Row
 from app.domain.organizations.tree import OrganizationFilters, list_query
 
-
-def _text(value: object) -> str:
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 FIELDS = [
-    Field(key, key, _text)
+    Field(key, key, cell_text)
     for key in (
         "id",
         "code",
@@ -48,9 +39,9 @@ async def export_organizations(
     place = await place_name(pool, scope=scope, unit=filters.within or filters.parent_id)
     name = file_name("organizations", place, filters.as_of or today, fmt)
 
-    async def rows() -> AsyncGenerator[Row]:
-        async with snapshot(pool) as conn:
-            async for row in db.export_organizations(conn, query, scope=scope):
-                yield dict(row.items())
+    async def rows(conn: asyncpg.Connection) -> AsyncIterator[Row]:
+        async for row in db.export_organizations(conn, query, scope=scope):
+            yield dict(row.items())
 
-    return Export(filename=name, media_type=MEDIA[fmt], body=write(fmt, FIELDS, rows(), title="Tổ chức đảng"))
+    wanted = Wanted(fmt, "en", today, None)
+    return export(pool, name=name, wanted=wanted, fields=FIELDS, title="Tổ chức đảng", rows=rows)

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import orjson
@@ -107,9 +107,9 @@ class _Sheet:
                 value = row[field.key]
                 if value is None:
                     continue
-                if isinstance(value, date):
+                if isinstance(value, date) and not isinstance(value, datetime):
                     self.sheet.write_datetime(self.next, i, value, self.day)
-                else:  # text, always: a citizen ID keeps its leading zeros, a code stays a code
+                else:  # text, always: a citizen ID keeps its leading zeros, a code stays a code, a moment its zone
                     self.sheet.write_string(self.next, i, field.text(value))
             self.next += 1
 

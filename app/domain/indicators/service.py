@@ -5,8 +5,6 @@ The database keeps, for every unit and quarter, the sums of the measures over ev
 Numerators and denominators are summed (over the quarters of a period, over the roots of a scope); a
 percentage is computed from the sums, never averaged."""
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -283,42 +281,15 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-CSV_COLUMNS = (
-    "indicator",
-    "period",
-    "organization_id",
-    "organization_code",
-    "organization_name",
-    "parent_id",
-    "depth",
-    "numerator",
-    "denominator",
-    "value",
-    "unit",
-    "target_comparator",
-    "target_value",
-    "target_value_high",
-    "met",
-    "status",
-)
-
-
-def as_csv(items: Sequence[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in items:
-        target = item["target"] or {}
-        row = {
-            **item,
-            "target_comparator": target.get("comparator"),
-            "target_value": target.get("value"),
-            "target_value_high": target.get("value_high"),
-        }
-        writer.writerow(
-            ["" if row[c] is None else str(row[c]).lower() if isinstance(row[c], bool) else row[c] for c in CSV_COLUMNS]
-        )
-    return out.getvalue()
+def flat_cell(item: dict[str, Any]) -> dict[str, Any]:
+    """An analytics cell in flat columns (the columns of its export): its target spread over three."""
+    target = item["target"] or {}
+    return {
+        **{k: v for k, v in item.items() if k != "target"},
+        "target_comparator": target.get("comparator"),
+        "target_value": target.get("value"),
+        "target_value_high": target.get("value_high"),
+    }
 
 
 # --- targets -------------------------------------------------------------------------------------------------------

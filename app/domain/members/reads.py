@@ -159,8 +159,16 @@ async def read_member(
     return document(member_id, row)
 
 
-async def member_history(conn: Querier, *, caller: Caller, scope: Scope, member_id: uuid.UUID) -> list[str]:
-    """Every recorded step, oldest first (a disciplinary event's file only with pii)."""
+async def check_member(conn: Querier, *, scope: Scope, member_id: uuid.UUID) -> None:
+    """The member is in the scope (else: no such member)."""
     if await db.read_member(conn, member_id, scope=scope, as_of=None, pii=False) is None:
         raise NotFound(f"No member with id {member_id} exists.", code="member_not_found")
-    return await db.history(conn, member_id, pii=caller.pii, discipline=[k.value for k in DISCIPLINE])
+
+
+HISTORY_DISCIPLINE = [k.value for k in DISCIPLINE]  # the events whose file needs pii
+
+
+async def member_history(conn: Querier, *, caller: Caller, scope: Scope, member_id: uuid.UUID) -> list[str]:
+    """Every recorded step, oldest first (a disciplinary event's file only with pii)."""
+    await check_member(conn, scope=scope, member_id=member_id)
+    return await db.history(conn, member_id, pii=caller.pii, discipline=HISTORY_DISCIPLINE)

@@ -340,27 +340,37 @@ async def body_tasks(
 ) -> list[dict[str, Any]]:
     """ "My tasks": a body's tasks by role and state; with `due_within_days`, the obligations falling due in the
     next N days (for reminders)."""
-    if await bodies_db.read_body(conn, body_id, scope=scope) is None:
-        raise NotFound(f"No body with id {body_id} exists.", code="body_not_found")
+    await check_body(conn, scope=scope, body_id=body_id)
     rows = await db.list_tasks(conn, db.TaskQuery(body_id=body_id, roles=roles), scope=scope)
     events = await db.events_of(conn, list({r["plan_id"] for r in rows}))
     views = [task_view(r, events, as_of=as_of, due_soon_days=due_soon_days) for r in rows]
-    result = []
-    for view in views:
-        owed = view["obligations"]
-        if states:
-            owed = [o for o in owed if o["state"] in states]
-        if due_within_days is not None:
-            owed = [
-                o
-                for o in owed
-                if o["due"] is not None
-                and o["state"] not in ("done_on_time", "done_late")
-                and 0 <= (o["due"] - as_of).days <= due_within_days
-            ]
-        if owed or (not states and due_within_days is None):
-            result.append({**view, "obligations": owed})
-    return result
+    return [shown for view in views if (shown := owed_by(view, states, as_of, due_within_days)) is not None]
+
+
+async def check_body(conn: Querier, *, scope: Scope, body_id: uuid.UUID) -> None:
+    if await bodies_db.read_body(conn, body_id, scope=scope) is None:
+        raise NotFound(f"No body with id {body_id} exists.", code="body_not_found")
+
+
+def owed_by(
+    view: dict[str, Any], states: Sequence[str], as_of: date, due_within_days: int | None
+) -> dict[str, Any] | None:
+    """A task of a body's list with the obligations asked for (`states`, falling due within `due_within_days`),
+    or None when a filter leaves none (the list and its export alike)."""
+    owed = view["obligations"]
+    if states:
+        owed = [o for o in owed if o["state"] in states]
+    if due_within_days is not None:
+        owed = [
+            o
+            for o in owed
+            if o["due"] is not None
+            and o["state"] not in ("done_on_time", "done_late")
+            and 0 <= (o["due"] - as_of).days <= due_within_days
+        ]
+    if owed or (not states and due_within_days is None):
+        return {**view, "obligations": owed}
+    return None
 
 
 async def _view(conn: Querier, task_id: uuid.UUID, *, as_of: date, due_soon_days: int) -> dict[str, Any]:

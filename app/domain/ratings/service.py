@@ -67,6 +67,11 @@ def rating_view(row: Any, *, pii: bool) -> dict[str, Any]:
     return doc
 
 
+def listed_rating(row: Any, *, pii: bool) -> dict[str, Any]:
+    """A row of the unit's member ratings (its keyset columns aside) as the API shows it."""
+    return rating_view({k: v for k, v in row.items() if k not in ("unit_path", "sort_key")}, pii=pii)
+
+
 def _refuse_reason(reason: NotRatedReason, holds: set[NotRatedReason], subject: str, end: date) -> None:
     if reason not in holds:
         raise RuleViolation(
@@ -265,9 +270,14 @@ async def rate_organization(
     )
 
 
-async def member_ratings(conn: Querier, *, scope: Scope, member_id: uuid.UUID, pii: bool) -> list[dict[str, Any]]:
+async def check_member(conn: Querier, *, scope: Scope, member_id: uuid.UUID) -> None:
+    """The member whose ratings are read lies in the scope (else: no such member)."""
     if await member_reads.scoped_member(conn, member_id, scope=scope) is None:
         raise NotFound(f"No member with id {member_id} exists.", code="member_not_found")
+
+
+async def member_ratings(conn: Querier, *, scope: Scope, member_id: uuid.UUID, pii: bool) -> list[dict[str, Any]]:
+    await check_member(conn, scope=scope, member_id=member_id)
     return [rating_view(r, pii=pii) for r in await db.ratings_of_member(conn, member_id)]
 
 
@@ -276,26 +286,28 @@ async def organization_ratings(conn: Querier, *, scope: Scope, organization_id: 
     return [rating_view(r, pii=True) for r in await db.ratings_of_organization(conn, organization_id)]
 
 
+async def period_unit(conn: Querier, *, scope: Scope, organization_id: uuid.UUID, period: str) -> tuple[str, date]:
+    """The unit's path in the tree as it stood at the end of the period (in the scope, else not found), and that
+    end: where the member ratings of the period are listed."""
+    _, end = period_bounds(period)
+    unit = await tree.placed(conn, organization_id, scope=scope, as_of=end)
+    return unit.path, end
+
+
 async def unit_member_ratings(
     conn: Querier, *, caller: Caller, scope: Scope, organization_id: uuid.UUID, period: str, paging: Paging
 ) -> Page[dict[str, Any]]:
     """Member ratings of a period in the unit's subtree (as it stood at the end of the period), unit by unit, by
     name within a unit (score and comment only with pii)."""
-    _, end = period_bounds(period)
-    unit = await tree.placed(conn, organization_id, scope=scope, as_of=end)
+    unit, end = await period_unit(conn, scope=scope, organization_id=organization_id, period=period)
     kind = f"member_ratings:{organization_id}:{period}"
     position = paging.after(kind)
     after = (str(position["p"]), str(position["s"]), uuid.UUID(position["i"])) if position else None
-    rows = await db.member_ratings_page(
-        conn, path=unit.path, period=period, period_end=end, after=after, limit=paging.fetch
-    )
+    rows = await db.member_ratings_page(conn, path=unit, period=period, period_end=end, after=after, limit=paging.fetch)
     page = paging.page(
         rows, kind=kind, position=lambda r: {"p": r["unit_path"], "s": r["sort_key"], "i": str(r["member_id"])}
     )
     return Page(
-        items=[
-            rating_view({k: v for k, v in r.items() if k not in ("unit_path", "sort_key")}, pii=caller.pii)
-            for r in page.items
-        ],
+        items=[listed_rating(r, pii=caller.pii) for r in page.items],
         next_cursor=page.next_cursor,
     )
