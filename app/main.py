@@ -15,6 +15,7 @@ from app.api.audit import routes as audit
 from app.api.auth import AuthenticatedRoute
 from app.api.imports import routes as imports
 from app.api.indicators import routes as indicators
+from app.api.jobs import routes as jobs
 from app.api.members import routes as members
 from app.api.organizations import compliance
 from app.api.organizations import routes as organizations
@@ -33,6 +34,7 @@ from app.domain.access.keys import AccessCache
 from app.domain.access.tokens import JwtConfig
 from app.domain.secrets import ServiceSecrets
 from app.settings import Settings
+from app.worker import start_worker
 
 log = logging.getLogger("coso")
 
@@ -41,6 +43,7 @@ ROUTERS = (
     organizations.router,
     compliance.router,
     imports.router,
+    jobs.router,
     members.router,
     positions.router,
     ratings.router,
@@ -108,10 +111,13 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
         app.state.secrets = ServiceSecrets(app.state.pool)
         await _configure_indicators(app.state.pool, settings)
         clock = asyncio.create_task(_advance_indicators(app.state.pool, settings))
+        worker = await start_worker(database_url, settings) if settings.worker_in_serve else None
         try:
             yield
         finally:
             clock.cancel()
+            if worker is not None:
+                await worker.stop()
             await close_database(app.state.pool)
 
     telemetry = settings.opentelemetry
@@ -141,7 +147,7 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        body_limits={imports.IMPORT_PATH: settings.import_max_bytes},
+        body_limits={imports.IMPORT_PATH: settings.import_job_max_bytes},
         date_range=(settings.earliest_date, settings.latest_date),
     )
     problems.install(app)
