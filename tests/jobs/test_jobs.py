@@ -2,7 +2,6 @@
 per-row and atomic, validate, cancel, errors paged, and nobody else's job visible. The worker runs in the test
 process (fixture `worker`); tests/jobs/test_worker_kill.py kills a real one."""
 
-import asyncio
 import re
 from typing import Any
 
@@ -21,7 +20,7 @@ ASYNC = {"Content-Type": CSV, "Prefer": "respond-async"}
 def with_bad_rows(cell: str) -> bytes:
     """Seven rows, two of them bad (an impossible date; the same name and birth date as row 1)."""
     body = generated_csv(6, cell, bad_every=4)
-    return body + "Người số 1,Nam,02/02/1961,official,{cell},01/01/2015\n".format(cell=cell).encode()
+    return body + f"Người số 1,Nam,02/02/1961,official,{cell},01/01/2015\n".encode()
 
 
 def without_ids(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -129,8 +128,7 @@ async def test_a_running_job_stops_at_its_next_batch(
     for atomic in ("false", "true"):
         before = await count_rows("members")
         job = await submit(client, generated_csv(400, "A-DU-CB", prefix=f"Hủy {atomic}"), mode="commit", atomic=atomic)
-        while (await client.get(f"/api/v1/jobs/{job['id']}")).json()["rows_done"] == 0:
-            await asyncio.sleep(0.02)
+        assert (await wait_for(client, job["id"], until="midway"))["status"] == "running"
         assert (await client.post(f"/api/v1/jobs/{job['id']}/cancel")).status_code == 200
         done = await wait_for(client, job["id"])
         assert done["status"] == "cancelled", done
@@ -177,3 +175,15 @@ async def test_a_job_refuses_what_an_answer_at_once_refuses(
     empty = await client.post(URL, content=b"", headers=ASYNC)
     assert_problem(empty, 422, "unreadable_file")
     assert await count_rows("import_jobs") == 0 and await count_rows("pgqueuer") == 0
+
+
+async def test_a_job_whose_worker_died_too_often_fails_and_says_why(
+    client: httpx.AsyncClient, communes: dict[str, Any], db_pool: Any, worker: None, count_rows: CountRows
+) -> None:
+    """Its worker killed COSO_JOB_MAX_ATTEMPTS times (as if: the attempts are counted at each start)."""
+    job = await submit(client, generated_csv(3, "A-DU-CB"), mode="commit", atomic="false")
+    await db_pool.execute("UPDATE import_jobs SET attempts = 3 WHERE id = $1", job["id"])
+    done = await wait_for(client, job["id"])
+    assert done["status"] == "failed" and done["attempts"] == 4
+    assert done["problem"]["type"] == "urn:coso:problem:job_abandoned"
+    assert await count_rows("members") == 0

@@ -27,14 +27,17 @@ def generated_csv(count: int, cell: str, *, bad_every: int = 0, prefix: str = "N
     return "".join(lines).encode()
 
 
-async def wait_for(client: httpx.AsyncClient, job_id: str, *, seconds: float = 60) -> dict[str, Any]:
+async def wait_for(
+    client: httpx.AsyncClient, job_id: str, *, seconds: float = 60, until: str = "ended"
+) -> dict[str, Any]:
+    """The job once it has ended (`until="ended"`) or has committed some rows but not all (`until="midway"`)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         job: dict[str, Any] = (await client.get(f"/api/v1/jobs/{job_id}")).json()
-        if job["status"] in FINAL:
+        if job["status"] in FINAL or (until == "midway" and job["rows_done"] > 0):
             return job
-        await asyncio.sleep(0.1)
-    pytest.fail(f"job {job_id} did not end within {seconds} s")
+        await asyncio.sleep(0.05)
+    pytest.fail(f"job {job_id} was not {until} within {seconds} s")
 
 
 async def all_errors(client: httpx.AsyncClient, job_id: str, *, limit: int = 2) -> list[dict[str, Any]]:
