@@ -5,11 +5,13 @@ process (fixture `worker`); tests/jobs/test_worker_kill.py kills a real one."""
 import re
 from typing import Any
 
+import asyncpg
 import httpx
 from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
+from app.worker import start_worker
 from tests.support.builders import ClientWith, CountRows, InsertKey
 from tests.support.jobs import CSV, URL, all_errors, generated_csv, wait_for
 from tests.support.problems import assert_problem
@@ -178,12 +180,22 @@ async def test_a_job_refuses_what_an_answer_at_once_refuses(
 
 
 async def test_a_job_whose_worker_died_too_often_fails_and_says_why(
-    client: httpx.AsyncClient, communes: dict[str, Any], db_pool: Any, worker: None, count_rows: CountRows
+    client: httpx.AsyncClient,
+    communes: dict[str, Any],
+    db_pool: asyncpg.Pool,
+    settings: Settings,
+    database_url: str,
+    count_rows: CountRows,
 ) -> None:
-    """Its worker killed COSO_JOB_MAX_ATTEMPTS times (as if: the attempts are counted at each start)."""
+    """Started COSO_JOB_MAX_ATTEMPTS times already (the attempts are counted at each start: as if its worker had
+    been killed each time), the next start fails it, and nothing is written."""
     job = await submit(client, generated_csv(3, "A-DU-CB"), mode="commit", atomic="false")
-    await db_pool.execute("UPDATE import_jobs SET attempts = 3 WHERE id = $1", job["id"])
-    done = await wait_for(client, job["id"])
+    await db_pool.execute("UPDATE import_jobs SET attempts = 3, status = 'running' WHERE id = $1", job["id"])
+    running = await start_worker(database_url, settings)
+    try:
+        done = await wait_for(client, job["id"])
+    finally:
+        await running.stop()
     assert done["status"] == "failed" and done["attempts"] == 4
     assert done["problem"]["type"] == "urn:coso:problem:job_abandoned"
     assert await count_rows("members") == 0

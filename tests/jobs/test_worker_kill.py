@@ -26,7 +26,7 @@ WORKER_ENV = {"COSO_JOB_HEARTBEAT_SECONDS": "1", "COSO_JOB_BATCH_ROWS": "50", "C
 def coso_worker(database_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A `coso worker` process on the test database, ready when it says so; killed at the end whatever happened."""
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own command line
+        process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "worker"],
             env={**os.environ, "DATABASE_URL": database_url, **WORKER_ENV},
             stdout=out,
