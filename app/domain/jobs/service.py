@@ -38,8 +38,9 @@ class Submitted:
 
 
 def owner(caller: Caller) -> str | None:
-    """Whose jobs a caller sees: its own (by key id or token subject); an admin's are all (None)."""
-    return None if caller.role == Role.admin else caller.id
+    """Whose jobs a caller sees: its own (by key id or token subject); an administrator of the whole tree sees all
+    (None). An administrator of a subtree sees its own only: another's job may hold rows of any unit."""
+    return None if caller.role == Role.admin and caller.whole_tree else caller.id
 
 
 def caller_record(caller: Caller) -> dict[str, Any]:
