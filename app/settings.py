@@ -31,9 +31,6 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 15_000
     pool_size: int = 10
     max_body_bytes: int = 1_048_576
-    import_max_bytes: int = Field(
-        default=50 * 1024 * 1024, description="The largest file an import takes (POST /members/import; 413 above)"
-    )
     import_sync_max_rows: int = Field(
         default=5_000,
         description="The most data rows an import answered at once takes; a file with more runs as a background "
