@@ -135,13 +135,12 @@ async def run_job(pool: asyncpg.Pool, job_id: uuid.UUID, *, check: members.RowCh
                 limits=limits,
             )
         else:
-            if started["attempts"] > 1:
-                await db.restart(pool, job_id)
             await _all_or_nothing(
                 pool,
                 job_id,
                 rows,
                 started["format"],
+                started["attempts"],
                 caller_actor=caller,
                 scope=scope,
                 check=check,
@@ -229,6 +228,7 @@ async def _all_or_nothing(
     job_id: uuid.UUID,
     rows: list[columns.MemberRow],
     media: str,
+    attempt: int,
     *,
     caller_actor: Any,
     scope: Scope,
@@ -243,6 +243,11 @@ async def _all_or_nothing(
         tx = Tx(conn=conn)
         try:
             await _lock(conn, job_id)
+            state = await db.job_state(conn, job_id)
+            if state is None or state["status"] != "running":
+                raise _Superseded  # an attempt thought dead finished the job while this one waited for the lock
+            if attempt > 1:
+                await db.restart(pool, job_id)  # what the last attempt showed was never committed
             for start in range(0, len(rows), limits.batch_rows):
                 batch = rows[start : start + limits.batch_rows]
                 await members.run_rows(
