@@ -17,6 +17,7 @@ from app.domain.imports.members import RowChecker
 from app.domain.jobs import runner
 
 log = logging.getLogger("coso.jobs")
+RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,20 @@ def queue_manager(pool: asyncpg.Pool, *, check: RowChecker, config: WorkerConfig
 async def work(pool: asyncpg.Pool, manager: QueueManager, config: WorkerConfig) -> None:
     """Take jobs until `manager.shutdown` is set. pgqueuer's dequeue takes at most `max_concurrent_tasks` jobs of
     this worker at once (it wants at least twice its batch size: with one job at a time, 2)."""
-    await manager.run(
-        dequeue_timeout=timedelta(seconds=config.poll_seconds),
-        batch_size=1,
-        max_concurrent_tasks=max(2, config.concurrency),
-        heartbeat_timeout=timedelta(seconds=config.heartbeat_seconds),
-    )
+    while not manager.shutdown.is_set():
+        try:
+            await manager.run(
+                dequeue_timeout=timedelta(seconds=config.poll_seconds),
+                batch_size=1,
+                max_concurrent_tasks=max(2, config.concurrency),
+                heartbeat_timeout=timedelta(seconds=config.heartbeat_seconds),
+            )
+        except Exception as exc:  # the database lost (a restart): the worker outlives it and takes jobs again after
+            log.warning("job worker stopped (%s); starting again in %s s", exc.__class__.__name__, RETRY_SECONDS)
+            try:
+                await asyncio.wait_for(manager.shutdown.wait(), RETRY_SECONDS)
+            except TimeoutError:
+                pass
 
 
 async def stop(manager: QueueManager, task: "asyncio.Task[None]", *, grace_seconds: float = 10) -> None:
