@@ -105,7 +105,8 @@ async def test_an_atomic_job_with_a_bad_row_fails_and_writes_nothing(
     ]
     assert await count_rows("members") == 0
     good = await submit(client, generated_csv(5, "A-DU-CB"), mode="commit", atomic="true")
-    assert (await wait_for(client, good["id"]))["status"] == "succeeded"
+    ended = await wait_for(client, good["id"])
+    assert ended["status"] == "succeeded" and ended["committed"] is True
     assert await count_rows("members") == 5
 
 

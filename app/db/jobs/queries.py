@@ -262,7 +262,7 @@ async def finish(
     await execute(
         conn,
         Sql(
-            "UPDATE import_jobs SET status = {status}, finished_at = now(), committed = {committed}, "
+            "UPDATE import_jobs SET status = {status}, finished_at = clock_timestamp(), committed = {committed}, "
             "counts = coalesce({counts}::jsonb, counts), problem = {problem}::jsonb, "
             "rows_failed = coalesce(({counts}::jsonb ->> 'failed')::int, rows_failed), "
             "rows_done = coalesce(({counts}::jsonb ->> 'rows')::int, rows_done) WHERE id = {job}",
