@@ -1,4 +1,4 @@
-"""The `coso` command: serve, migrate, demo-data, openapi, indicators, keys, export."""
+"""The `coso` command: serve, worker, migrate, demo-data, openapi, indicators, keys, export."""
 
 import argparse
 import asyncio
@@ -91,6 +91,33 @@ def _announce_first_key(url: str, *, embedded: bool) -> None:
         )
 
 
+def _worker(args: argparse.Namespace, settings: Settings) -> None:
+    """Background jobs (large imports) taken from the queue until SIGTERM or SIGINT; any number of these may run, on
+    any machine that reaches the database."""
+    from app.db.migrations import upgrade
+    from app.logs import configure
+    from app.worker import start_worker
+
+    configure(settings.log_level, json_logs=settings.json_logs)
+    url = database_url(settings)
+    upgrade(url)
+
+    async def run() -> None:
+        running = await start_worker(url, settings, concurrency=args.concurrency)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        log.warning("worker ready: taking background jobs")
+        done = asyncio.ensure_future(stopping.wait())
+        await asyncio.wait({done, running.task}, return_when=asyncio.FIRST_COMPLETED)
+        done.cancel()
+        await running.stop()
+        log.warning("worker stopped")
+
+    asyncio.run(run())
+
+
 def _keys(args: argparse.Namespace, settings: Settings) -> None:
     from app.cli_keys import run
     from app.db.migrations import upgrade
@@ -173,6 +200,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.set_defaults(run=_serve)
+    worker = commands.add_parser("worker", help="run background jobs (large imports) until stopped")
+    worker.add_argument("--concurrency", type=int, default=None, help="jobs at once (COSO_WORKER_CONCURRENCY)")
+    worker.set_defaults(run=_worker)
     commands.add_parser("migrate", help="apply pending migrations and exit").set_defaults(run=_migrate)
     commands.add_parser("demo-data", help="load the sample bloc committee (idempotent)").set_defaults(run=_demo_data)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(run=_openapi)

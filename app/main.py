@@ -17,6 +17,7 @@ from app.api.exports import ExportSlots
 from app.api.imports import kinds as import_kinds
 from app.api.imports import routes as imports
 from app.api.indicators import routes as indicators
+from app.api.jobs import routes as jobs
 from app.api.members import routes as members
 from app.api.organizations import compliance
 from app.api.organizations import routes as organizations
@@ -35,6 +36,7 @@ from app.domain.access.keys import AccessCache
 from app.domain.access.tokens import JwtConfig
 from app.domain.secrets import ServiceSecrets
 from app.settings import Settings
+from app.worker import start_worker
 
 log = logging.getLogger("coso")
 
@@ -44,6 +46,7 @@ ROUTERS = (
     compliance.router,
     imports.router,
     import_kinds.router,
+    jobs.router,
     members.router,
     positions.router,
     ratings.router,
@@ -111,10 +114,13 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
         app.state.secrets = ServiceSecrets(app.state.pool)
         await _configure_indicators(app.state.pool, settings)
         clock = asyncio.create_task(_advance_indicators(app.state.pool, settings))
+        worker = await start_worker(database_url, settings) if settings.worker_in_serve else None
         try:
             yield
         finally:
             clock.cancel()
+            if worker is not None:
+                await worker.stop()
             await close_database(app.state.pool)
 
     telemetry = settings.opentelemetry
@@ -145,7 +151,10 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        body_limits={path: settings.import_max_bytes for path in (imports.IMPORT_PATH, *import_kinds.IMPORT_PATHS)},
+        body_limits={
+            imports.IMPORT_PATH: settings.import_job_max_bytes,
+            **dict.fromkeys(import_kinds.IMPORT_PATHS, settings.import_max_bytes),
+        },
         date_range=(settings.earliest_date, settings.latest_date),
     )
     problems.install(app)

@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     pool_size: int = 10
     max_body_bytes: int = 1_048_576
     import_max_bytes: int = Field(
-        default=50 * 1024 * 1024, description="The largest file an import takes (POST /members/import; 413 above)"
+        default=50 * 1024 * 1024,
+        description="The largest file the imports of other kinds than members take (413 above)",
     )
     export_max_concurrent: int = Field(
         default=4,
@@ -41,8 +42,33 @@ class Settings(BaseSettings):
     )
     import_sync_max_rows: int = Field(
         default=5_000,
-        description="The most data rows an import answered at once takes (413 above): ~25 s at the per-row path's "
-        "~200 rows/s on 2 cores",
+        description="The most data rows an import answered at once takes; a file with more runs as a background "
+        "job (202): ~25 s at the per-row path's ~200 rows/s on 2 cores",
+    )
+    import_sync_max_bytes: int = Field(
+        default=1024 * 1024,
+        description="A larger import file runs as a background job (202 Accepted, GET /jobs/{id}); so does any "
+        "file sent with `Prefer: respond-async`",
+    )
+    import_job_max_bytes: int = Field(
+        default=2 * 1024**3, description="The largest file a background import job takes (413 above)"
+    )
+    worker_in_serve: bool = Field(
+        default=True,
+        description="`coso serve` runs a job worker in the service; false: run `coso worker` processes instead",
+    )
+    worker_concurrency: int = Field(default=1, ge=1, description="Jobs one worker runs at once")
+    job_heartbeat_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A running job whose worker has not signalled for this long (killed, lost) is taken up by "
+        "another worker",
+    )
+    job_max_attempts: int = Field(
+        default=3, ge=1, description="Starts of a job (its worker dying each time) before it fails for good"
+    )
+    job_batch_rows: int = Field(
+        default=2_000, ge=1, description="Rows of a job per batch (per-row jobs commit, and checkpoint, per batch)"
     )
     admission_min_age: int = Field(default=18, description="Youngest age at admission (Điều lệ Đảng)")
     admission_max_age: int = Field(default=60, description="Oldest age at admission, unless an exception is recorded")

@@ -45,7 +45,7 @@ from tests.support.builders import (
 )
 
 # Worlds shared by several feature folders (communes A and B, …).
-pytest_plugins = ["tests.support.worlds"]
+pytest_plugins = ["tests.support.worlds", "tests.support.jobs"]
 
 
 def _replace_database(dsn: str, name: str) -> str:
@@ -96,7 +96,8 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, timezone="Asia/Ho_Chi_Minh", json_logs=False)
+    # No job worker in the shared app: tests/jobs starts one where a test needs it (and a real `coso worker`).
+    return Settings(database_url=database_url, timezone="Asia/Ho_Chi_Minh", json_logs=False, worker_in_serve=False)
 
 
 @pytest.fixture(scope="session")

@@ -196,6 +196,17 @@ ROUTE_CALLS.update(
 )
 
 
+# Background jobs (tests/jobs): B_JOB is the whole-tree administrator's; anyone else's answer is a random id's.
+ROUTE_CALLS.update(
+    {
+        ("GET", "/api/v1/jobs"): {"status": 200, "empty": True},
+        ("GET", "/api/v1/jobs/{job_id}"): {"path": {"job_id": "{B_JOB}"}},
+        ("GET", "/api/v1/jobs/{job_id}/errors"): {"path": {"job_id": "{B_JOB}"}},
+        ("POST", "/api/v1/jobs/{job_id}/cancel"): {"path": {"job_id": "{B_JOB}"}},
+    }
+)
+
+
 # Statistics (tests/statistics/test_statistics.py).
 ROUTE_CALLS.update(
     {

@@ -125,4 +125,12 @@ async def b_names(client: httpx.AsyncClient, communes: dict[str, dict[str, Any]]
         "B_MEMBER": b_member,
     }
     names |= await _b_unit_records(client, communes, b_member)
+    # A background import of B's cell (no worker runs in the shared app: it stays queued).
+    names["B_JOB"] = (
+        await client.post(
+            "/api/v1/members/import",
+            content="full_name,organization\nNgười của B,B-DU-CB\n".encode(),
+            headers={"Content-Type": "text/csv", "Prefer": "respond-async"},
+        )
+    ).json()["id"]
     return names

@@ -1,20 +1,25 @@
 """Imports: a file of records (CSV, XLSX, NDJSON) checked and written by the same code as the single-record API."""
 
+import re
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
+from fastapi import Header, Query, Request
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
 from app.api.imports.checks import check_member_row
 from app.api.imports.models import ImportReport
+from app.api.jobs.models import JobRead
 from app.api.responses import problems
 from app.api.types import dump, json_response
 from app.domain.imports import files, members, template
+from app.domain.jobs import intake
+from app.domain.jobs import service as jobs
 
 router = api_router("/api/v1/members", "imports")
-IMPORT_PATH = "/api/v1/members/import"  # the body limit of this path is COSO_IMPORT_MAX_BYTES (app/main.py)
+IMPORT_PATH = "/api/v1/members/import"  # the body limit of this path is COSO_IMPORT_JOB_MAX_BYTES (app/main.py)
+_FILE_NAME = re.compile(r'filename="?([^";]{1,255})"?')
 
 _FILE = {"schema": {"type": "string", "format": "binary"}}
 
@@ -36,6 +41,11 @@ def _example_csv() -> dict[str, Any]:
             "`Lỗi` (NDJSON: `_errors`) holding each row's errors",
             # NDJSON without a schema: it is lines of JSON, not one JSON document
             "content": {files.CSV: {"schema": {"type": "string"}}, files.XLSX: _FILE, files.NDJSON: {}},
+        },
+        202: {
+            "model": JobRead,
+            "description": "The import runs as a background job (a large file, or `Prefer: respond-async`): the job, "
+            "to follow at its `Location` (GET /api/v1/jobs/{id})",
         },
         **problems(403, 413, 415),
     },
@@ -73,18 +83,31 @@ async def import_members(
         Literal["report", "file"],
         Query(description="report: the JSON report; file: the file back, each row's errors in a column of its own"),
     ] = "report",
+    prefer: Annotated[
+        str | None,
+        Header(description="`respond-async`: run the import as a background job whatever the file's size"),
+    ] = None,
 ) -> Response:
     """Members from a file: CSV (UTF-8 with or without BOM, or UTF-16 as Excel's "Unicode text"; `,` or `;`),
     XLSX (the first sheet) or NDJSON. Columns: the member fields (snake_case) or their Vietnamese headers (GET
     …/import/template); `organization` takes a cell's id or code. A row with an `id`, or a citizen ID or external
     id of a member you may change, updates that member (PATCH); any other row registers one (POST). Each row runs
-    in its own savepoint of one transaction; the report gives counts and each bad row's row, column and rule."""
-    imported = await members.import_file(
+    in its own savepoint of one transaction; the report gives counts and each bad row's row, column and rule.
+
+    A file larger than COSO_IMPORT_SYNC_MAX_BYTES or with more rows than COSO_IMPORT_SYNC_MAX_ROWS, or any file sent
+    with `Prefer: respond-async`, runs as a background job: 202 Accepted, the job in the body and its URL in
+    `Location`; its report is then GET /api/v1/jobs/{id} and /errors (`answer=file` is for answers at once)."""
+    respond_async = "respond-async" in (prefer or "").lower()
+    disposition = _FILE_NAME.search(request.headers.get("content-disposition", ""))
+    imported = await intake.import_members(
         writer.tx,
         actor=writer.actor,
         scope=writer.scope,
-        data=await request.body(),
+        body=request.stream(),
         content_type=request.headers.get("content-type"),
+        respond_async=respond_async,
+        file_name=disposition.group(1) if disposition else None,
+        sync_max_bytes=settings.import_sync_max_bytes,
         check=check_member_row,
         options=members.Options(
             mode=mode,
@@ -94,9 +117,13 @@ async def import_members(
             min_age=settings.admission_min_age,
             probation_months=settings.probation_months,
         ),
-        max_rows=settings.import_sync_max_rows,
+        sync_max_rows=settings.import_sync_max_rows,
         annotate=answer == "file",
     )
+    if isinstance(imported, jobs.Submitted):
+        location = f"/api/v1/jobs/{imported.job_id}"
+        headers = {"Location": location, **({"Preference-Applied": "respond-async"} if respond_async else {})}
+        return json_response(imported.document.encode(), status_code=202, headers=headers)
     if imported.file is not None:
         media = imported.report.format
         extension = {files.CSV: "csv", files.XLSX: "xlsx", files.NDJSON: "ndjson"}[media]
