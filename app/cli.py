@@ -1,4 +1,4 @@
-"""The `coso` command: serve, worker, migrate, demo-data, openapi, indicators, keys, export."""
+"""The `coso` command: serve, worker, migrate, demo-data, openapi, indicators, keys, import, export."""
 
 import argparse
 import asyncio
@@ -187,6 +187,17 @@ def _export(args: argparse.Namespace, settings: Settings) -> None:
     run_export(args, settings, url)
 
 
+def _import(args: argparse.Namespace, settings: Settings) -> None:
+    from app.cli_files import run_import
+    from app.db.migrations import upgrade
+    from app.logs import configure
+
+    configure(settings.log_level, json_logs=False)
+    url = database_url(settings)
+    upgrade(url)
+    run_import(args, settings, url)
+
+
 def _openapi(args: argparse.Namespace, settings: Settings) -> None:
     from app.openapi import render
 
@@ -220,6 +231,7 @@ def main(argv: list[str] | None = None) -> None:
 
     add_file_commands(commands)
     commands.choices["export"].set_defaults(run=_export)
+    commands.choices["import"].set_defaults(run=_import)
     args = parser.parse_args(argv)
     args.run(args, Settings())
 
