@@ -257,7 +257,7 @@ async def audit_creations(
         conn,
         Sql(
             "WITH s AS MATERIALIZED (SELECT value AS secret FROM service_secrets "
-            "WHERE name = 'main') "
+            "WHERE name = 'main' AND coso_audit_redact('{{}}'::jsonb, '{{}}'::text[]) IS NOT NULL) "
             "INSERT INTO audit_log (actor_kind, actor_id, actor_name, request_id, action, entity, entity_id, "
             "organization_id, related_organization_id, before, after) "
             "SELECT {kind}, {actor}, {name}, {request}, 'create', 'member', m.id, m.organization_id, NULL, "
