@@ -166,24 +166,13 @@ _in_columns = operator.itemgetter(*COLUMNS)
 
 
 async def insert_records(conn: asyncpg.Connection, records: Sequence[NewRecord], *, recorded_by: str) -> None:
-    """The records through a staging table filled by COPY, then one INSERT … SELECT (the triggers of the members
-    table run as for any insert); their external ids, periods and events by COPY."""
-    # The staging table has no constraint: the INSERT into members checks them all (and fills the defaults).
-    await execute(
-        conn,
-        Sql(
-            "CREATE TEMP TABLE IF NOT EXISTS import_members ON COMMIT DROP AS SELECT * FROM members WITH NO DATA; "
-            "TRUNCATE import_members"
-        ),
-    )
-    columns = ["id", *COLUMNS]
+    """The records, their external ids, periods and events, each by one COPY (the constraints and triggers of the
+    tables run as for any insert; the columns with a default are given it explicitly, as every column is listed)."""
     await conn.copy_records_to_table(
-        "import_members",
+        "members",
         records=[(r.member_id, *_in_columns({**_DEFAULTS, **r.values})) for r in records],
-        columns=columns,
+        columns=["id", *COLUMNS],
     )
-    listed = Sql(", ".join(columns))
-    await execute(conn, Sql("INSERT INTO members ({c}) SELECT {c} FROM import_members", c=listed))
     await conn.copy_records_to_table(
         "member_external_ids",
         records=[(e, r.member_id) for r in records for e in r.external_ids],
