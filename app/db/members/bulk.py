@@ -166,24 +166,13 @@ _in_columns = operator.itemgetter(*COLUMNS)
 
 
 async def insert_records(conn: asyncpg.Connection, records: Sequence[NewRecord], *, recorded_by: str) -> None:
-    """The records through a staging table filled by COPY, then one INSERT … SELECT (the triggers of the members
-    table run as for any insert); their external ids, periods and events by COPY."""
-    # The staging table has no constraint: the INSERT into members checks them all (and fills the defaults).
-    await execute(
-        conn,
-        Sql(
-            "CREATE TEMP TABLE IF NOT EXISTS import_members ON COMMIT DROP AS SELECT * FROM members WITH NO DATA; "
-            "TRUNCATE import_members"
-        ),
-    )
-    columns = ["id", *COLUMNS]
+    """The records, their external ids, periods and events, each by one COPY (the constraints and triggers of the
+    tables run as for any insert; the columns with a default are given it explicitly, as every column is listed)."""
     await conn.copy_records_to_table(
-        "import_members",
+        "members",
         records=[(r.member_id, *_in_columns({**_DEFAULTS, **r.values})) for r in records],
-        columns=columns,
+        columns=["id", *COLUMNS],
     )
-    listed = Sql(", ".join(columns))
-    await execute(conn, Sql("INSERT INTO members ({c}) SELECT {c} FROM import_members", c=listed))
     await conn.copy_records_to_table(
         "member_external_ids",
         records=[(e, r.member_id) for r in records for e in r.external_ids],
@@ -250,24 +239,49 @@ async def audit_creations(
     redact: Sequence[str],
 ) -> None:
     """One `create` entry per record, in the order given, its `after` the full record built by the same SQL as
-    records.full_record and digested like audit.queries.insert_entry does."""
+    records.full_record and digested like audit.queries.insert_entry does: the digests of coso_audit_redact
+    (migration 0010), written inline for the sensitive columns alone, the secret read once for the statement (the
+    function, called once, still refuses the write when there is none)."""
     await execute(
         conn,
         Sql(
+            "WITH s AS MATERIALIZED (SELECT value AS secret FROM service_secrets "
+            "WHERE name = 'main' AND coso_audit_redact('{{}}'::jsonb, '{{}}'::text[]) IS NOT NULL) "
             "INSERT INTO audit_log (actor_kind, actor_id, actor_name, request_id, action, entity, entity_id, "
             "organization_id, related_organization_id, before, after) "
             "SELECT {kind}, {actor}, {name}, {request}, 'create', 'member', m.id, m.organization_id, NULL, "
-            "coso_audit_redact(NULL::jsonb, {redact}::text[]), coso_audit_redact(({doc})::jsonb, {redact}::text[]) "
-            "FROM unnest({ids}::uuid[]) WITH ORDINALITY AS t(id, i) JOIN members m ON m.id = t.id ORDER BY t.i",
+            "NULL, ({doc})::jsonb{digests} "
+            "FROM unnest({ids}::uuid[]) WITH ORDINALITY AS t(id, i) JOIN members m ON m.id = t.id CROSS JOIN s "
+            "ORDER BY t.i",
             kind=actor_kind,
             actor=actor_id,
             name=actor_name,
             request=request_id,
-            redact=list(redact),
             doc=member_doc(pii=True, state="m"),
+            digests=_digests(redact),
             ids=list(member_ids),
         ),
     )
+
+
+# The columns of the members table that member_doc(pii=True) shows under their own name, as text.
+_TEXT_FIELDS = frozenset({"residence", "ethnicity", "religion", "citizen_id", "phone"})
+
+
+def _digests(fields: Sequence[str]) -> Sql:
+    """` || jsonb_build_object(…)`: each field as coso_audit_redact writes it ('redacted:' and 16 hex digits of
+    sha256(secret || field || ':' || value); null stays null, a value already 'redacted:…' stays as it is)."""
+    if not fields:
+        return Sql("")
+    unknown = set(fields) - _TEXT_FIELDS
+    if unknown:
+        raise ValueError(f"not a text column of members: {sorted(unknown)}")
+    pairs = ", ".join(
+        f"'{f}', CASE WHEN left(m.{f}, 9) <> 'redacted:' THEN 'redacted:' || "
+        f"left(encode(sha256(s.secret || convert_to('{f}:' || m.{f}, 'UTF8')), 'hex'), 16) ELSE m.{f} END"
+        for f in fields
+    )
+    return Sql(f" || jsonb_build_object({pairs})")
 
 
 def _json(value: dict[str, Any]) -> str:

@@ -10,8 +10,8 @@ exactly the outcome of the per-row path (member_rows.py), which stays its oracle
    id, a record): a row that shares one with an earlier row that writes runs after the batch, through the per-row
    path in its savepoint, as does a row that corrects a record (an update), one with sponsors, or one whose record
    no read shows. Every such row then meets the database as the per-row path would have left it.
-4. The registrations decided here are written set-wise (records by COPY into a staging table and one INSERT,
-   periods, events, external ids by COPY, audit entries by one INSERT … SELECT); if the database refuses them (a
+4. The registrations decided here are written set-wise (records, periods, events, external ids by COPY, audit
+   entries by one INSERT … SELECT); if the database refuses them (a
    write of another transaction at the same moment), they are rolled back and run one by one."""
 
 import logging
