@@ -68,7 +68,9 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Starts of a job (its worker dying each time) before it fails for good"
     )
     job_batch_rows: int = Field(
-        default=2_000, ge=1, description="Rows of a job per batch (per-row jobs commit, and checkpoint, per batch)"
+        default=10_000,
+        ge=1,
+        description="Rows of a job per batch (per-row jobs commit, with their indicator refresh, and checkpoint per batch)",
     )
     admission_min_age: int = Field(default=18, description="Youngest age at admission (Điều lệ Đảng)")
     admission_max_age: int = Field(default=60, description="Oldest age at admission, unless an exception is recorded")
