@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     job_batch_rows: int = Field(
         default=10_000,
         ge=1,
-        description="Rows of a job per batch (per-row jobs commit, with their indicator refresh, and checkpoint per batch)",
+        description="Rows of a job per batch (a per-row job commits, refreshing indicators, and checkpoints per batch)",
     )
     admission_min_age: int = Field(default=18, description="Youngest age at admission (Điều lệ Đảng)")
     admission_max_age: int = Field(default=60, description="Oldest age at admission, unless an exception is recorded")
