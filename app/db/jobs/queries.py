@@ -69,6 +69,27 @@ async def chunk_numbers(conn: Querier, job_id: uuid.UUID) -> list[int]:
     return [r["seq"] for r in rows]
 
 
+async def claim_keys(conn: Querier, job_id: uuid.UUID, claims: dict[str, int]) -> dict[str, int]:
+    """A batch's keys (key → the file row of the first of its rows to have it): those no earlier batch claimed are
+    claimed; the others are answered with the row that claimed them. The statement's snapshot is from before its
+    own INSERT, so the SELECT sees exactly the earlier claims."""
+    if not claims:
+        return {}
+    rows = await fetch(
+        conn,
+        Sql(
+            "WITH given AS (SELECT * FROM unnest({keys}::text[], {rows}::int[]) AS g(key, first_row)), "
+            "claimed AS (INSERT INTO import_job_keys (job_id, key, first_row) SELECT {job}, key, first_row FROM given "
+            "ON CONFLICT (job_id, key) DO NOTHING) "
+            "SELECT k.key, k.first_row FROM import_job_keys k JOIN given g ON g.key = k.key WHERE k.job_id = {job}",
+            job=job_id,
+            keys=list(claims),
+            rows=list(claims.values()),
+        ),
+    )
+    return {r["key"]: r["first_row"] for r in rows}
+
+
 async def chunk(conn: Querier, job_id: uuid.UUID, seq: int) -> bytes:
     data: bytes = await fetchval(
         conn, Sql("SELECT data FROM import_job_chunks WHERE job_id = {job} AND seq = {seq}", job=job_id, seq=seq)
@@ -259,9 +280,11 @@ async def finish(
     committed: bool = False,
     problem: dict[str, Any] | None = None,
 ) -> None:
+    """The job's end; the keys its rows claimed are forgotten with it."""
     await execute(
         conn,
         Sql(
+            "WITH forgotten AS (DELETE FROM import_job_keys WHERE job_id = {job}) "
             "UPDATE import_jobs SET status = {status}, finished_at = clock_timestamp(), committed = {committed}, "
             "counts = coalesce({counts}::jsonb, counts), problem = {problem}::jsonb, "
             "rows_failed = coalesce(({counts}::jsonb ->> 'failed')::int, rows_failed), "

@@ -82,3 +82,12 @@ import_job_errors = Table(
     Column("message", Text, nullable=False),
     Index("ix_import_job_errors_job_id", "job_id", "record", "id"),
 )
+
+# The keys (`<field>:<value>`) the rows of a running job claimed, and the file row of the first (migration 0018).
+import_job_keys = Table(
+    "import_job_keys",
+    metadata,
+    Column("job_id", UUID(as_uuid=True), ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("first_row", Integer, nullable=False),
+)

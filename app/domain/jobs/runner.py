@@ -1,5 +1,7 @@
-"""A worker's import job: the upload read back, parsed, and its rows run in batches through the import's own
-`run_rows` (ARCHITECTURE.md, "Jobs").
+"""A worker's import job: the upload read back to a temporary file on disk, read once to check it and count its
+rows (`files.survey`), then read again one batch at a time, each batch converted, its in-file duplicates marked
+(`duplicates`, the keys claimed in `import_job_keys`) and run through the import's own `run_rows`: the worker's
+memory does not grow with the file (ARCHITECTURE.md, "Jobs").
 
 - Per-row commit (atomic=false, mode=commit): one transaction per batch, the job's checkpoint, counts and errors
   written in that same transaction. A restart goes on after the last committed batch; no row is written twice.
@@ -15,9 +17,11 @@ import asyncio
 import logging
 import tempfile
 import uuid
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
 import orjson
@@ -29,6 +33,7 @@ from app.domain.access.callers import Actor, Forbidden
 from app.domain.errors import DomainError
 from app.domain.imports import columns, files, members
 from app.domain.imports.report import ImportRejected, Report, RowError
+from app.domain.jobs import duplicates
 from app.domain.jobs.service import caller_of
 from app.domain.tx import Tx
 
@@ -73,28 +78,51 @@ async def _lock(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:
     await execute(conn, Sql("SELECT pg_advisory_xact_lock(hashtextextended({key}, 0))", key=f"import_job:{job_id}"))
 
 
-async def _read_upload(pool: asyncpg.Pool, job_id: uuid.UUID) -> bytes:
-    """The chunks in order, through a spooled file (memory up to 8 MB, disk beyond). The parsers read the file
-    whole (files.read_table), so the job holds the file and its rows in memory while it runs."""
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-        for seq in await db.chunk_numbers(pool, job_id):
-            spool.write(await db.chunk(pool, job_id, seq))
-        spool.seek(0)
-        return spool.read()
+async def _read_upload(pool: asyncpg.Pool, job_id: uuid.UUID, upload: IO[bytes]) -> None:
+    """The chunks in order, into a temporary file on disk: one chunk (1 MB) in memory at a time."""
+    for seq in await db.chunk_numbers(pool, job_id):
+        upload.write(await db.chunk(pool, job_id, seq))
+    upload.flush()
 
 
-async def _rows(pool: asyncpg.Pool, job_id: uuid.UUID, media: str, actor: Actor) -> list[columns.MemberRow]:
-    table = await asyncio.to_thread(files.read_table, await _read_upload(pool, job_id), media, max_rows=10**8)
-    sensitive = [h for h, name in columns.header_fields(table.header).items() if name in columns.SENSITIVE]
+async def _survey(upload: IO[bytes], media: str, actor: Actor) -> files.Survey:
+    """The file read once, keeping no row: every error of the file (as `files.read_table`), the header's columns
+    and their pii rule, the number of rows; before any row runs."""
+    surveyed = await asyncio.to_thread(files.survey, upload, media, max_rows=10**8)
+    sensitive = [h for h, name in columns.header_fields(surveyed.header).items() if name in columns.SENSITIVE]
     if sensitive and not actor.caller.pii:  # the rule of members.import_file, for a job's submitter
         raise Forbidden(
             f"The columns {', '.join(repr(s) for s in sensitive)} hold sensitive personal data (Law 91/2025/QH15): "
             "importing them needs the pii permission.",
             code="pii_required",
         )
-    rows = await asyncio.to_thread(columns.member_rows, table)
-    members.mark_duplicates_in_file(rows)
-    return rows
+    return surveyed
+
+
+@dataclass(frozen=True)
+class _File:
+    """The job's upload on disk and what its survey found."""
+
+    upload: IO[bytes]
+    media: str
+    surveyed: files.Survey
+
+    async def batches(self, *, size: int, skip: int) -> AsyncGenerator[list[columns.MemberRow], None]:
+        """The rows as member values, one batch at a time (read and converted in a thread); the first `skip`
+        records are read past without being converted."""
+        tables = files.batches(self.upload, self.media, self.surveyed, size=size, skip=skip)
+        while (rows := await asyncio.to_thread(_next_rows, tables)) is not None:
+            yield rows
+
+
+def _next_rows(tables: Iterator[files.Table]) -> list[columns.MemberRow] | None:
+    table = next(tables, None)
+    return None if table is None else columns.member_rows(table)
+
+
+async def _mark_duplicates(conn: asyncpg.Connection, job_id: uuid.UUID, rows: list[columns.MemberRow]) -> None:
+    """`members.mark_duplicates_in_file` across the batches: the batch's keys claimed in the batch's transaction."""
+    duplicates.mark(rows, await db.claim_keys(conn, job_id, duplicates.first_rows(rows)))
 
 
 async def run_job(pool: asyncpg.Pool, job_id: uuid.UUID, *, check: members.RowChecker, limits: Limits) -> None:
@@ -120,33 +148,34 @@ async def run_job(pool: asyncpg.Pool, job_id: uuid.UUID, *, check: members.RowCh
     scope = WHOLE_TREE if caller.whole_tree else Scope(roots=await widen_with_predecessors(pool, caller.scopes))
     options = _options(orjson.loads(started["options"]))
     try:
-        rows = await _rows(pool, job_id, started["format"], Actor(caller=caller))
-        await db.set_total(pool, job_id, len(rows))
-        if options.mode == "commit" and not options.atomic:
-            await _per_batch(
-                pool,
-                job_id,
-                rows,
-                started,
-                caller_actor=caller,
-                scope=scope,
-                check=check,
-                options=options,
-                limits=limits,
-            )
-        else:
-            await _all_or_nothing(
-                pool,
-                job_id,
-                rows,
-                started["format"],
-                started["attempts"],
-                caller_actor=caller,
-                scope=scope,
-                check=check,
-                options=options,
-                limits=limits,
-            )
+        with tempfile.TemporaryFile() as upload:
+            await _read_upload(pool, job_id, upload)
+            file = _File(upload, started["format"], await _survey(upload, started["format"], Actor(caller=caller)))
+            await db.set_total(pool, job_id, file.surveyed.rows)
+            if options.mode == "commit" and not options.atomic:
+                await _per_batch(
+                    pool,
+                    job_id,
+                    file,
+                    started,
+                    caller_actor=caller,
+                    scope=scope,
+                    check=check,
+                    options=options,
+                    limits=limits,
+                )
+            else:
+                await _all_or_nothing(
+                    pool,
+                    job_id,
+                    file,
+                    started["attempts"],
+                    caller_actor=caller,
+                    scope=scope,
+                    check=check,
+                    options=options,
+                    limits=limits,
+                )
     except _Cancelled:
         await db.finish(pool, job_id, status="cancelled")
     except _Superseded:
@@ -183,7 +212,7 @@ def _add(total: dict[str, int], report: Report) -> dict[str, int]:
 async def _per_batch(
     pool: asyncpg.Pool,
     job_id: uuid.UUID,
-    rows: list[columns.MemberRow],
+    file: _File,
     started: Any,
     *,
     caller_actor: Any,
@@ -193,31 +222,32 @@ async def _per_batch(
     limits: Limits,
 ) -> None:
     counts: dict[str, int] = orjson.loads(started["counts"])
-    for start in range(started["checkpoint"], len(rows), limits.batch_rows):
-        batch = rows[start : start + limits.batch_rows]
-        report = members.new_report(options, "")
-        async with pool.acquire() as conn, conn.transaction():
-            await _lock(conn, job_id)
-            state = await db.job_state(conn, job_id)
-            if state is None or state["checkpoint"] != start or state["status"] != "running":
-                raise _Superseded
-            tx = Tx(conn=conn)
-            await members.run_rows(
-                tx,
-                actor=_actor(caller_actor, job_id, batch),
-                scope=scope,
-                rows=batch,
-                check=check,
-                options=options,
-                report=report,
-            )
-            if await db.cancel_requested(conn, job_id):
-                raise _Cancelled
-            counts = _add(counts, report)
-            await db.add_errors(conn, job_id, _errors(report.errors))
-            await db.save_checkpoint(
-                conn, job_id, checkpoint=start + len(batch), counts=counts, rows_failed=counts["failed"]
-            )
+    start = started["checkpoint"]
+    async with aclosing(file.batches(size=limits.batch_rows, skip=start)) as batches:
+        async for batch in batches:
+            report = members.new_report(options, "")
+            async with pool.acquire() as conn, conn.transaction():
+                await _lock(conn, job_id)
+                state = await db.job_state(conn, job_id)
+                if state is None or state["checkpoint"] != start or state["status"] != "running":
+                    raise _Superseded
+                await _mark_duplicates(conn, job_id, batch)
+                tx = Tx(conn=conn)
+                await members.run_rows(
+                    tx,
+                    actor=_actor(caller_actor, job_id, batch),
+                    scope=scope,
+                    rows=batch,
+                    check=check,
+                    options=options,
+                    report=report,
+                )
+                if await db.cancel_requested(conn, job_id):
+                    raise _Cancelled
+                counts = _add(counts, report)
+                await db.add_errors(conn, job_id, _errors(report.errors))
+                start += len(batch)
+                await db.save_checkpoint(conn, job_id, checkpoint=start, counts=counts, rows_failed=counts["failed"])
     await db.finish(
         pool, job_id, status="succeeded", counts=_add(counts, members.new_report(options, "")), committed=True
     )
@@ -226,8 +256,7 @@ async def _per_batch(
 async def _all_or_nothing(
     pool: asyncpg.Pool,
     job_id: uuid.UUID,
-    rows: list[columns.MemberRow],
-    media: str,
+    file: _File,
     attempt: int,
     *,
     caller_actor: Any,
@@ -236,7 +265,7 @@ async def _all_or_nothing(
     options: members.Options,
     limits: Limits,
 ) -> None:
-    report = members.new_report(options, media)
+    report = members.new_report(options, file.media)
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
@@ -248,20 +277,22 @@ async def _all_or_nothing(
                 raise _Superseded  # an attempt thought dead finished the job while this one waited for the lock
             if attempt > 1:
                 await db.restart(pool, job_id)  # what the last attempt showed was never committed
-            for start in range(0, len(rows), limits.batch_rows):
-                batch = rows[start : start + limits.batch_rows]
-                await members.run_rows(
-                    tx,
-                    actor=_actor(caller_actor, job_id, batch),
-                    scope=scope,
-                    rows=batch,
-                    check=check,
-                    options=options,
-                    report=report,
-                )
-                await db.set_progress(pool, job_id, rows_done=report.counts.rows, rows_failed=report.counts.failed)
-                if await db.cancel_requested(pool, job_id):
-                    raise _Cancelled
+            async with aclosing(file.batches(size=limits.batch_rows, skip=0)) as batches:
+                async for batch in batches:
+                    await _mark_duplicates(conn, job_id, batch)
+                    await members.run_rows(
+                        tx,
+                        actor=_actor(caller_actor, job_id, batch),
+                        scope=scope,
+                        rows=batch,
+                        check=check,
+                        options=options,
+                        report=report,
+                    )
+                    done, failed = report.counts.rows, report.counts.failed
+                    await db.set_progress(pool, job_id, rows_done=done, rows_failed=failed)
+                    if await db.cancel_requested(pool, job_id):
+                        raise _Cancelled
             try:
                 members.finish(tx, report, options)
             except ImportRejected as rejected:
