@@ -14,7 +14,7 @@ from app.domain.access.callers import Actor
 from app.domain.errors import Conflict
 from app.domain.imports import people
 from app.domain.imports.report import Mode, Report
-from app.domain.imports.rows import Outcome, RowChecker, RowFailed, finish, run_each
+from app.domain.imports.rows import Outcome, RowChecker, RowFailed, each_row, finish
 from app.domain.imports.sheet import Column, ImportRow, Layout
 from app.domain.members import events
 from app.domain.members.lifecycle import DISCIPLINE, LABELS_VI, EventKind
@@ -75,22 +75,6 @@ def in_resolve_order(rows: list[ImportRow]) -> list[ImportRow]:
     return sorted(rows, key=lambda r: str(r.values.get("date", "")))
 
 
-async def run_rows(
-    tx: Tx,
-    *,
-    actor: Actor,
-    scope: Scope,
-    rows: list[ImportRow],
-    check: RowChecker,
-    options: Options,
-    report: Report,
-) -> None:
-    async def write(row: ImportRow) -> Outcome:
-        return await _write(tx, actor=actor, scope=scope, row=row, check=check, options=options)
-
-    await run_each(tx, rows=rows, report=report, write=write, rule_fields=RULE_FIELDS, sensitive=LAYOUT.sensitive)
-
-
 async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: RowChecker, options: Options) -> Outcome:
     values: dict[str, Any] = {k: v for k, v in row.values.items() if k not in (*people.MEMBER_KEYS, "full_name")}
     await people.unit_named(tx, scope, values, "to_organization", "to_organization_id")
@@ -142,3 +126,7 @@ async def _record(
         probation_months=options.probation_months,
         sponsor_min_months=options.sponsor_min_months,
     )
+
+
+# Each row through `_write` in its savepoint (rows.run_each).
+run_rows = each_row(_write, rule_fields=RULE_FIELDS, sensitive=LAYOUT.sensitive)

@@ -17,7 +17,15 @@ from app.db.scope import WHOLE_TREE, Scope
 from app.domain.access.callers import Actor
 from app.domain.errors import NotFound
 from app.domain.imports.report import Mode, Report
-from app.domain.imports.rows import Outcome, Problem, RowChecker, RowFailed, finish, mark_duplicates_in_file, run_each
+from app.domain.imports.rows import (
+    Outcome,
+    Problem,
+    RowChecker,
+    RowFailed,
+    each_row,
+    finish,
+    mark_duplicates_in_file,
+)
 from app.domain.imports.sheet import Column, ImportRow, Layout
 from app.domain.organizations import changes, tree
 from app.domain.organizations.rules import CATEGORY_LABELS, KIND_LABELS
@@ -111,24 +119,6 @@ def in_resolve_order(rows: list[ImportRow]) -> list[ImportRow]:
     for row in rows:
         place(row)
     return ordered
-
-
-async def run_rows(
-    tx: Tx,
-    *,
-    actor: Actor,
-    scope: Scope,
-    rows: list[ImportRow],
-    check: RowChecker,
-    options: Options,
-    report: Report,
-) -> None:
-    """Rows through the domain, each in a savepoint, counted into `report` (rows put in resolve order first)."""
-
-    async def write(row: ImportRow) -> Outcome:
-        return await _write(tx, actor=actor, scope=scope, row=row, check=check, options=options)
-
-    await run_each(tx, rows=rows, report=report, write=write, rule_fields=RULE_FIELDS, sensitive=LAYOUT.sensitive)
 
 
 async def _parent(tx: Tx, scope: Scope, row: ImportRow) -> uuid.UUID | None:
@@ -226,3 +216,7 @@ async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: R
         tx, actor=actor, scope=scope, org_id=org_id, changes=corrections, expected_version=None
     )
     return "updated"
+
+
+# Each row through `_write` in its savepoint (rows.run_each).
+run_rows = each_row(_write, rule_fields=RULE_FIELDS, sensitive=LAYOUT.sensitive)

@@ -11,7 +11,7 @@ from app.db.scope import Scope
 from app.domain.access.callers import Actor
 from app.domain.imports import people
 from app.domain.imports.report import Mode, Report
-from app.domain.imports.rows import Outcome, RowChecker, RowFailed, finish, run_each
+from app.domain.imports.rows import Outcome, RowChecker, RowFailed, each_row, finish
 from app.domain.imports.sheet import Column, ImportRow, Layout
 from app.domain.positions import posts
 from app.domain.positions.service import POST_LABELS, Post
@@ -65,23 +65,7 @@ def in_resolve_order(rows: list[ImportRow]) -> list[ImportRow]:
     return sorted(rows, key=lambda r: str(r.values.get("valid_from", "")))
 
 
-async def run_rows(
-    tx: Tx,
-    *,
-    actor: Actor,
-    scope: Scope,
-    rows: list[ImportRow],
-    check: RowChecker,
-    options: Options,
-    report: Report,
-) -> None:
-    async def write(row: ImportRow) -> Outcome:
-        return await _write(tx, actor=actor, scope=scope, row=row, check=check)
-
-    await run_each(tx, rows=rows, report=report, write=write, rule_fields=RULE_FIELDS, sensitive=LAYOUT.sensitive)
-
-
-async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: RowChecker) -> Outcome:
+async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: RowChecker, options: Options) -> Outcome:
     values: dict[str, Any] = {k: v for k, v in row.values.items() if k not in (*people.MEMBER_KEYS, "full_name")}
     await people.unit_named(tx, scope, values, "organization", "organization_id")
     checked = check(values)
@@ -121,3 +105,7 @@ async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: R
         )
     await posts.end_post(tx, actor=actor, scope=scope, member_id=member_id, post_id=held["id"], valid_to=end)
     return "updated"
+
+
+# Each row through `_write` in its savepoint (rows.run_each).
+run_rows = each_row(_write, rule_fields=RULE_FIELDS, sensitive=LAYOUT.sensitive)

@@ -12,7 +12,7 @@ from app.db.scope import Scope
 from app.domain.access.callers import Actor
 from app.domain.imports import people
 from app.domain.imports.report import Mode, Report
-from app.domain.imports.rows import Outcome, RowChecker, RowFailed, finish, mark_duplicates_in_file, run_each
+from app.domain.imports.rows import Outcome, RowChecker, RowFailed, each_row, finish, mark_duplicates_in_file
 from app.domain.imports.sheet import Column, ImportRow, Layout
 from app.domain.ratings import service
 from app.domain.ratings.bands import BAND_LABELS, REASON_LABELS, Assessment, Band, NotRatedReason, RatingRules
@@ -81,22 +81,6 @@ def in_resolve_order(rows: list[ImportRow]) -> list[ImportRow]:
     return rows
 
 
-async def run_rows(
-    tx: Tx,
-    *,
-    actor: Actor,
-    scope: Scope,
-    rows: list[ImportRow],
-    check: RowChecker,
-    options: Options,
-    report: Report,
-) -> None:
-    async def write(row: ImportRow) -> Outcome:
-        return await _write(tx, actor=actor, scope=scope, row=row, check=check, options=options)
-
-    await run_each(tx, rows=rows, report=report, write=write, rule_fields=RULE_FIELDS, sensitive=LAYOUT.sensitive)
-
-
 def _plain(value: Any) -> str | None:
     return None if value is None else str(value.value if isinstance(value, Band | NotRatedReason) else value)
 
@@ -149,3 +133,7 @@ async def _write(tx: Tx, *, actor: Actor, scope: Scope, row: ImportRow, check: R
         replace=existing is not None,
     )
     return "updated" if existing is not None else "created"
+
+
+# Each row through `_write` in its savepoint (rows.run_each).
+run_rows = each_row(_write, rule_fields=RULE_FIELDS, sensitive=LAYOUT.sensitive)

@@ -110,6 +110,23 @@ async def run_each(
         setattr(report.counts, outcome, getattr(report.counts, outcome) + 1)
 
 
+def each_row(
+    write: Callable[..., Awaitable[Outcome]], *, rule_fields: Mapping[str, str], sensitive: frozenset[str]
+) -> Callable[..., Awaitable[None]]:
+    """A kind's `run_rows(tx, *, actor, scope, rows, check, options, report)`: each row through `write(tx, *, actor,
+    scope, row, check, options)` in `run_each`'s savepoints."""
+
+    async def run_rows(
+        tx: Tx, *, actor: Actor, scope: Any, rows: Sequence[ImportRow], check: RowChecker, options: Any, report: Report
+    ) -> None:
+        async def one(row: ImportRow) -> Outcome:
+            return await write(tx, actor=actor, scope=scope, row=row, check=check, options=options)
+
+        await run_each(tx, rows=rows, report=report, write=one, rule_fields=rule_fields, sensitive=sensitive)
+
+    return run_rows
+
+
 def finish(tx: Tx, report: Report, options: RunOptions) -> Report:
     """The end of an import's transaction. Validate: rolled back (`tx.unchanged`), so the report is what a commit
     would do. Atomic commit with a bad row: `ImportRejected` (nothing written, the report in the problem)."""
