@@ -6,6 +6,7 @@ and oracle.
 worker will call it with rows it reads back from where the job keeps them (ARCHITECTURE.md, "Imports")."""
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.db.scope import Scope
@@ -123,23 +124,34 @@ def _sensitive_columns_need_pii(actor: Actor, mapping: dict[str, str]) -> None:
         )
 
 
-def mark_duplicates_in_file(rows: list[columns.MemberRow]) -> None:
+def duplicate_keys(row: columns.MemberRow) -> list[tuple[str, str]]:
+    """The keys a person is found by (id, citizen ID, external ids), in the row's order."""
+    keys: list[tuple[str, str]] = [(f, str(row.values[f])) for f in ("id", "citizen_id") if f in row.values]
+    keys += [("external_ids", e) for e in row.values.get("external_ids", [])]
+    return keys
+
+
+def key_text(key: tuple[str, str]) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
+def mark_duplicates_in_file(rows: list[columns.MemberRow], earlier: Mapping[str, int] | None = None) -> None:
     """A person is in a file once: a second row with the same id, citizen ID or external id is an error (it would
-    otherwise update the record the first row wrote)."""
-    first: dict[tuple[str, str], int] = {}
+    otherwise update the record the first row wrote). `earlier`: keys (`key_text`) that rows before these claimed,
+    with the row of the first (a background job's earlier batches)."""
+    first: dict[str, int] = dict(earlier or {})
     for row in rows:
-        keys: list[tuple[str, str]] = [(f, str(row.values[f])) for f in ("id", "citizen_id") if f in row.values]
-        keys += [("external_ids", e) for e in row.values.get("external_ids", [])]
-        for key in keys:
-            if key in first:
+        for key in duplicate_keys(row):
+            text = key_text(key)
+            if text in first:
                 column = row.columns.get(key[0], key[0])
                 row.errors.append(
                     columns.CellError(
                         key[0],
                         column,
                         "duplicate_in_file",
-                        f"{column}: row {first[key]} of this file has the same value; a person is listed once.",
+                        f"{column}: row {first[text]} of this file has the same value; a person is listed once.",
                     )
                 )
             else:
-                first[key] = row.row
+                first[text] = row.row
