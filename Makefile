@@ -40,8 +40,11 @@ lock: $(BIN)/.locked ## regenerate both locks from pyproject.toml, keeping what 
 run: install ## serve the API (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/coso serve --port $(PORT)
 
-test: lint ## the checks of `make lint`, then the whole test suite
-	$(BIN)/pytest -q
+# The suite runs in parallel (pytest-xdist), each process on a database (or embedded server) of its own.
+TEST_WORKERS ?= auto
+
+test: lint ## the checks of `make lint`, then the whole test suite (TEST_WORKERS=1 for one process)
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: install ## ruff's rules and formatting, mypy --strict: runs every check, then fails if one did
 	@failed=; for check in $(LINT_CHECKS); do \
