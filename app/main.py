@@ -13,6 +13,7 @@ from app.api import docs, fast_lane, health, problems, reference, spec
 from app.api.access import routes as access
 from app.api.audit import routes as audit
 from app.api.auth import AuthenticatedRoute
+from app.api.changes import routes as changes
 from app.api.exports import ExportSlots
 from app.api.imports import kinds as import_kinds
 from app.api.imports import routes as imports
@@ -29,9 +30,11 @@ from app.api.records import routes as records
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
 from app.api.statistics import routes as statistics
+from app.db.changes.listener import ChangeListener
 from app.db.database import close_database, open_database
 from app.db.indicators import queries as indicators_db
 from app.db.migrations import head_revision
+from app.db.urls import asyncpg_dsn
 from app.domain.access.keys import AccessCache
 from app.domain.access.tokens import JwtConfig
 from app.domain.secrets import ServiceSecrets
@@ -47,6 +50,7 @@ ROUTERS = (
     imports.router,
     import_kinds.router,
     jobs.router,
+    changes.router,
     members.router,
     positions.router,
     ratings.router,
@@ -114,11 +118,13 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
         app.state.secrets = ServiceSecrets(app.state.pool)
         await _configure_indicators(app.state.pool, settings)
         clock = asyncio.create_task(_advance_indicators(app.state.pool, settings))
+        app.state.changes = ChangeListener(asyncpg_dsn(database_url))
         worker = await start_worker(database_url, settings) if settings.worker_in_serve else None
         try:
             yield
         finally:
             clock.cancel()
+            await app.state.changes.close()
             if worker is not None:
                 await worker.stop()
             await close_database(app.state.pool)
