@@ -197,3 +197,19 @@ async def test_now_the_long_poll_and_bad_requests(client: httpx.AsyncClient, tre
     assert_problem(await client.get(CHANGES, params={"wait": 31}), 422, "validation_error")
     only_members = await client.get(CHANGES, params={"entity": "member"})
     assert {i["entity"] for i in only_members.json()["items"]} == {"member"}
+
+
+async def test_a_bulk_import_appears_like_any_other_write(
+    client: httpx.AsyncClient, tree: dict[str, dict[str, Any]]
+) -> None:
+    _, cursor = await read_all(client)
+    rows = [f"Nhập Khẩu Số {i},female,1990-01-{i + 10:02d},official,X1-C,2015-02-03" for i in range(12)]
+    body = "full_name,gender,birth_date,status,organization,admission_decision_date\r\n" + "\r\n".join(rows)
+    response = await client.post(
+        "/api/v1/members/import", content=body.encode(), headers={"Content-Type": "text/csv"}, params={"mode": "commit"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["counts"]["created"] == 12
+    imported, _ = await read_all(client, cursor)
+    assert seen(imported) == [("member", "created", "created")] * 12
+    assert sorted(i["data"]["full_name"] for i in imported) == sorted(r.split(",")[0] for r in rows)

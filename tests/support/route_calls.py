@@ -54,6 +54,8 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/keys/{key_id}"): {"path": {"key_id": "{B_KEY}"}},
     ("POST", "/api/v1/keys/{key_id}/revoke"): {"path": {"key_id": "{B_KEY}"}},
     ("GET", "/api/v1/audit"): {"status": 200, "empty": True},
+    # The feed's next_cursor follows the database's horizon, which any write moves (a key's last use too).
+    ("GET", "/api/v1/changes"): {"status": 200, "params": {"entity": "member"}, "volatile": ["next_cursor"]},
     ("GET", "/api/v1/bodies"): {"status": 200, "empty": True},
     ("POST", "/api/v1/bodies"): {"json": {"name": "Cơ quan mới", "organization_id": "{B}"}},
     ("GET", "/api/v1/bodies/{body_id}"): {"path": {"body_id": "{B_BODY}"}},
