@@ -2,6 +2,7 @@
 
 from app.db.access import tables as access
 from app.db.audit import tables as audit
+from app.db.idempotency import tables as idempotency
 from app.db.indicators import tables as indicators
 from app.db.jobs import tables as jobs
 from app.db.members import tables as members
@@ -12,6 +13,6 @@ from app.db.positions import tables as positions
 from app.db.ratings import tables as ratings
 from app.db.records import tables as records
 
-FEATURES = (access, audit, indicators, jobs, members, organizations, plans, positions, ratings, records)
+FEATURES = (access, audit, idempotency, indicators, jobs, members, organizations, plans, positions, ratings, records)
 
 __all__ = ["FEATURES", "metadata"]
