@@ -228,3 +228,22 @@ async def test_put_patch_and_delete_take_a_key(client: httpx.AsyncClient, create
     assert retry.content == first.content and retry.headers["idempotent-replayed"] == "true"
     assert (await client.get(url)).json()["name"] == "Đảng bộ tỉnh Khác"
     assert str(uuid.UUID(unit["id"])) == unit["id"]
+
+
+async def test_a_delete_retried_answers_its_first_204(
+    client: httpx.AsyncClient, create_org: CreateOrg, count_rows: CountRows
+) -> None:
+    """Without the key, the retry of a delete that was done is a 404; with it, the first answer."""
+    unit = await create_org(client, "P", "provincial_committee")
+    targets = f"{API}/indicators/members_rated_good/targets"
+    target = await client.post(
+        targets, json={"organization_id": unit["id"], "year_from": 2024, "comparator": "gte", "value": 80}
+    )
+    assert target.status_code == 201, target.text
+    url = f"{targets}/{target.json()['id']}"
+    first = await client.delete(url, headers=keyed("drop-target"))
+    assert first.status_code == 204
+    retry = await client.delete(url, headers=keyed("drop-target"))
+    assert retry.status_code == 204 and retry.headers["idempotent-replayed"] == "true" and retry.content == b""
+    assert_problem(await client.delete(url), 404)
+    assert await count_rows("indicator_targets") == 0
