@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     import_job_max_bytes: int = Field(
         default=2 * 1024**3, description="The largest file a background import job takes (413 above)"
     )
+    idempotency_ttl_hours: int = Field(
+        default=24,
+        ge=1,
+        description="How long the answer of a write sent with an Idempotency-Key is kept for its retries (hours)",
+    )
     worker_in_serve: bool = Field(
         default=True,
         description="`coso serve` runs a job worker in the service; false: run `coso worker` processes instead",

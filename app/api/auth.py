@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from app.api.deps import Transaction
 from app.api.hygiene import Screen
+from app.api.idempotency import retries
 from app.api.request_context import current_request_id
 from app.domain.access.callers import Actor, Caller, Permission, Scope, Unauthenticated
 from app.domain.access.keys import AccessCache
@@ -43,16 +44,26 @@ async def authenticate(request: Request) -> Caller:
 
 
 class AuthenticatedRoute(APIRoute):
-    """A route whose handler first establishes the caller (401 problem otherwise)."""
+    """A route whose handler first establishes the caller (401 problem otherwise), and whose writes honour an
+    `Idempotency-Key` (app/api/idempotency/retries.py)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         screen = Screen(self)
 
         async def authenticated(request: Request) -> Response:
-            request.state.caller = await authenticate(request)
+            request.state.caller = caller = await authenticate(request)
+            attempt = retries.begin(request, caller) if request.method in retries.WRITES else None
             await screen(request)
-            return await handler(request)
+            if attempt is None:
+                return await handler(request)
+            try:
+                response = await handler(request)
+            except retries.Replayed as replayed:
+                return replayed.response()
+            # The request's transaction is still open here: it commits when this function returns.
+            await retries.finish(attempt, response, ttl_hours=request.app.state.settings.idempotency_ttl_hours)
+            return response
 
         return authenticated
 

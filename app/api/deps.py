@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request
 
+from app.api.idempotency import retries
 from app.api.types import Day
 from app.domain.pagination import Paging
 from app.domain.secrets import ServiceSecrets
@@ -28,6 +29,7 @@ async def transaction(request: Request) -> AsyncIterator[Tx]:
     (nothing half-written) when anything raises. A failed commit raises, so it can never become a 2xx. A change
     without its audit entry is impossible: such a transaction is refused (app/domain/tx.py)."""
     async with begin(request.app.state.pool) as tx:
+        await retries.claim(request, tx)  # a write sent with an Idempotency-Key: the key held, or its answer replayed
         yield tx
 
 

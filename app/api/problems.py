@@ -18,6 +18,7 @@ from app.api.request_context import current_request_id
 from app.api.routing import allowed_methods, flat_routes
 from app.domain.access.callers import Forbidden, Unauthenticated
 from app.domain.errors import Conflict, DomainError, InvalidCursor, NotFound, PreconditionFailed, RuleViolation
+from app.domain.idempotency.keys import KeyInFlight
 from app.domain.imports.files import TooLarge, UnreadableFile, UnsupportedFile
 from app.domain.imports.report import ImportRejected
 from app.domain.plans.docx import UnreadableDocument
@@ -180,6 +181,8 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
         headers = {"WWW-Authenticate": 'Bearer realm="coso"'} if status == 401 else None
+        if isinstance(exc, KeyInFlight):
+            headers = {"Retry-After": "1"}  # the first request with the key is still running
         return problem(
             status, exc.detail, code=exc.code, title=exc.title, instance=request.url.path, headers=headers, **exc.extra
         )

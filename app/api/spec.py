@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.api.auth import BEARER_SCHEME
+from app.api.idempotency.retries import HEADER as IDEMPOTENCY_KEY
+from app.api.idempotency.retries import REPLAYED, WRITES
 from app.api.problems import PROBLEM_JSON
 from app.api.responses import DESCRIPTIONS
 
@@ -43,6 +45,38 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     if _PARAM.search(path):
         found.add(404)
     return found
+
+
+# Every write of /api/v1 takes an Idempotency-Key (app/api/idempotency/retries.py).
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_KEY,
+    "in": "header",
+    "required": False,
+    "description": "A key of your choice (1–255 printable ASCII characters; a UUID is a good one) that makes a "
+    "retry safe: the first request with it does the work, and a retry with the same key and the same request "
+    f"(method, path with query, body) gets the first answer again, with `{REPLAYED}: true`, without the work "
+    "being done twice. The same key with another request: 422 `idempotency_key_reused`; while the first request "
+    "still runs: 409 `idempotency_key_in_flight` with `Retry-After`; a key that is none: 400 "
+    "`invalid_idempotency_key`. Keys are the caller's own and kept COSO_IDEMPOTENCY_TTL_HOURS (24 h by default); "
+    "only successful (2xx) answers are kept, so a request that failed can be corrected and sent again with its key.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+_REPLAYED_HEADER = {
+    "description": "`true`: the answer kept for the request's Idempotency-Key, sent again (the work was not redone)",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+
+
+def _idempotent(operation: dict[str, Any]) -> None:
+    """The Idempotency-Key parameter, what it can answer (400, 409, 422) and the replay's header on success."""
+    parameters = operation.setdefault("parameters", [])
+    parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+    responses = operation["responses"]
+    for status in (400, 409, 422):
+        responses.setdefault(str(status), _problem_response(status))
+    for code, response in responses.items():
+        if code.startswith("2"):
+            response.setdefault("headers", {})[REPLAYED] = _REPLAYED_HEADER
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -87,6 +121,7 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = build()
             schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = BEARER_SCHEME
+            schema["components"].setdefault("parameters", {})["IdempotencyKey"] = IDEMPOTENCY_PARAMETER
             paths = schema["paths"]
             for path, item in paths.items():
                 for method, operation in item.items():
@@ -100,6 +135,8 @@ def install(app: FastAPI) -> None:
                     operation["security"] = [{"bearer": []}]
                     for status in sorted(_statuses(path, method, operation)):
                         responses.setdefault(str(status), _problem_response(status))
+                    if method.upper() in WRITES:
+                        _idempotent(operation)
                     operation["responses"] = dict(sorted(responses.items()))
             for source, targets in _links(paths).items():
                 for item in paths.values():

@@ -3,6 +3,7 @@
 from app.db.access import tables as access
 from app.db.audit import tables as audit
 from app.db.changes import tables as changes
+from app.db.idempotency import tables as idempotency
 from app.db.indicators import tables as indicators
 from app.db.jobs import tables as jobs
 from app.db.members import tables as members
@@ -13,6 +14,19 @@ from app.db.positions import tables as positions
 from app.db.ratings import tables as ratings
 from app.db.records import tables as records
 
-FEATURES = (access, audit, changes, indicators, jobs, members, organizations, plans, positions, ratings, records)
+FEATURES = (
+    access,
+    audit,
+    changes,
+    idempotency,
+    indicators,
+    jobs,
+    members,
+    organizations,
+    plans,
+    positions,
+    ratings,
+    records,
+)
 
 __all__ = ["FEATURES", "metadata"]
