@@ -150,6 +150,10 @@ async def test_every_format_and_both_headers_give_the_same_report(
             response = await post(client, build(header, ROWS), media)
             assert response.status_code == 200, (name, response.text)
             reports[(header_name, name)] = response.json()
+            # Sent as bytes of no declared type (a generated client, curl -T), the file's first bytes decide.
+            untyped = await post(client, build(header, ROWS), "application/octet-stream")
+            assert untyped.status_code == 200, (name, untyped.text)
+            assert untyped.json() == reports[(header_name, name)], name
     first = reports[("snake", "csv")]
     assert first["counts"] == {"rows": 3, "created": 2, "updated": 0, "unchanged": 0, "failed": 1}
     assert first["mode"] == "validate" and first["committed"] is False

@@ -65,6 +65,7 @@ def _post_docs(example: str) -> dict[str, Any]:
                     files.CSV: {"schema": {"type": "string", "format": "binary"}, "example": example},
                     files.XLSX: _FILE,
                     files.NDJSON: _FILE,
+                    files.OCTET: _FILE,
                 },
             }
         },

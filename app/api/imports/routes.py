@@ -53,7 +53,7 @@ def _example_csv() -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "description": "The file itself as the body (curl --data-binary @file), with its media type",
-            "content": {files.CSV: _example_csv(), files.XLSX: _FILE, files.NDJSON: _FILE},
+            "content": {files.CSV: _example_csv(), files.XLSX: _FILE, files.NDJSON: _FILE, files.OCTET: _FILE},
         }
     },
 )

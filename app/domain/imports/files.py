@@ -21,6 +21,7 @@ CSV = "text/csv"
 NDJSON = "application/x-ndjson"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = (CSV, XLSX, NDJSON)
+OCTET = "application/octet-stream"  # the format is then read off the file's first bytes
 # Accepted spellings of the same media types (what curl, browsers and other systems send).
 _ALIASES = {
     "application/csv": CSV,
@@ -68,16 +69,29 @@ class Table:
     delimiter: str = ","  # CSV: the one the file used (the annotated copy uses it too)
 
 
-def media_type(content_type: str | None) -> str:
-    """The import format a Content-Type names (parameters such as charset are ignored: the BOM decides)."""
+def media_type(content_type: str | None, head: bytes | None = None) -> str:
+    """The import format a Content-Type names (parameters such as charset are ignored: the BOM decides). For
+    `application/octet-stream` (what generated clients and `curl -T` send) the file's first bytes decide, once
+    `head` is given: a zip is an XLSX workbook, a first `{` an NDJSON file, anything else CSV; without `head` the
+    answer is OCTET, to be decided when the bytes have come."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
     media = _ALIASES.get(media, media)
+    if media == OCTET:
+        return OCTET if head is None else sniffed(head)
     if media not in MEDIA_TYPES:
         raise UnsupportedFile(
             f"Send the file as {CSV}, {XLSX} (Excel) or {NDJSON}, not {media or 'a body without Content-Type'} "
             f"(with curl: --data-binary @members.csv -H 'Content-Type: {CSV}')."
         )
     return media
+
+
+def sniffed(head: bytes) -> str:
+    """The format of a file sent as bytes of no declared type, by its first bytes."""
+    if head.startswith(b"PK\x03\x04"):
+        return XLSX
+    text = head[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
+    return NDJSON if text.startswith(b"{") else CSV
 
 
 def read_table(data: bytes, media: str, *, max_rows: int) -> Table:

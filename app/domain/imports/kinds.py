@@ -124,7 +124,7 @@ async def import_file(
     """Read the file (in a thread: parsing is CPU work), run its rows in one transaction and end it by mode; with
     `annotate`, also the file with a column of each row's errors."""
     chosen = KINDS[kind]
-    media = files.media_type(content_type)
+    media = files.media_type(content_type, data)
     table = await asyncio.to_thread(files.read_table, data, media, max_rows=max_rows)
     rows.sensitive_columns_need_pii(actor, chosen.layout, sheet.header_fields(chosen.layout, table.header))
     found = chosen.prepare(await asyncio.to_thread(chosen.read, table))

@@ -44,7 +44,7 @@ async def import_file(
 ) -> Imported:
     """Read the file (in a thread: parsing is CPU work) and run its rows; with `annotate`, also the file with a
     column of each row's errors."""
-    media = files.media_type(content_type)
+    media = files.media_type(content_type, data)
     table = await asyncio.to_thread(files.read_table, data, media, max_rows=max_rows)
     _sensitive_columns_need_pii(actor, columns.header_fields(table.header))
     rows = await asyncio.to_thread(columns.member_rows, table)

@@ -35,6 +35,8 @@ async def import_members(
         if len(head) > sync_max_bytes:
             larger = True
             break
+    if media == files.OCTET:
+        media = files.sniffed(bytes(head))
     if not (respond_async or larger):
         try:
             return await members.import_file(
