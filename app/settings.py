@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     import_job_max_bytes: int = Field(
         default=2 * 1024**3, description="The largest file a background import job takes (413 above)"
     )
+    require_if_match: bool = Field(
+        default=False,
+        description="Writes to an existing versioned resource (PUT, PATCH, DELETE, lifecycle events) without "
+        "If-Match are refused (428 precondition_required): no lost update by a client that forgot it",
+    )
     worker_in_serve: bool = Field(
         default=True,
         description="`coso serve` runs a job worker in the service; false: run `coso worker` processes instead",

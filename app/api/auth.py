@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from app.api import conditional
 from app.api.deps import Transaction
 from app.api.hygiene import Screen
 from app.api.request_context import current_request_id
@@ -43,7 +44,8 @@ async def authenticate(request: Request) -> Caller:
 
 
 class AuthenticatedRoute(APIRoute):
-    """A route whose handler first establishes the caller (401 problem otherwise)."""
+    """A route whose handler first establishes the caller (401 problem otherwise), and whose answer's ETag names
+    the representation that caller got (app/api/conditional.py: If-None-Match → 304)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -52,7 +54,7 @@ class AuthenticatedRoute(APIRoute):
         async def authenticated(request: Request) -> Response:
             request.state.caller = await authenticate(request)
             await screen(request)
-            return await handler(request)
+            return conditional.finish(request, await handler(request))
 
         return authenticated
 

@@ -213,7 +213,11 @@ async def update_member(
     "/{member_id}/events", status_code=status.HTTP_201_CREATED, response_model=MemberRead, responses=problems(404, 409)
 )
 async def record_member_event(
-    member_id: MemberId, body: MemberEventCreate, writer: EditorDep, settings: SettingsDep
+    member_id: MemberId,
+    body: MemberEventCreate,
+    writer: EditorDep,
+    settings: SettingsDep,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """Record a step of the member's life: admit, recognize, fail_probation, transfer (to a cell of the tree, or
     out with `destination`), temporary_transfer, return_from_temporary, exempt, end_exemption, suspend,
@@ -235,6 +239,7 @@ async def record_member_event(
         max_age=settings.admission_max_age,
         probation_months=settings.probation_months,
         sponsor_min_months=settings.sponsor_min_months,
+        expected_version=expected_version,
     )
     return document_response(doc, status_code=201)
 

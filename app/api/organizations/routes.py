@@ -220,7 +220,11 @@ async def list_lineage(organization_id: OrgId, reader: ReaderDep) -> Response:
 
 @router.post("/{organization_id}/move", response_model=OrganizationRead, responses=problems(404, 409))
 async def move_organization(
-    organization_id: OrgId, body: MoveRequest, writer: ReorganizerDep, today: Today
+    organization_id: OrgId,
+    body: MoveRequest,
+    writer: ReorganizerDep,
+    today: Today,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """Move the unit with its whole subtree under a new parent from `effective_date` (the old place stays in
     the history)."""
@@ -234,13 +238,18 @@ async def move_organization(
             day=body.effective_date or today,
             decision_ref=body.decision_ref,
             note=body.note,
+            expected_version=expected_version,
         )
     )
 
 
 @router.post("/{organization_id}/dissolve", response_model=OrganizationRead, responses=problems(404, 409))
 async def dissolve_organization(
-    organization_id: OrgId, body: DissolveRequest, writer: ReorganizerDep, today: Today
+    organization_id: OrgId,
+    body: DissolveRequest,
+    writer: ReorganizerDep,
+    today: Today,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """End the unit on `effective_date`. It must have no units left under it then. A unit moved that same day
     ends at its new place (`placed_from` = `placed_to` = that day), as its lineage says; a merge or a split dated
@@ -254,6 +263,7 @@ async def dissolve_organization(
             day=body.effective_date or today,
             decision_ref=body.decision_ref,
             note=body.note,
+            expected_version=expected_version,
         )
     )
 
@@ -265,7 +275,7 @@ async def dissolve_organization(
     responses=problems(404, 409),
 )
 async def split_organization(
-    organization_id: OrgId, body: SplitRequest, writer: ReorganizerDep, today: Today
+    organization_id: OrgId, body: SplitRequest, writer: ReorganizerDep, today: Today, expected_version: ExpectedVersion
 ) -> Response:
     """Split the unit into new ones from `effective_date`; each child goes to the part that lists it."""
     parts = [placing.NewUnit(**p.model_dump()) for p in body.parts]
@@ -278,6 +288,7 @@ async def split_organization(
         day=body.effective_date or today,
         decision_ref=body.decision_ref,
         note=body.note,
+        expected_version=expected_version,
     )
     return json_response(
         b'{"items":[' + ",".join(d.json for d in docs).encode() + b'],"next_cursor":null}', status_code=201

@@ -225,7 +225,9 @@ async def list_plan_events(plan_id: PlanId, reader: ReaderDep, file: FileDep) ->
 
 
 @router.put("/{plan_id}/events/{event_id}", response_model=EventPage, responses=problems(404))
-async def record_plan_event(plan_id: PlanId, event_id: uuid.UUID, body: EventRecord, writer: EditorDep) -> Response:
+async def record_plan_event(
+    plan_id: PlanId, event_id: uuid.UUID, body: EventRecord, writer: EditorDep, expected_version: ExpectedVersion
+) -> Response:
     """Record the day an awaited event happened: every deadline waiting on it gets its date."""
     items = await plans.record_event(
         writer.tx,
@@ -235,5 +237,6 @@ async def record_plan_event(plan_id: PlanId, event_id: uuid.UUID, body: EventRec
         event_id=event_id,
         happened_on=body.happened_on,
         reference=body.reference,
+        expected_version=expected_version,
     )
     return json_response(dump({"items": items, "next_cursor": None}))

@@ -3,14 +3,14 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Path, Query, status
+from fastapi import Path, Query, Response, status
 
 from app.api.auth import EditorDep, Reader, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep
 from app.api.exports import FileAsked, FileDep, file_responses
 from app.api.ratings.models import RatingBody, RatingCreate, RatingPage, RatingRead, RatingSummary
 from app.api.responses import problems
-from app.api.types import Period
+from app.api.types import ExpectedVersion, Period, tagged
 from app.domain.exports import ratings as exports
 from app.domain.exports.files import Wanted
 from app.domain.ratings import service, summary
@@ -56,7 +56,7 @@ def _assessment(body: RatingBody) -> service.Assessment:
     responses=problems(404, 409),
 )
 async def rate_member(
-    member_id: MemberId, body: RatingCreate, writer: EditorDep, settings: SettingsDep
+    member_id: MemberId, body: RatingCreate, writer: EditorDep, settings: SettingsDep, response: Response
 ) -> dict[str, Any]:
     """Rate a member for a period (a year `2024`, a quarter `2024Q2` or a term `2020-2025`): a score (the band
     follows from COSO_RATING_*_MIN), a band (`rating`) alone, or the reason for not rating, which must match the
@@ -70,31 +70,44 @@ async def rate_member(
     * 422 `sick_leave_band_ceiling` — `sick_leave_months` ≥ COSO_RATING_SICK_LEAVE_MONTHS: at most
       COSO_RATING_SICK_LEAVE_MAX_BAND;
     * 422 `band_above_score` — a band higher than the score's."""
-    return await service.rate_member(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        member_id=member_id,
-        period=body.period,
-        assessment=_assessment(body),
-        rules=rating_rules(settings),
+    return tagged(
+        response,
+        await service.rate_member(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            member_id=member_id,
+            period=body.period,
+            assessment=_assessment(body),
+            rules=rating_rules(settings),
+        ),
     )
 
 
-@router.put("/members/{member_id}/ratings/{period}", response_model=RatingRead, responses=problems(404, 409))
+@router.put("/members/{member_id}/ratings/{period}", response_model=RatingRead, responses=problems(404, 409, 412))
 async def replace_member_rating(
-    member_id: MemberId, period: PeriodPath, body: RatingBody, writer: EditorDep, settings: SettingsDep
+    member_id: MemberId,
+    period: PeriodPath,
+    body: RatingBody,
+    writer: EditorDep,
+    settings: SettingsDep,
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> dict[str, Any]:
     """Replace a member's rating for a period (the audit log keeps the one replaced)."""
-    return await service.rate_member(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        member_id=member_id,
-        period=period,
-        assessment=_assessment(body),
-        rules=rating_rules(settings),
-        replace=True,
+    return tagged(
+        response,
+        await service.rate_member(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            member_id=member_id,
+            period=period,
+            assessment=_assessment(body),
+            rules=rating_rules(settings),
+            replace=True,
+            expected_version=expected_version,
+        ),
     )
 
 
@@ -116,35 +129,50 @@ async def list_member_ratings(member_id: MemberId, reader: ReaderDep, file: File
     responses=problems(404, 409),
 )
 async def rate_organization(
-    organization_id: OrgId, body: RatingCreate, writer: EditorDep, settings: SettingsDep
+    organization_id: OrgId, body: RatingCreate, writer: EditorDep, settings: SettingsDep, response: Response
 ) -> dict[str, Any]:
     """Rate the organisation itself for a period, or record why it is not rated (founded less than
     COSO_RATING_MIN_MONTHS before the period ends). One rating per organisation and period."""
-    return await service.rate_organization(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        organization_id=organization_id,
-        period=body.period,
-        assessment=_assessment(body),
-        rules=rating_rules(settings),
+    return tagged(
+        response,
+        await service.rate_organization(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            organization_id=organization_id,
+            period=body.period,
+            assessment=_assessment(body),
+            rules=rating_rules(settings),
+        ),
     )
 
 
-@router.put("/organizations/{organization_id}/ratings/{period}", response_model=RatingRead, responses=problems(404))
+@router.put(
+    "/organizations/{organization_id}/ratings/{period}", response_model=RatingRead, responses=problems(404, 412)
+)
 async def replace_organization_rating(
-    organization_id: OrgId, period: PeriodPath, body: RatingBody, writer: EditorDep, settings: SettingsDep
+    organization_id: OrgId,
+    period: PeriodPath,
+    body: RatingBody,
+    writer: EditorDep,
+    settings: SettingsDep,
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> dict[str, Any]:
     """Replace the organisation's rating for a period (the audit log keeps the one replaced)."""
-    return await service.rate_organization(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        organization_id=organization_id,
-        period=period,
-        assessment=_assessment(body),
-        rules=rating_rules(settings),
-        replace=True,
+    return tagged(
+        response,
+        await service.rate_organization(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            organization_id=organization_id,
+            period=period,
+            assessment=_assessment(body),
+            rules=rating_rules(settings),
+            replace=True,
+            expected_version=expected_version,
+        ),
     )
 
 

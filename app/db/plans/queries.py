@@ -69,17 +69,8 @@ async def plan_code_taken(conn: Querier, code: str, organization_id: uuid.UUID) 
     return found
 
 
-async def lock_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> int | None:
-    """The row's version, the row locked until the transaction ends (a write compares it with If-Match)."""
-    tables = {"plans": Sql("plans"), "tasks": Sql("tasks"), "bodies": Sql("bodies")}
-    version: int | None = await fetchval(
-        conn, Sql("SELECT version FROM {table} WHERE id = {id} FOR UPDATE", table=tables[table], id=row_id)
-    )
-    return version
-
-
 async def bump_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> None:
-    tables = {"tasks": Sql("tasks"), "bodies": Sql("bodies")}
+    tables = {"plans": Sql("plans"), "tasks": Sql("tasks"), "bodies": Sql("bodies")}
     await execute(
         conn,
         Sql(

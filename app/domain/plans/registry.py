@@ -18,8 +18,8 @@ from app.domain.organizations.changes import guard
 from app.domain.pagination import Page, Paging
 from app.domain.plans.bodies import normalise_body_name
 from app.domain.plans.collectives import Unit, body_kind, members
-from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
+from app.domain.versions import check_version
 
 COLLECTIVE = "collective"
 

@@ -24,8 +24,8 @@ from app.domain.plans.plans import _deadline_json, _events_of, _plan, event_key,
 from app.domain.plans.progress import collective_progress
 from app.domain.plans.registry import ensure_bodies
 from app.domain.plans.status import Obligation, Report, State, obligations
-from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
+from app.domain.versions import check_version
 
 
 async def add_task(

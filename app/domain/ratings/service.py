@@ -37,6 +37,7 @@ from app.domain.ratings.bands import (
     period_bounds,
 )
 from app.domain.tx import Tx
+from app.domain.versions import check_version
 
 __all__ = ["BAND_LABELS", "Assessment", "Band", "NotRatedReason", "RatingRules", "band", "period_bounds"]
 
@@ -102,6 +103,7 @@ async def _save(
     values: dict[str, Any],
     assessment: Assessment,
     chosen: Band | None,
+    expected_version: int | None,
 ) -> dict[str, Any]:
     values |= {
         "score": assessment.score,
@@ -122,6 +124,8 @@ async def _save(
         raise NotFound(
             f"{subject} has no rating for {values['period']} to replace; POST creates it.", code="rating_not_found"
         )
+    if existing is not None:
+        await check_version(tx, "ratings", existing["id"], expected_version, f"The rating of {subject}")
     fields = db.ASSESSMENT
     if existing is None:
         rating_id = await db.insert_rating(
@@ -160,6 +164,7 @@ async def rate_member(
     assessment: Assessment,
     rules: RatingRules,
     replace: bool = False,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Record (or, with `replace`, replace) a member's rating for a period, in the organisation the member
     belonged to at its end."""
@@ -221,6 +226,7 @@ async def rate_member(
         assessment=assessment,
         chosen=chosen,
         values={"member_id": member_id, "organization_id": state.home_id, "period": period, "period_end": end},
+        expected_version=expected_version,
     )
 
 
@@ -234,6 +240,7 @@ async def rate_organization(
     assessment: Assessment,
     rules: RatingRules,
     replace: bool = False,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     await guard(tx, scope, organization_id)
     conn = tx.conn
@@ -267,6 +274,7 @@ async def rate_organization(
         assessment=assessment,
         chosen=chosen,
         values={"member_id": None, "organization_id": organization_id, "period": period, "period_end": end},
+        expected_version=expected_version,
     )
 
 
