@@ -115,6 +115,18 @@ Day = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_in_range)]
 Moment = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_moment_in_range)]
 
 
+def _with_zone(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("an instant needs its time zone (RFC 3339), e.g. 2026-12-01T08:00:00+07:00 or …Z")
+    return value
+
+
+# An instant (RFC 3339): a time without its zone names no instant, and is refused rather than guessed.
+Instant = Annotated[
+    datetime, BeforeValidator(_iso_datetime), AfterValidator(_with_zone), AfterValidator(_moment_in_range)
+]
+
+
 def _year_in_range(value: str) -> str:
     earliest, latest = DATE_RANGE.get()
     if not earliest.year <= int(value[:4]) <= latest.year:

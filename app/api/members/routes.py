@@ -8,7 +8,7 @@ from pydantic import StringConstraints
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.deps import PagingDep, SettingsDep, Today, UpdatedSince
 from app.api.exports import FileDep, FormatParam, file_format, file_response, file_responses
 from app.api.members.models import (
     MemberCreate,
@@ -53,6 +53,7 @@ async def list_members(
     within: Annotated[uuid.UUID | None, optional_organization("within", "Members of this unit and all under it")],
     organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Members of this cell")],
     as_of: AsOf = None,
+    updated_since: UpdatedSince = None,
     member_status: Annotated[Codes, Query(alias="status", max_length=20)] = None,
     gender: Annotated[str | None, Query(pattern="^(male|female)$")] = None,
     min_age: Annotated[int | None, Query(ge=0, le=130)] = None,
@@ -113,6 +114,7 @@ async def list_members(
         card_number=card_number,
         include_ended=include_ended,
         hosted=hosted,
+        updated_since=updated_since,
     )
     chosen = file_format(request, fmt)
     if chosen is not None:

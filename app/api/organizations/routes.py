@@ -7,7 +7,7 @@ from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, api_router
-from app.api.deps import ActiveOn, AsOf, PagingDep, Today
+from app.api.deps import ActiveOn, AsOf, PagingDep, Today, UpdatedSince
 from app.api.exports import FormatParam, file_format, file_response, file_responses
 from app.api.organization_refs import optional_organization
 from app.api.organizations.models import (
@@ -56,6 +56,7 @@ async def list_organizations(
     within: Annotated[uuid.UUID | None, optional_organization("within", "This unit and everything under it")],
     as_of: AsOf = None,
     active_on: ActiveOn = None,
+    updated_since: UpdatedSince = None,
     kind: Annotated[list[Kind] | None, Query(description="One or more kinds")] = None,
     category: Annotated[list[Category] | None, Query(description="One or more categories")] = None,
     q: Annotated[
@@ -73,6 +74,7 @@ async def list_organizations(
         parent_id=parent_id,
         within=within,
         q=q,
+        updated_since=updated_since,
     )
     chosen = file_format(request, fmt)
     if chosen is not None:
@@ -170,12 +172,23 @@ async def update_organization(
 
 @router.get("/{organization_id}/children", response_model=OrganizationPage, responses=problems(400, 404))
 async def list_children(
-    organization_id: OrgId, reader: ReaderDep, paging: PagingDep, as_of: AsOf = None, active_on: ActiveOn = None
+    organization_id: OrgId,
+    reader: ReaderDep,
+    paging: PagingDep,
+    as_of: AsOf = None,
+    active_on: ActiveOn = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """The units directly under this one."""
     return page_response(
         await tree.children(
-            reader.pool, organization_id, scope=reader.scope, as_of=as_of, active_on=active_on, paging=paging
+            reader.pool,
+            organization_id,
+            scope=reader.scope,
+            as_of=as_of,
+            active_on=active_on,
+            paging=paging,
+            updated_since=updated_since,
         )
     )
 
@@ -194,6 +207,7 @@ async def list_subtree(
     paging: PagingDep,
     as_of: AsOf = None,
     active_on: ActiveOn = None,
+    updated_since: UpdatedSince = None,
     max_depth: Annotated[
         int | None, Query(ge=0, le=20, description="Levels below the unit (0 = the unit alone)")
     ] = None,
@@ -208,6 +222,7 @@ async def list_subtree(
             active_on=active_on,
             max_depth=max_depth,
             paging=paging,
+            updated_since=updated_since,
         )
     )
 

@@ -8,7 +8,7 @@ from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.deps import PagingDep, SettingsDep, Today, UpdatedSince
 from app.api.exports import FileDep, file_responses
 from app.api.hygiene import UnsupportedMediaType
 from app.api.organization_refs import optional_organization, required_organization
@@ -44,6 +44,7 @@ async def list_plans(
     paging: PagingDep,
     file: FileDep,
     organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Plans of this unit")],
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """Plans the caller may see (of its organisations, or naming one of its bodies); with `format=`, as a file."""
     if file.wanted is not None:
@@ -52,7 +53,9 @@ async def list_plans(
                 reader.pool, scope=reader.scope, organization_id=organization_id, wanted=file.wanted
             )
         )
-    page = await plans.list_plans(reader.pool, scope=reader.scope, organization_id=organization_id, paging=paging)
+    page = await plans.list_plans(
+        reader.pool, scope=reader.scope, organization_id=organization_id, paging=paging, updated_since=updated_since
+    )
     return json_response(dump({"items": page.items, "next_cursor": page.next_cursor}))
 
 

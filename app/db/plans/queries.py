@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -229,12 +229,20 @@ async def read_plan(conn: Querier, plan_id: uuid.UUID, *, scope: Scope) -> Recor
     )
 
 
-def plans_query(*, scope: Scope, organization_id: uuid.UUID | None, after: uuid.UUID | None = None) -> Sql:
+def plans_query(
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    after: uuid.UUID | None = None,
+    updated_since: datetime | None = None,
+) -> Sql:
     """The plans a caller may see, in id order (the list's pages and its export)."""
     seen = visibility(scope)
     where = [seen.plan]
     if organization_id is not None:
         where.append(Sql("pl.organization_id = {org}", org=organization_id))
+    if updated_since is not None:
+        where.append(Sql("pl.updated_at >= {since}", since=updated_since))
     if after is not None:
         where.append(Sql("pl.id > {after}", after=after))
     return Sql(
@@ -243,9 +251,15 @@ def plans_query(*, scope: Scope, organization_id: uuid.UUID | None, after: uuid.
 
 
 async def list_plans(
-    conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, after: uuid.UUID | None, limit: int
+    conn: Querier,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+    updated_since: datetime | None = None,
 ) -> list[Record]:
-    query = plans_query(scope=scope, organization_id=organization_id, after=after)
+    query = plans_query(scope=scope, organization_id=organization_id, after=after, updated_since=updated_since)
     return await fetch(conn, Sql("{query} LIMIT {limit}", query=query, limit=limit))
 
 

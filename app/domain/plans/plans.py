@@ -3,7 +3,7 @@ and the events their deadlines wait for."""
 
 import dataclasses
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -297,9 +297,15 @@ async def _served(tx: Tx, plan_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def list_plans(
-    conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, paging: Paging
+    conn: Querier,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    paging: Paging,
+    updated_since: datetime | None = None,
 ) -> Page[dict[str, Any]]:
-    """Plans the caller may see (of its organisations, or naming one of its bodies)."""
+    """Plans the caller may see (of its organisations, or naming one of its bodies), those changed since
+    `updated_since` if given."""
     position = paging.after("plans")
     rows = await db.list_plans(
         conn,
@@ -307,6 +313,7 @@ async def list_plans(
         organization_id=organization_id,
         after=uuid.UUID(position["a"]) if position else None,
         limit=paging.fetch,
+        updated_since=updated_since,
     )
     page = paging.page(rows, kind="plans", position=lambda r: {"a": str(r["id"])})
     return Page(items=[dict(r) for r in page.items], next_cursor=page.next_cursor)

@@ -3,6 +3,7 @@ silently), created when a plan names one not known yet."""
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -166,7 +167,13 @@ async def read_body(conn: Querier, *, scope: Scope, body_id: uuid.UUID) -> dict[
 
 
 async def list_bodies(
-    conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, q: str | None, paging: Paging
+    conn: Querier,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    q: str | None,
+    paging: Paging,
+    updated_since: datetime | None = None,
 ) -> Page[dict[str, Any]]:
     """Bodies the caller may see, by name (`q`: forgiving, accents, case and abbreviations aside)."""
     position = paging.after("bodies")
@@ -177,6 +184,7 @@ async def list_bodies(
         q_key=normalise_body_name(q) if q else None,
         after=(str(position["n"]), uuid.UUID(position["i"])) if position else None,
         limit=paging.fetch,
+        updated_since=updated_since,
     )
     page = paging.page(rows, kind="bodies", position=lambda r: {"n": r["name_key"], "i": str(r["id"])})
     return Page(items=[_body(r) for r in page.items], next_cursor=page.next_cursor)
