@@ -12,6 +12,8 @@ comparison RFC 9110 prescribes (`W/` ignored on both sides), `*` matching any.
 The endpoint still runs for a 304 (a read of one row by key): the saving is the body on the wire and the client's
 work, which is where a follower's polling costs."""
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,14 +21,20 @@ from starlette.responses import Response
 _KEPT = ("etag", "cache-control", "content-location", "date", "expires", "vary")
 
 
+_ROUTE_TAG = re.compile(r'^"([0-9]+)(@[0-9]{4}-[0-9]{2}-[0-9]{2})?"$')
+
+
 def variant(request: Request, version_tag: str) -> str:
-    """`"7"` → `"7-p@2024-01-01"` for the caller and structure date of this request."""
+    """`"7"` → `"7-p@2024-01-01"` for the caller and structure date of this request. A route whose answer depends
+    on the day even without `as_of` (a task's obligations: due soon, overdue) names the day itself (`"7@…"`)."""
+    found = _ROUTE_TAG.match(version_tag)
+    if found is None:
+        return version_tag
     caller = getattr(request.state, "caller", None)
-    suffix = "-p" if caller is not None and caller.pii else ""
+    pii = "-p" if caller is not None and caller.pii else ""
     as_of = request.query_params.get("as_of") if request.method in ("GET", "HEAD") else None
-    if as_of:
-        suffix += f"@{as_of}"
-    return version_tag[:-1] + suffix + '"' if suffix else version_tag
+    day = found[2] or (f"@{as_of}" if as_of else "")
+    return f'"{found[1]}{pii}{day}"'
 
 
 def none_match(header: str | None, tag: str) -> bool:
@@ -40,7 +48,7 @@ def none_match(header: str | None, tag: str) -> bool:
 def finish(request: Request, response: Response) -> Response:
     """The answer with its ETag completed, or a 304 when the GET's If-None-Match names it."""
     tag = response.headers.get("etag")
-    if tag is None or not tag.endswith('"'):
+    if tag is None:
         return response
     tag = variant(request, tag)
     response.headers["etag"] = tag

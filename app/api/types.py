@@ -200,12 +200,12 @@ def document_response(doc: Document, *, status_code: int = 200, location: str | 
 
 
 def versioned_response(
-    value: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None
+    value: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None, day: date | None = None
 ) -> Response:
-    """A resource built in Python, with its `version` as the ETag."""
-    return json_response(
-        dump(value), status_code=status_code, headers={"ETag": f'"{value["version"]}"', **(headers or {})}
-    )
+    """A resource built in Python, with its `version` as the ETag (and `day`, for one whose view depends on the
+    day it is read: a task's obligations)."""
+    tag = f'"{value["version"]}@{day.isoformat()}"' if day is not None else f'"{value["version"]}"'
+    return json_response(dump(value), status_code=status_code, headers={"ETag": tag, **(headers or {})})
 
 
 def tagged(response: Response, value: dict[str, Any]) -> dict[str, Any]:

@@ -194,7 +194,7 @@ async def add_task(
         today=today,
         due_soon_days=settings.due_soon_days,
     )
-    return versioned_response(view, status_code=201, headers={"Location": f"/api/v1/tasks/{view['id']}"})
+    return versioned_response(view, status_code=201, headers={"Location": f"/api/v1/tasks/{view['id']}"}, day=today)
 
 
 @router.get("/{plan_id}/summary", response_model=PlanSummary, responses=problems(404))

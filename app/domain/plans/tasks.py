@@ -166,8 +166,11 @@ async def add_report(
     today: date,
     due_soon_days: int,
     organization_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
+    """A body's report on a task: an event of the task, whose state it changes (a new version: If-Match names it)."""
     task = await _task(tx, scope, task_id)
+    await check_version(tx, "tasks", task_id, expected_version, f"Task {task['code']}")
     assigned = {a["body_id"]: a for a in decoded(task["assignments"])}
     if str(body_id) not in assigned:
         raise RuleViolation(
@@ -197,6 +200,7 @@ async def add_report(
         text=text,
         evidence_ref=evidence_ref,
     )
+    await db.bump_version(tx.conn, "tasks", task_id)
     plan_org = (await _plan(tx, scope, task["plan_id"]))["organization_id"]
     await audit.record(
         tx,
