@@ -19,3 +19,9 @@ async def check_version(tx: Tx, table: str, row_id: uuid.UUID, expected: int | N
     current = await db.lock_version(tx.conn, table, row_id)
     if current is not None:
         check_expected(what, current, expected)
+
+
+async def count_change(tx: Tx, table: str, row_id: uuid.UUID) -> None:
+    """The record changed through something it holds (a plan's events or targets): its version and `updated_at`
+    move, so its ETag and `updated_since` tell."""
+    await db.bump_version(tx.conn, table, row_id)

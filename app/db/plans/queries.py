@@ -69,18 +69,6 @@ async def plan_code_taken(conn: Querier, code: str, organization_id: uuid.UUID) 
     return found
 
 
-async def bump_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> None:
-    tables = {"plans": Sql("plans"), "tasks": Sql("tasks"), "bodies": Sql("bodies")}
-    await execute(
-        conn,
-        Sql(
-            "UPDATE {table} SET version = version + 1, updated_at = now() WHERE id = {id}",
-            table=tables[table],
-            id=row_id,
-        ),
-    )
-
-
 async def update_task(
     conn: asyncpg.Connection,
     task_id: uuid.UUID,

@@ -22,7 +22,7 @@ from app.domain.plans.docx import parse_plan_docx
 from app.domain.plans.parsing import parse_plan_text
 from app.domain.plans.registry import ensure_bodies, match_bodies
 from app.domain.tx import Tx
-from app.domain.versions import check_version
+from app.domain.versions import check_version, count_change
 
 
 def _deadline_json(deadline: ParsedDeadline | None, events: dict[str, uuid.UUID]) -> dict[str, Any] | None:
@@ -276,7 +276,7 @@ async def record_event(
     if event is None:
         raise NotFound(f"The plan has no awaited event {event_id}.", code="event_not_found")
     await db.set_event(tx.conn, event_id, happened_on=happened_on, reference=reference)
-    await db.bump_version(tx.conn, "plans", plan_id)
+    await count_change(tx, "plans", plan_id)
     await audit.record(
         tx,
         actor,

@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 
 from app.db.plans import bodies as bodies_db
-from app.db.plans import queries as db
 from app.db.scope import WHOLE_TREE, Scope
 from app.db.sql import Querier, Record
 from app.domain.access.callers import Actor
@@ -20,7 +19,7 @@ from app.domain.pagination import Page, Paging
 from app.domain.plans.bodies import normalise_body_name
 from app.domain.plans.collectives import Unit, body_kind, members
 from app.domain.tx import Tx
-from app.domain.versions import check_version
+from app.domain.versions import check_version, count_change
 
 COLLECTIVE = "collective"
 
@@ -133,7 +132,7 @@ async def add_alias(
         )
     if not clash:
         await bodies_db.insert_alias(tx.conn, body=body, alias=alias, alias_key=key)
-        await db.bump_version(tx.conn, "bodies", body.id)
+        await count_change(tx, "bodies", body.id)
     await audit.record(
         tx,
         actor,

@@ -25,7 +25,7 @@ from app.domain.plans.progress import collective_progress
 from app.domain.plans.registry import ensure_bodies
 from app.domain.plans.status import Obligation, Report, State, obligations
 from app.domain.tx import Tx
-from app.domain.versions import check_version
+from app.domain.versions import check_version, count_change
 
 
 async def add_task(
@@ -200,7 +200,7 @@ async def add_report(
         text=text,
         evidence_ref=evidence_ref,
     )
-    await db.bump_version(tx.conn, "tasks", task_id)
+    await count_change(tx, "tasks", task_id)
     plan_org = (await _plan(tx, scope, task["plan_id"]))["organization_id"]
     await audit.record(
         tx,
