@@ -50,7 +50,11 @@ async def list_plans(
     if file.wanted is not None:
         return await file.send(
             await exports.export_plans(
-                reader.pool, scope=reader.scope, organization_id=organization_id, wanted=file.wanted
+                reader.pool,
+                scope=reader.scope,
+                organization_id=organization_id,
+                wanted=file.wanted,
+                updated_since=updated_since,
             )
         )
     page = await plans.list_plans(

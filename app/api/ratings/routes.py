@@ -1,12 +1,13 @@
 """Ratings of members and organisations, and the per-unit summary with its excellent quota."""
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Response, status
 
 from app.api.auth import EditorDep, Reader, ReaderDep, api_router
-from app.api.deps import PagingDep, SettingsDep
+from app.api.deps import PagingDep, SettingsDep, UpdatedSince
 from app.api.exports import FileAsked, FileDep, file_responses
 from app.api.ratings.models import RatingBody, RatingCreate, RatingPage, RatingRead, RatingSummary
 from app.api.responses import problems
@@ -114,11 +115,15 @@ async def replace_member_rating(
 @router.get(
     "/members/{member_id}/ratings", response_model=RatingPage, responses={**file_responses("ratings"), **problems(404)}
 )
-async def list_member_ratings(member_id: MemberId, reader: ReaderDep, file: FileDep) -> Any:
+async def list_member_ratings(
+    member_id: MemberId, reader: ReaderDep, file: FileDep, updated_since: UpdatedSince = None
+) -> Any:
     """The member's ratings, oldest period first (score and comment only with `pii`); with `format=`, as a file."""
     if file.wanted is not None:
-        return await _ratings_file(file, file.wanted, reader, member_id=member_id)
-    items = await service.member_ratings(reader.pool, scope=reader.scope, member_id=member_id, pii=reader.caller.pii)
+        return await _ratings_file(file, file.wanted, reader, member_id=member_id, updated_since=updated_since)
+    items = await service.member_ratings(
+        reader.pool, scope=reader.scope, member_id=member_id, pii=reader.caller.pii, updated_since=updated_since
+    )
     return {"items": items, "next_cursor": None}
 
 
@@ -181,11 +186,17 @@ async def replace_organization_rating(
     response_model=RatingPage,
     responses={**file_responses("ratings"), **problems(404)},
 )
-async def list_organization_ratings(organization_id: OrgId, reader: ReaderDep, file: FileDep) -> Any:
+async def list_organization_ratings(
+    organization_id: OrgId, reader: ReaderDep, file: FileDep, updated_since: UpdatedSince = None
+) -> Any:
     """The organisation's own ratings, oldest period first; with `format=`, as a file."""
     if file.wanted is not None:
-        return await _ratings_file(file, file.wanted, reader, organization_id=organization_id)
-    items = await service.organization_ratings(reader.pool, scope=reader.scope, organization_id=organization_id)
+        return await _ratings_file(
+            file, file.wanted, reader, organization_id=organization_id, updated_since=updated_since
+        )
+    items = await service.organization_ratings(
+        reader.pool, scope=reader.scope, organization_id=organization_id, updated_since=updated_since
+    )
     return {"items": items, "next_cursor": None}
 
 
@@ -213,6 +224,7 @@ async def list_unit_member_ratings(
     reader: ReaderDep,
     paging: PagingDep,
     file: FileDep,
+    updated_since: UpdatedSince = None,
 ) -> Any:
     """Member ratings of a period in the unit and the units under it (the tree as it stood at the end of the
     period), unit by unit in tree order and by name within a unit, keyset-paged (score and comment only with
@@ -226,6 +238,7 @@ async def list_unit_member_ratings(
                 organization_id=organization_id,
                 period=period,
                 wanted=file.wanted,
+                updated_since=updated_since,
             )
         )
     page = await service.unit_member_ratings(
@@ -235,6 +248,7 @@ async def list_unit_member_ratings(
         organization_id=organization_id,
         period=period,
         paging=paging,
+        updated_since=updated_since,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -246,6 +260,7 @@ async def _ratings_file(
     *,
     member_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
+    updated_since: datetime | None = None,
 ) -> Any:
     """A member's ratings or an organisation's own as a file."""
     export = await exports.export_ratings_of(
@@ -255,5 +270,6 @@ async def _ratings_file(
         member_id=member_id,
         organization_id=organization_id,
         wanted=wanted,
+        updated_since=updated_since,
     )
     return await file.send(export)

@@ -251,8 +251,14 @@ async def list_plans(
     return await fetch(conn, Sql("{query} LIMIT {limit}", query=query, limit=limit))
 
 
-def stream_plans(conn: asyncpg.Connection, *, scope: Scope, organization_id: uuid.UUID | None) -> AsyncIterator[Record]:
-    return stream(conn, plans_query(scope=scope, organization_id=organization_id))
+def stream_plans(
+    conn: asyncpg.Connection,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    updated_since: datetime | None = None,
+) -> AsyncIterator[Record]:
+    return stream(conn, plans_query(scope=scope, organization_id=organization_id, updated_since=updated_since))
 
 
 async def plan_events(conn: Querier, plan_ids: Sequence[uuid.UUID]) -> list[Record]:

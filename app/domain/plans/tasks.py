@@ -1,5 +1,4 @@
-"""Tasks of plans: added one by one, reported on by their bodies, and where each stands on a date (its obligations
-and their states); summaries by state, body and role; a body's own tasks."""
+"""Tasks of plans: added, reported on by their bodies (a new version), their obligations' states; summaries."""
 
 import uuid
 from collections import Counter
@@ -168,7 +167,6 @@ async def add_report(
     organization_id: uuid.UUID | None = None,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """A body's report on a task: an event of the task, whose state it changes (a new version: If-Match names it)."""
     task = await _task(tx, scope, task_id)
     await check_version(tx, "tasks", task_id, expected_version, f"Task {task['code']}")
     assigned = {a["body_id"]: a for a in decoded(task["assignments"])}
