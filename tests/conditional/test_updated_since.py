@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import asyncpg
 import httpx
+import orjson
 import pytest
 
 from app.db.members.reads import MemberQuery, list_members
@@ -115,6 +116,36 @@ async def test_plans_and_bodies_changed_since(
     assert b_names["B_BODY"] in {b["id"] for b in bodies}
     await _age(db_pool, "bodies", [b["id"] for b in bodies[1:]])
     assert await _walk(client, "/api/v1/bodies", updated_since=SINCE) == bodies[:1]
+
+
+async def test_ratings_changed_since(client: httpx.AsyncClient, db_pool: asyncpg.Pool, b_names: dict[str, str]) -> None:
+    """A member's ratings, a unit's own, and a unit's member ratings of a period (paged, and as a file)."""
+    member, unit = b_names["B_MEMBER"], b_names["B"]
+    newer = await client.post(f"/api/v1/members/{member}/ratings", json={"period": "2023", "score": 80})
+    assert newer.status_code == 201, newer.text
+    await db_pool.execute("UPDATE ratings SET updated_at = $2 WHERE id <> $1", uuid.UUID(newer.json()["id"]), LONG_AGO)
+    mine = await client.get(f"/api/v1/members/{member}/ratings", params={"updated_since": SINCE})
+    assert [r["id"] for r in mine.json()["items"]] == [newer.json()["id"]]
+    own = await client.get(f"/api/v1/organizations/{unit}/ratings", params={"updated_since": SINCE})
+    assert own.json()["items"] == []
+    assert len((await client.get(f"/api/v1/organizations/{unit}/ratings")).json()["items"]) == 1
+    of_2023 = await _walk(client, f"/api/v1/organizations/{unit}/member_ratings", period="2023", updated_since=SINCE)
+    assert [r["id"] for r in of_2023] == [newer.json()["id"]]
+    of_2024 = await _walk(client, f"/api/v1/organizations/{unit}/member_ratings", period="2024", updated_since=SINCE)
+    assert of_2024 == []
+    as_file = await client.get(f"/api/v1/members/{member}/ratings", params={"updated_since": SINCE, "format": "ndjson"})
+    assert as_file.status_code == 200, as_file.text
+    assert [orjson.loads(line)["period"] for line in as_file.content.splitlines()] == ["2023"]
+
+
+async def test_a_list_as_a_file_keeps_updated_since(
+    client: httpx.AsyncClient, db_pool: asyncpg.Pool, b_names: dict[str, str]
+) -> None:
+    other = await client.post("/api/v1/plans", json={"organization_id": b_names["A"], "title": "Kế hoạch của xã A"})
+    await _age(db_pool, "plans", [b_names["B_PLAN"]])
+    plans = await client.get("/api/v1/plans", params={"updated_since": SINCE, "format": "ndjson", "headers": "en"})
+    assert plans.status_code == 200, plans.text
+    assert [orjson.loads(line)["id"] for line in plans.content.splitlines()] == [other.json()["id"]]
 
 
 @pytest.mark.parametrize(
