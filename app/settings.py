@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         ge=1,
         description="How long the answer of a write sent with an Idempotency-Key is kept for its retries (hours)",
     )
+    require_if_match: bool = Field(
+        default=False,
+        description="Writes to an existing versioned resource (PUT, PATCH, DELETE, lifecycle events) without "
+        "If-Match are refused (428 precondition_required): no lost update by a client that forgot it",
+    )
     worker_in_serve: bool = Field(
         default=True,
         description="`coso serve` runs a job worker in the service; false: run `coso worker` processes instead",

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from app.api import conditional
 from app.api.deps import Transaction
 from app.api.hygiene import Screen
 from app.api.idempotency import retries
@@ -44,7 +45,8 @@ async def authenticate(request: Request) -> Caller:
 
 
 class AuthenticatedRoute(APIRoute):
-    """A route whose handler first establishes the caller (401 problem otherwise), and whose writes honour an
+    """A route whose handler first establishes the caller (401 problem otherwise), whose answer's ETag names the
+    representation that caller got (app/api/conditional.py: If-None-Match → 304), and whose writes honour an
     `Idempotency-Key` (app/api/idempotency/retries.py)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -56,9 +58,9 @@ class AuthenticatedRoute(APIRoute):
             attempt = retries.begin(request, caller) if request.method in retries.WRITES else None
             await screen(request)
             if attempt is None:
-                return await handler(request)
+                return conditional.finish(request, await handler(request))
             try:
-                response = await handler(request)
+                response = conditional.finish(request, await handler(request))
             except retries.Replayed as replayed:
                 return replayed.response()
             # The request's transaction is still open here: it commits when this function returns.

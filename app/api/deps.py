@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Query, Request
 
 from app.api.idempotency import retries
-from app.api.types import Day
+from app.api.types import Day, Instant
 from app.domain.pagination import Paging
 from app.domain.secrets import ServiceSecrets
 from app.domain.tx import Tx
@@ -47,6 +47,14 @@ AsOf = Annotated[
     Query(
         description="Structure date: answer with the tree as it was on this day. Default: each unit at its latest "
         "placement (dissolved units included, at their last place)."
+    ),
+]
+UpdatedSince = Annotated[
+    Instant | None,
+    Query(
+        description="Only records changed (created, corrected, or by a lifecycle event) at or after this instant, "
+        "RFC 3339 with its time zone, e.g. `2026-12-01T08:00:00+07:00`: for a copy kept in sync, the start of the "
+        "previous sync less a margin (a change is stamped when its transaction began)"
     ),
 ]
 ActiveOn = Annotated[Day | None, Query(description="Only units that existed on this day")]

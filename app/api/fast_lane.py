@@ -4,7 +4,8 @@ FastAPI's per-request work (parameter solving, dependency graph) costs more CPU 
 these reads. For requests of the common shape (a well-formed id, at most `as_of`), the lane authenticates, parses
 those two parameters and calls the very same endpoint function; any other shape (a malformed id, an unknown
 parameter) falls through to the FastAPI route, which validates and answers as usual. The lane adds no behaviour:
-the endpoint, the scope and the errors are the route's own."""
+the endpoint, the scope and the errors are the route's own, and so are the ETag and If-None-Match (304), finished by
+the same `conditional.finish` as the route class's."""
 
 import re
 import uuid
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from app.api import conditional
 from app.api.auth import Reader, authenticate
 from app.api.routing import flat_routes
 from app.api.types import DATE_RANGE
@@ -51,11 +53,11 @@ def _lane(route: APIRoute) -> Callable[[Request], Awaitable[Response]]:
             as_of = _day(query["as_of"]) if "as_of" in query else None
         except ValueError:
             raise _FallThrough from None  # the route answers with the validation error
-        caller = await authenticate(request)
+        caller = request.state.caller = await authenticate(request)
         caller.require(Permission.read)
         cache: AccessCache = request.app.state.access
         reader = Reader(pool=request.app.state.pool, scope=await cache.scope_of(caller), caller=caller)
-        return await endpoint(organization_id=org_id, reader=reader, as_of=as_of)
+        return conditional.finish(request, await endpoint(organization_id=org_id, reader=reader, as_of=as_of))
 
     return fast
 

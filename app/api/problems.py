@@ -17,7 +17,15 @@ from app.api.hygiene import MalformedBody, UnsupportedMediaType
 from app.api.request_context import current_request_id
 from app.api.routing import allowed_methods, flat_routes
 from app.domain.access.callers import Forbidden, Unauthenticated
-from app.domain.errors import Conflict, DomainError, InvalidCursor, NotFound, PreconditionFailed, RuleViolation
+from app.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidCursor,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    RuleViolation,
+)
 from app.domain.idempotency.keys import KeyInFlight
 from app.domain.imports.files import TooLarge, UnreadableFile, UnsupportedFile
 from app.domain.imports.report import ImportRejected
@@ -33,6 +41,7 @@ _STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     RuleViolation: 422,
     PreconditionFailed: 412,
+    PreconditionRequired: 428,
     InvalidCursor: 400,
     MalformedBody: 400,
     UnsupportedMediaType: 415,

@@ -79,6 +79,48 @@ def _idempotent(operation: dict[str, Any]) -> None:
             response.setdefault("headers", {})[REPLAYED] = _REPLAYED_HEADER
 
 
+ETAG_HEADER = {
+    "description": 'The version of the record and the view of it sent: "7", "7-p" (with personal data), '
+    '"7@2024-01-01" (on a structure date). Send it as If-Match to change the record, or as If-None-Match to read '
+    "it again only if it changed",
+    "schema": {"type": "string", "pattern": '^"[0-9]+(-p)?(@[0-9]{4}-[0-9]{2}-[0-9]{2})?"$'},
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "ETags you hold (or `*`): 304 Not Modified without a body if one is the current one's "
+    "(weak comparison)",
+    "schema": {"type": "string"},
+}
+
+
+def _versioned(schema: dict[str, Any], response: dict[str, Any]) -> bool:
+    """The answer is one versioned record: its JSON schema has a `version` (the ETag)."""
+    target = response.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = target.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        target = schema.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[1], {})
+    return "version" in target.get("properties", {})
+
+
+def _conditional(schema: dict[str, Any], method: str, operation: dict[str, Any]) -> None:
+    """ETag on the answers that are one versioned record; If-None-Match and 304 on their GETs; 412 and 428 on the
+    writes that take If-Match (app/api/conditional.py, types.ExpectedVersion)."""
+    responses = operation["responses"]
+    tagged = False
+    for code, response in responses.items():
+        if code[0] == "2" and _versioned(schema, response):
+            response.setdefault("headers", {})["ETag"] = ETAG_HEADER
+            tagged = True
+    if method == "get" and tagged:
+        operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+        responses["304"] = {"description": DESCRIPTIONS[304], "headers": {"ETag": ETAG_HEADER}}
+    if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in operation.get("parameters", [])):
+        for status in (412, 428):
+            responses.setdefault(str(status), _problem_response(status))
+
+
 def _problem_response(status: int) -> dict[str, Any]:
     return {"description": DESCRIPTIONS[status], "content": {PROBLEM_JSON: {"schema": _PROBLEM}}}
 
@@ -137,6 +179,7 @@ def install(app: FastAPI) -> None:
                         responses.setdefault(str(status), _problem_response(status))
                     if method.upper() in WRITES:
                         _idempotent(operation)
+                    _conditional(schema, method, operation)
                     operation["responses"] = dict(sorted(responses.items()))
             for source, targets in _links(paths).items():
                 for item in paths.values():

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 import orjson
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,6 +23,7 @@ from pydantic import (
 )
 from starlette.responses import Response
 
+from app.domain.errors import PreconditionRequired
 from app.domain.pagination import Page
 from app.domain.results import Document
 
@@ -114,6 +115,18 @@ Day = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_in_range)]
 Moment = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_moment_in_range)]
 
 
+def _with_zone(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("an instant needs its time zone (RFC 3339), e.g. 2026-12-01T08:00:00+07:00 or …Z")
+    return value
+
+
+# An instant (RFC 3339): a time without its zone names no instant, and is refused rather than guessed.
+Instant = Annotated[
+    datetime, BeforeValidator(_iso_datetime), AfterValidator(_with_zone), AfterValidator(_moment_in_range)
+]
+
+
 def _year_in_range(value: str) -> str:
     earliest, latest = DATE_RANGE.get()
     if not earliest.year <= int(value[:4]) <= latest.year:
@@ -187,43 +200,64 @@ def document_response(doc: Document, *, status_code: int = 200, location: str | 
 
 
 def versioned_response(
-    value: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None
+    value: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None, day: date | None = None
 ) -> Response:
-    """A resource built in Python, with its `version` as the ETag."""
-    return json_response(
-        dump(value), status_code=status_code, headers={"ETag": f'"{value["version"]}"', **(headers or {})}
-    )
+    """A resource built in Python, with its `version` as the ETag (and `day`, for one whose view depends on the
+    day it is read: a task's obligations)."""
+    tag = f'"{value["version"]}@{day.isoformat()}"' if day is not None else f'"{value["version"]}"'
+    return json_response(dump(value), status_code=status_code, headers={"ETag": tag, **(headers or {})})
+
+
+def tagged(response: Response, value: dict[str, Any]) -> dict[str, Any]:
+    """A resource FastAPI serialises through its response_model, with its `version` as the ETag (set on the
+    `response` FastAPI hands the endpoint)."""
+    response.headers["ETag"] = f'"{value["version"]}"'
+    return value
 
 
 NO_VERSION = -1  # what an If-Match naming no version of ours asks for: it never matches (412), as RFC 9110 says
+_TAG_VERSION = re.compile(r"^([0-9]{1,9})(?:-p)?(?:@[0-9-]{10})?$")
 
 
 def if_match_version(if_match: str | None) -> int | None:
-    """The version an If-Match header names ("3", W/"3"; the first of a list), None for none or `*` (any version),
-    or NO_VERSION for a value that names none of ours ("abc"), which the write refuses as stale."""
+    """The version an If-Match header names (the tag a GET gave: "3", "3-p", "3@2024-01-01", also W/"3"; the first
+    of a list), None for none or `*` (any version), or NO_VERSION for a value that names none of ours ("abc"),
+    which the write refuses as stale. Only the version counts: a write is to the record, whichever view of it
+    (with or without personal data, on which structure date) the caller read."""
     if if_match is None:
         return None
     tags = [tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")]
     if "*" in tags:
         return None
-    versions = [int(tag) for tag in tags if tag.isdigit() and len(tag) < 10]
+    versions = [int(found[1]) for tag in tags if (found := _TAG_VERSION.match(tag))]
     return versions[0] if versions else NO_VERSION
 
 
-def _expected_version(
+IF_MATCH_REQUIRED = (
+    "This service requires If-Match on every change to an existing record (COSO_REQUIRE_IF_MATCH): GET the "
+    'resource, and send its ETag (e.g. If-Match: "3") with the change; `If-Match: *` changes whatever version is '
+    "current."
+)
+
+
+async def _expected_version(
+    request: Request,
     if_match: Annotated[
         str | None,
         Header(
             alias="If-Match",
-            description='The version you read (its ETag), e.g. "3": the change is refused (412) if it changed since; '
-            "without it (or with `*`), any version is changed",
+            description='The ETag you read, e.g. "3": the change is refused (412 version_mismatch) if the record '
+            "changed since; without it (or with `*`), any version is changed, unless the service requires it "
+            "(428 precondition_required)",
         ),
     ] = None,
 ) -> int | None:
+    if if_match is None and request.app.state.settings.require_if_match:
+        raise PreconditionRequired(IF_MATCH_REQUIRED)
     return if_match_version(if_match)
 
 
-# The version an update expects, from its If-Match header (None: any).
+# The version a change to an existing record expects, from its If-Match header (None: any).
 ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
 
 

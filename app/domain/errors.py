@@ -50,6 +50,13 @@ def stale_version(what: str, current: int, expected: int) -> PreconditionFailed:
     )
 
 
+class PreconditionRequired(DomainError):
+    """A write to a versioned resource without If-Match where the service requires one (COSO_REQUIRE_IF_MATCH)."""
+
+    code = "precondition_required"
+    title = "If-Match is required"
+
+
 class InvalidCursor(DomainError):
     code = "invalid_cursor"
     title = "Invalid cursor"

@@ -36,6 +36,7 @@ WRAPPER = r"""
 curl() {
     local n answer status expected
     n=$(wc -l < "$TOUR_LOG")
+    : > "$TOUR_DIR/$n.body"  # curl writes no file for an answer without a body (a 304)
     answer=$(command curl -o "$TOUR_DIR/$n.body" -w '%{http_code} %{content_type}' "$@") || {
         echo "tour: curl #$((n + 1)) failed to get an answer" >&2; return 1; }
     cat "$TOUR_DIR/$n.body"

@@ -10,7 +10,7 @@ field that is missing (problem details stay open, RFC 9457 lets them carry exten
 import copy
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +83,10 @@ class Contract:
             self._validators[key] = jsonschema_rs.validator_for(root)
         return self._validators[key]
 
-    def violations(self, method: str, path: str, status: int, media: str, body: bytes) -> Iterator[str]:
-        """What in this answer openapi.yaml does not describe."""
+    def violations(
+        self, method: str, path: str, status: int, media: str, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> Iterator[str]:
+        """What in this answer openapi.yaml does not describe (`headers`: a documented ETag must be sent)."""
         if method == "HEAD":
             return
         found = self.operation(method, path)
@@ -103,6 +105,8 @@ class Contract:
             yield f"{where}: status not documented (documented: {', '.join(responses)})"
             return
         self.checked.add((method, template, status))
+        if headers is not None and "ETag" in documented.get("headers", {}) and "etag" not in headers:
+            yield f"{where}: documented with an ETag, served without one"
         content = documented.get("content") or {}
         if not content:
             if body:
@@ -130,7 +134,11 @@ class Contract:
         await response.aread()
         request = response.request
         media = response.headers.get("content-type", "").split(";")[0].strip()
-        found = list(self.violations(request.method, request.url.path, response.status_code, media, response.content))
+        found = list(
+            self.violations(
+                request.method, request.url.path, response.status_code, media, response.content, response.headers
+            )
+        )
         if found:
             shown = "\n  ".join(found[:10])
             raise ContractViolation(

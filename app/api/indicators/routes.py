@@ -20,7 +20,7 @@ from app.api.indicators.models import (
 )
 from app.api.organization_refs import optional_organization
 from app.api.responses import problems
-from app.api.types import dump, json_response
+from app.api.types import ExpectedVersion, dump, json_response
 from app.domain.errors import NotFound
 from app.domain.exports import figures as exports
 from app.domain.indicators import service, targets
@@ -175,7 +175,9 @@ async def list_plan_targets(plan_id: PlanId, reader: ReaderDep) -> Response:
 
 
 @plan_router.put("/{plan_id}/targets", response_model=TargetPage, responses=problems(404, 409))
-async def set_plan_targets(plan_id: PlanId, body: PlanTargetsSet, writer: EditorDep) -> Response:
+async def set_plan_targets(
+    plan_id: PlanId, body: PlanTargetsSet, writer: EditorDep, expected_version: ExpectedVersion
+) -> Response:
     """Replace the indicator targets a plan carries. An item naming only the indicator carries the catalogue's
     plan default (`plan_default_target`, seed 004: 100 % of village cells with a committee by 2025, admissions
     3–4 % a year, …); an empty list removes them."""
@@ -197,5 +199,6 @@ async def set_plan_targets(plan_id: PlanId, body: PlanTargetsSet, writer: Editor
             )
             for t in body.targets
         ],
+        expected_version=expected_version,
     )
     return json_response(dump({"items": items, "next_cursor": None}))

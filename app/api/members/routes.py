@@ -8,7 +8,7 @@ from pydantic import StringConstraints
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.deps import PagingDep, SettingsDep, Today, UpdatedSince
 from app.api.exports import FileDep, FormatParam, file_format, file_response, file_responses
 from app.api.members.models import (
     MemberCreate,
@@ -53,6 +53,7 @@ async def list_members(
     within: Annotated[uuid.UUID | None, optional_organization("within", "Members of this unit and all under it")],
     organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Members of this cell")],
     as_of: AsOf = None,
+    updated_since: UpdatedSince = None,
     member_status: Annotated[Codes, Query(alias="status", max_length=20)] = None,
     gender: Annotated[str | None, Query(pattern="^(male|female)$")] = None,
     min_age: Annotated[int | None, Query(ge=0, le=130)] = None,
@@ -113,6 +114,7 @@ async def list_members(
         card_number=card_number,
         include_ended=include_ended,
         hosted=hosted,
+        updated_since=updated_since,
     )
     chosen = file_format(request, fmt)
     if chosen is not None:
@@ -213,7 +215,11 @@ async def update_member(
     "/{member_id}/events", status_code=status.HTTP_201_CREATED, response_model=MemberRead, responses=problems(404, 409)
 )
 async def record_member_event(
-    member_id: MemberId, body: MemberEventCreate, writer: EditorDep, settings: SettingsDep
+    member_id: MemberId,
+    body: MemberEventCreate,
+    writer: EditorDep,
+    settings: SettingsDep,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """Record a step of the member's life: admit, recognize, fail_probation, transfer (to a cell of the tree, or
     out with `destination`), temporary_transfer, return_from_temporary, exempt, end_exemption, suspend,
@@ -235,6 +241,7 @@ async def record_member_event(
         max_age=settings.admission_max_age,
         probation_months=settings.probation_months,
         sponsor_min_months=settings.sponsor_min_months,
+        expected_version=expected_version,
     )
     return document_response(doc, status_code=201)
 

@@ -7,7 +7,7 @@ from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, ReorganizerDep, api_router
-from app.api.deps import ActiveOn, AsOf, PagingDep, Today
+from app.api.deps import ActiveOn, AsOf, PagingDep, Today, UpdatedSince
 from app.api.exports import FormatParam, file_format, file_response, file_responses
 from app.api.organization_refs import optional_organization
 from app.api.organizations.models import (
@@ -56,6 +56,7 @@ async def list_organizations(
     within: Annotated[uuid.UUID | None, optional_organization("within", "This unit and everything under it")],
     as_of: AsOf = None,
     active_on: ActiveOn = None,
+    updated_since: UpdatedSince = None,
     kind: Annotated[list[Kind] | None, Query(description="One or more kinds")] = None,
     category: Annotated[list[Category] | None, Query(description="One or more categories")] = None,
     q: Annotated[
@@ -73,6 +74,7 @@ async def list_organizations(
         parent_id=parent_id,
         within=within,
         q=q,
+        updated_since=updated_since,
     )
     chosen = file_format(request, fmt)
     if chosen is not None:
@@ -170,12 +172,23 @@ async def update_organization(
 
 @router.get("/{organization_id}/children", response_model=OrganizationPage, responses=problems(400, 404))
 async def list_children(
-    organization_id: OrgId, reader: ReaderDep, paging: PagingDep, as_of: AsOf = None, active_on: ActiveOn = None
+    organization_id: OrgId,
+    reader: ReaderDep,
+    paging: PagingDep,
+    as_of: AsOf = None,
+    active_on: ActiveOn = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """The units directly under this one."""
     return page_response(
         await tree.children(
-            reader.pool, organization_id, scope=reader.scope, as_of=as_of, active_on=active_on, paging=paging
+            reader.pool,
+            organization_id,
+            scope=reader.scope,
+            as_of=as_of,
+            active_on=active_on,
+            paging=paging,
+            updated_since=updated_since,
         )
     )
 
@@ -194,6 +207,7 @@ async def list_subtree(
     paging: PagingDep,
     as_of: AsOf = None,
     active_on: ActiveOn = None,
+    updated_since: UpdatedSince = None,
     max_depth: Annotated[
         int | None, Query(ge=0, le=20, description="Levels below the unit (0 = the unit alone)")
     ] = None,
@@ -208,6 +222,7 @@ async def list_subtree(
             active_on=active_on,
             max_depth=max_depth,
             paging=paging,
+            updated_since=updated_since,
         )
     )
 
@@ -220,7 +235,11 @@ async def list_lineage(organization_id: OrgId, reader: ReaderDep) -> Response:
 
 @router.post("/{organization_id}/move", response_model=OrganizationRead, responses=problems(404, 409))
 async def move_organization(
-    organization_id: OrgId, body: MoveRequest, writer: ReorganizerDep, today: Today
+    organization_id: OrgId,
+    body: MoveRequest,
+    writer: ReorganizerDep,
+    today: Today,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """Move the unit with its whole subtree under a new parent from `effective_date` (the old place stays in
     the history)."""
@@ -234,13 +253,18 @@ async def move_organization(
             day=body.effective_date or today,
             decision_ref=body.decision_ref,
             note=body.note,
+            expected_version=expected_version,
         )
     )
 
 
 @router.post("/{organization_id}/dissolve", response_model=OrganizationRead, responses=problems(404, 409))
 async def dissolve_organization(
-    organization_id: OrgId, body: DissolveRequest, writer: ReorganizerDep, today: Today
+    organization_id: OrgId,
+    body: DissolveRequest,
+    writer: ReorganizerDep,
+    today: Today,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """End the unit on `effective_date`. It must have no units left under it then. A unit moved that same day
     ends at its new place (`placed_from` = `placed_to` = that day), as its lineage says; a merge or a split dated
@@ -254,6 +278,7 @@ async def dissolve_organization(
             day=body.effective_date or today,
             decision_ref=body.decision_ref,
             note=body.note,
+            expected_version=expected_version,
         )
     )
 
@@ -265,7 +290,7 @@ async def dissolve_organization(
     responses=problems(404, 409),
 )
 async def split_organization(
-    organization_id: OrgId, body: SplitRequest, writer: ReorganizerDep, today: Today
+    organization_id: OrgId, body: SplitRequest, writer: ReorganizerDep, today: Today, expected_version: ExpectedVersion
 ) -> Response:
     """Split the unit into new ones from `effective_date`; each child goes to the part that lists it."""
     parts = [placing.NewUnit(**p.model_dump()) for p in body.parts]
@@ -278,6 +303,7 @@ async def split_organization(
         day=body.effective_date or today,
         decision_ref=body.decision_ref,
         note=body.note,
+        expected_version=expected_version,
     )
     return json_response(
         b'{"items":[' + ",".join(d.json for d in docs).encode() + b'],"next_cursor":null}', status_code=201

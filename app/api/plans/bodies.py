@@ -7,7 +7,7 @@ from fastapi import Path, Query, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import PagingDep
+from app.api.deps import PagingDep, UpdatedSince
 from app.api.organization_refs import optional_organization
 from app.api.plans.models import AliasCreate, BodyCreate, BodyPage, BodyRead
 from app.api.responses import problems
@@ -25,10 +25,16 @@ async def list_bodies(
     paging: PagingDep,
     organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Bodies of this unit")],
     q: Annotated[SearchText | None, Query(description="Forgiving name search (accents, case, abbreviations)")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """Bodies the caller may see, by name."""
     page = await registry.list_bodies(
-        reader.pool, scope=reader.scope, organization_id=organization_id, q=q, paging=paging
+        reader.pool,
+        scope=reader.scope,
+        organization_id=organization_id,
+        q=q,
+        paging=paging,
+        updated_since=updated_since,
     )
     return json_response(dump({"items": page.items, "next_cursor": page.next_cursor}))
 

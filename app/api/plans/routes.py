@@ -8,7 +8,7 @@ from fastapi import Path, Query, Request, status
 from starlette.responses import Response
 
 from app.api.auth import EditorDep, ReaderDep, api_router
-from app.api.deps import PagingDep, SettingsDep, Today
+from app.api.deps import PagingDep, SettingsDep, Today, UpdatedSince
 from app.api.exports import FileDep, file_responses
 from app.api.hygiene import UnsupportedMediaType
 from app.api.organization_refs import optional_organization, required_organization
@@ -44,15 +44,22 @@ async def list_plans(
     paging: PagingDep,
     file: FileDep,
     organization_id: Annotated[uuid.UUID | None, optional_organization("organization_id", "Plans of this unit")],
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """Plans the caller may see (of its organisations, or naming one of its bodies); with `format=`, as a file."""
     if file.wanted is not None:
         return await file.send(
             await exports.export_plans(
-                reader.pool, scope=reader.scope, organization_id=organization_id, wanted=file.wanted
+                reader.pool,
+                scope=reader.scope,
+                organization_id=organization_id,
+                wanted=file.wanted,
+                updated_since=updated_since,
             )
         )
-    page = await plans.list_plans(reader.pool, scope=reader.scope, organization_id=organization_id, paging=paging)
+    page = await plans.list_plans(
+        reader.pool, scope=reader.scope, organization_id=organization_id, paging=paging, updated_since=updated_since
+    )
     return json_response(dump({"items": page.items, "next_cursor": page.next_cursor}))
 
 
@@ -191,7 +198,7 @@ async def add_task(
         today=today,
         due_soon_days=settings.due_soon_days,
     )
-    return versioned_response(view, status_code=201, headers={"Location": f"/api/v1/tasks/{view['id']}"})
+    return versioned_response(view, status_code=201, headers={"Location": f"/api/v1/tasks/{view['id']}"}, day=today)
 
 
 @router.get("/{plan_id}/summary", response_model=PlanSummary, responses=problems(404))
@@ -225,7 +232,9 @@ async def list_plan_events(plan_id: PlanId, reader: ReaderDep, file: FileDep) ->
 
 
 @router.put("/{plan_id}/events/{event_id}", response_model=EventPage, responses=problems(404))
-async def record_plan_event(plan_id: PlanId, event_id: uuid.UUID, body: EventRecord, writer: EditorDep) -> Response:
+async def record_plan_event(
+    plan_id: PlanId, event_id: uuid.UUID, body: EventRecord, writer: EditorDep, expected_version: ExpectedVersion
+) -> Response:
     """Record the day an awaited event happened: every deadline waiting on it gets its date."""
     items = await plans.record_event(
         writer.tx,
@@ -235,5 +244,6 @@ async def record_plan_event(plan_id: PlanId, event_id: uuid.UUID, body: EventRec
         event_id=event_id,
         happened_on=body.happened_on,
         reference=body.reference,
+        expected_version=expected_version,
     )
     return json_response(dump({"items": items, "next_cursor": None}))

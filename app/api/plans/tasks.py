@@ -77,7 +77,8 @@ async def get_task(
     return versioned_response(
         await tasks.get_task(
             reader.pool, scope=reader.scope, task_id=task_id, as_of=as_of or today, due_soon_days=settings.due_soon_days
-        )
+        ),
+        day=as_of or today,
     )
 
 
@@ -102,7 +103,8 @@ async def update_task(
             expected_version=expected_version,
             today=today,
             due_soon_days=settings.due_soon_days,
-        )
+        ),
+        day=today,
     )
 
 
@@ -110,26 +112,32 @@ async def update_task(
     "/{task_id}/reports", status_code=status.HTTP_201_CREATED, response_model=TaskRead, responses=problems(404)
 )
 async def add_report(
-    task_id: TaskId, body: ReportCreate, writer: EditorDep, settings: SettingsDep, today: Today
+    task_id: TaskId,
+    body: ReportCreate,
+    writer: EditorDep,
+    settings: SettingsDep,
+    today: Today,
+    expected_version: ExpectedVersion,
 ) -> Response:
-    """A body reports progress on a task (for a recurring task, on one year's obligation)."""
-    return json_response(
-        dump(
-            await tasks.add_report(
-                writer.tx,
-                actor=writer.actor,
-                scope=writer.scope,
-                task_id=task_id,
-                body_id=body.body_id,
-                organization_id=body.organization_id,
-                reported_on=body.reported_on,
-                period_year=body.period_year,
-                status=body.status,
-                text=body.text,
-                evidence_ref=body.evidence_ref,
-                today=today,
-                due_soon_days=settings.due_soon_days,
-            )
+    """A body reports progress on a task (for a recurring task, on one year's obligation): the task counts a new
+    version, answered with its ETag."""
+    return versioned_response(
+        await tasks.add_report(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            task_id=task_id,
+            body_id=body.body_id,
+            organization_id=body.organization_id,
+            reported_on=body.reported_on,
+            period_year=body.period_year,
+            status=body.status,
+            text=body.text,
+            evidence_ref=body.evidence_ref,
+            today=today,
+            due_soon_days=settings.due_soon_days,
+            expected_version=expected_version,
         ),
         status_code=201,
+        day=today,
     )

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Path, Query, status
+from fastapi import Path, Query, Response, status
 
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import SettingsDep, Today
@@ -20,7 +20,7 @@ from app.api.positions.models import (
     PostRead,
 )
 from app.api.responses import problems
-from app.api.types import Day
+from app.api.types import Day, ExpectedVersion, tagged
 from app.domain.exports import positions as exports
 from app.domain.positions import posts, service
 from app.domain.positions.composition import SeatRules
@@ -39,7 +39,7 @@ AsOfDay = Annotated[Day | None, Query(description="The day asked about (default:
     responses=problems(404, 409),
 )
 async def add_position(
-    organization_id: OrgId, body: PositionCreate, writer: EditorDep, settings: SettingsDep
+    organization_id: OrgId, body: PositionCreate, writer: EditorDep, settings: SettingsDep, response: Response
 ) -> dict[str, Any]:
     """Seat a member in the organisation's leadership. The member must belong to the organisation (or a unit
     under it) on `valid_from`; one secretary (or group leader) at a time (409 `one_secretary_at_a_time`); one
@@ -52,20 +52,23 @@ async def add_position(
     * 422 `party_group_has_leader_not_secretary` — a party group elects a `group_leader` and a
       `group_deputy_leader` (tổ trưởng, tổ phó), no other seat; 422 `group_seat_outside_party_group` — the
       other way round."""
-    return await service.add_position(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        organization_id=organization_id,
-        member_id=body.member_id,
-        position=body.position,
-        valid_from=body.valid_from,
-        valid_to=body.valid_to,
-        decision_ref=body.decision_ref,
-        rules=SeatRules(
-            cell_committee_max_members=settings.cell_committee_max_members,
-            cell_max_deputy_secretaries=settings.cell_max_deputy_secretaries,
-            group_max_deputy_leaders=settings.group_max_deputy_leaders,
+    return tagged(
+        response,
+        await service.add_position(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            organization_id=organization_id,
+            member_id=body.member_id,
+            position=body.position,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            decision_ref=body.decision_ref,
+            rules=SeatRules(
+                cell_committee_max_members=settings.cell_committee_max_members,
+                cell_max_deputy_secretaries=settings.cell_max_deputy_secretaries,
+                group_max_deputy_leaders=settings.group_max_deputy_leaders,
+            ),
         ),
     )
 
@@ -98,17 +101,26 @@ async def list_organization_positions(
     responses=problems(404, 409),
 )
 async def end_position(
-    organization_id: OrgId, position_id: uuid.UUID, body: PositionEnd, writer: EditorDep
+    organization_id: OrgId,
+    position_id: uuid.UUID,
+    body: PositionEnd,
+    writer: EditorDep,
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> dict[str, Any]:
     """End a seat: from `valid_to` on, it is no longer held."""
-    return await service.end_position(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        organization_id=organization_id,
-        position_id=position_id,
-        valid_to=body.valid_to,
-        end_decision_ref=body.decision_ref,
+    return tagged(
+        response,
+        await service.end_position(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            organization_id=organization_id,
+            position_id=position_id,
+            valid_to=body.valid_to,
+            end_decision_ref=body.decision_ref,
+            expected_version=expected_version,
+        ),
     )
 
 
@@ -151,26 +163,45 @@ async def list_member_positions(member_id: MemberId, reader: ReaderDep, file: Fi
     response_model=PostRead,
     responses=problems(404, 409),
 )
-async def record_post_held(member_id: MemberId, body: PostCreate, writer: EditorDep) -> dict[str, Any]:
+async def record_post_held(
+    member_id: MemberId, body: PostCreate, writer: EditorDep, response: Response
+) -> dict[str, Any]:
     """Record a public post the member holds concurrently (village head, commune chair, …). Linked to a unit
     (`organization_id`), it counts for that unit's indicators, one holder at a time (409 `post_taken`)."""
-    return await posts.add_post(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        member_id=member_id,
-        post=body.post,
-        place=body.place,
-        organization_id=body.organization_id,
-        valid_from=body.valid_from,
-        valid_to=body.valid_to,
-        decision_ref=body.decision_ref,
+    return tagged(
+        response,
+        await posts.add_post(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            member_id=member_id,
+            post=body.post,
+            place=body.place,
+            organization_id=body.organization_id,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            decision_ref=body.decision_ref,
+        ),
     )
 
 
 @router.post("/members/{member_id}/posts/{post_id}/end", response_model=PostRead, responses=problems(404, 409))
-async def end_post_held(member_id: MemberId, post_id: uuid.UUID, body: PostEnd, writer: EditorDep) -> dict[str, Any]:
+async def end_post_held(
+    member_id: MemberId,
+    post_id: uuid.UUID,
+    body: PostEnd,
+    writer: EditorDep,
+    expected_version: ExpectedVersion,
+    response: Response,
+) -> dict[str, Any]:
     """End a public post: from `valid_to` on, the member no longer holds it."""
-    return await posts.end_post(
-        writer.tx, actor=writer.actor, scope=writer.scope, member_id=member_id, post_id=post_id, valid_to=body.valid_to
+    ended = await posts.end_post(
+        writer.tx,
+        actor=writer.actor,
+        scope=writer.scope,
+        member_id=member_id,
+        post_id=post_id,
+        valid_to=body.valid_to,
+        expected_version=expected_version,
     )
+    return tagged(response, ended)

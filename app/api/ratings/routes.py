@@ -1,16 +1,17 @@
 """Ratings of members and organisations, and the per-unit summary with its excellent quota."""
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Query, status
+from fastapi import Path, Query, Response, status
 
 from app.api.auth import EditorDep, Reader, ReaderDep, api_router
-from app.api.deps import PagingDep, SettingsDep
+from app.api.deps import PagingDep, SettingsDep, UpdatedSince
 from app.api.exports import FileAsked, FileDep, file_responses
 from app.api.ratings.models import RatingBody, RatingCreate, RatingPage, RatingRead, RatingSummary
 from app.api.responses import problems
-from app.api.types import Period
+from app.api.types import ExpectedVersion, Period, tagged
 from app.domain.exports import ratings as exports
 from app.domain.exports.files import Wanted
 from app.domain.ratings import service, summary
@@ -56,7 +57,7 @@ def _assessment(body: RatingBody) -> service.Assessment:
     responses=problems(404, 409),
 )
 async def rate_member(
-    member_id: MemberId, body: RatingCreate, writer: EditorDep, settings: SettingsDep
+    member_id: MemberId, body: RatingCreate, writer: EditorDep, settings: SettingsDep, response: Response
 ) -> dict[str, Any]:
     """Rate a member for a period (a year `2024`, a quarter `2024Q2` or a term `2020-2025`): a score (the band
     follows from COSO_RATING_*_MIN), a band (`rating`) alone, or the reason for not rating, which must match the
@@ -70,42 +71,59 @@ async def rate_member(
     * 422 `sick_leave_band_ceiling` — `sick_leave_months` ≥ COSO_RATING_SICK_LEAVE_MONTHS: at most
       COSO_RATING_SICK_LEAVE_MAX_BAND;
     * 422 `band_above_score` — a band higher than the score's."""
-    return await service.rate_member(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        member_id=member_id,
-        period=body.period,
-        assessment=_assessment(body),
-        rules=rating_rules(settings),
+    return tagged(
+        response,
+        await service.rate_member(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            member_id=member_id,
+            period=body.period,
+            assessment=_assessment(body),
+            rules=rating_rules(settings),
+        ),
     )
 
 
-@router.put("/members/{member_id}/ratings/{period}", response_model=RatingRead, responses=problems(404, 409))
+@router.put("/members/{member_id}/ratings/{period}", response_model=RatingRead, responses=problems(404, 409, 412))
 async def replace_member_rating(
-    member_id: MemberId, period: PeriodPath, body: RatingBody, writer: EditorDep, settings: SettingsDep
+    member_id: MemberId,
+    period: PeriodPath,
+    body: RatingBody,
+    writer: EditorDep,
+    settings: SettingsDep,
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> dict[str, Any]:
     """Replace a member's rating for a period (the audit log keeps the one replaced)."""
-    return await service.rate_member(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        member_id=member_id,
-        period=period,
-        assessment=_assessment(body),
-        rules=rating_rules(settings),
-        replace=True,
+    return tagged(
+        response,
+        await service.rate_member(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            member_id=member_id,
+            period=period,
+            assessment=_assessment(body),
+            rules=rating_rules(settings),
+            replace=True,
+            expected_version=expected_version,
+        ),
     )
 
 
 @router.get(
     "/members/{member_id}/ratings", response_model=RatingPage, responses={**file_responses("ratings"), **problems(404)}
 )
-async def list_member_ratings(member_id: MemberId, reader: ReaderDep, file: FileDep) -> Any:
+async def list_member_ratings(
+    member_id: MemberId, reader: ReaderDep, file: FileDep, updated_since: UpdatedSince = None
+) -> Any:
     """The member's ratings, oldest period first (score and comment only with `pii`); with `format=`, as a file."""
     if file.wanted is not None:
-        return await _ratings_file(file, file.wanted, reader, member_id=member_id)
-    items = await service.member_ratings(reader.pool, scope=reader.scope, member_id=member_id, pii=reader.caller.pii)
+        return await _ratings_file(file, file.wanted, reader, member_id=member_id, updated_since=updated_since)
+    items = await service.member_ratings(
+        reader.pool, scope=reader.scope, member_id=member_id, pii=reader.caller.pii, updated_since=updated_since
+    )
     return {"items": items, "next_cursor": None}
 
 
@@ -116,35 +134,50 @@ async def list_member_ratings(member_id: MemberId, reader: ReaderDep, file: File
     responses=problems(404, 409),
 )
 async def rate_organization(
-    organization_id: OrgId, body: RatingCreate, writer: EditorDep, settings: SettingsDep
+    organization_id: OrgId, body: RatingCreate, writer: EditorDep, settings: SettingsDep, response: Response
 ) -> dict[str, Any]:
     """Rate the organisation itself for a period, or record why it is not rated (founded less than
     COSO_RATING_MIN_MONTHS before the period ends). One rating per organisation and period."""
-    return await service.rate_organization(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        organization_id=organization_id,
-        period=body.period,
-        assessment=_assessment(body),
-        rules=rating_rules(settings),
+    return tagged(
+        response,
+        await service.rate_organization(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            organization_id=organization_id,
+            period=body.period,
+            assessment=_assessment(body),
+            rules=rating_rules(settings),
+        ),
     )
 
 
-@router.put("/organizations/{organization_id}/ratings/{period}", response_model=RatingRead, responses=problems(404))
+@router.put(
+    "/organizations/{organization_id}/ratings/{period}", response_model=RatingRead, responses=problems(404, 412)
+)
 async def replace_organization_rating(
-    organization_id: OrgId, period: PeriodPath, body: RatingBody, writer: EditorDep, settings: SettingsDep
+    organization_id: OrgId,
+    period: PeriodPath,
+    body: RatingBody,
+    writer: EditorDep,
+    settings: SettingsDep,
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> dict[str, Any]:
     """Replace the organisation's rating for a period (the audit log keeps the one replaced)."""
-    return await service.rate_organization(
-        writer.tx,
-        actor=writer.actor,
-        scope=writer.scope,
-        organization_id=organization_id,
-        period=period,
-        assessment=_assessment(body),
-        rules=rating_rules(settings),
-        replace=True,
+    return tagged(
+        response,
+        await service.rate_organization(
+            writer.tx,
+            actor=writer.actor,
+            scope=writer.scope,
+            organization_id=organization_id,
+            period=period,
+            assessment=_assessment(body),
+            rules=rating_rules(settings),
+            replace=True,
+            expected_version=expected_version,
+        ),
     )
 
 
@@ -153,11 +186,17 @@ async def replace_organization_rating(
     response_model=RatingPage,
     responses={**file_responses("ratings"), **problems(404)},
 )
-async def list_organization_ratings(organization_id: OrgId, reader: ReaderDep, file: FileDep) -> Any:
+async def list_organization_ratings(
+    organization_id: OrgId, reader: ReaderDep, file: FileDep, updated_since: UpdatedSince = None
+) -> Any:
     """The organisation's own ratings, oldest period first; with `format=`, as a file."""
     if file.wanted is not None:
-        return await _ratings_file(file, file.wanted, reader, organization_id=organization_id)
-    items = await service.organization_ratings(reader.pool, scope=reader.scope, organization_id=organization_id)
+        return await _ratings_file(
+            file, file.wanted, reader, organization_id=organization_id, updated_since=updated_since
+        )
+    items = await service.organization_ratings(
+        reader.pool, scope=reader.scope, organization_id=organization_id, updated_since=updated_since
+    )
     return {"items": items, "next_cursor": None}
 
 
@@ -185,6 +224,7 @@ async def list_unit_member_ratings(
     reader: ReaderDep,
     paging: PagingDep,
     file: FileDep,
+    updated_since: UpdatedSince = None,
 ) -> Any:
     """Member ratings of a period in the unit and the units under it (the tree as it stood at the end of the
     period), unit by unit in tree order and by name within a unit, keyset-paged (score and comment only with
@@ -198,6 +238,7 @@ async def list_unit_member_ratings(
                 organization_id=organization_id,
                 period=period,
                 wanted=file.wanted,
+                updated_since=updated_since,
             )
         )
     page = await service.unit_member_ratings(
@@ -207,6 +248,7 @@ async def list_unit_member_ratings(
         organization_id=organization_id,
         period=period,
         paging=paging,
+        updated_since=updated_since,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -218,6 +260,7 @@ async def _ratings_file(
     *,
     member_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
+    updated_since: datetime | None = None,
 ) -> Any:
     """A member's ratings or an organisation's own as a file."""
     export = await exports.export_ratings_of(
@@ -227,5 +270,6 @@ async def _ratings_file(
         member_id=member_id,
         organization_id=organization_id,
         wanted=wanted,
+        updated_since=updated_since,
     )
     return await file.send(export)

@@ -5,7 +5,7 @@ period and the organisation's placement of that day."""
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -81,6 +81,7 @@ class MemberQuery:
     card_number: str | None = None
     ended: bool = True  # false: records closed on the day (ENDED) are left out
     hosted: bool = False  # with organization_id: also the members temporarily attached there
+    updated_since: datetime | None = None  # only records changed at or after this instant
     after: Sequence[Any] | None = None
     limit: int = 50
     pii: bool = False
@@ -160,6 +161,7 @@ def selection(query: MemberQuery, scope: Scope, members: Sql = Sql("members m"))
         ("m.admission_decision_date <= {v}", query.admitted_to),
         ("m.citizen_id = {v}", query.citizen_id),
         ("m.party_card_number = {v}", query.card_number),
+        ("m.updated_at >= {v}", query.updated_since),
     ):
         if value:
             where.append(Sql(condition, v=value))

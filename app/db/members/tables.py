@@ -103,6 +103,8 @@ members = Table(
     ),
     Index("ix_members_card", "party_card_number"),
     Index("ix_members_host", "host_organization_id", postgresql_where=text("host_organization_id IS NOT NULL")),
+    # `updated_since` (a copy kept in sync asks for what changed since its last sync: few rows of many)
+    Index("ix_members_updated_at", "updated_at"),
 )
 
 

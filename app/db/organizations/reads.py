@@ -6,7 +6,7 @@ Without one, each unit is shown at its latest placement (the open one, or the la
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from app.db.organizations.paths import nodes_of, subtree_bounds
 from app.db.scope import Scope, path_in_scope, scope_ranges, with_ctes
@@ -102,6 +102,7 @@ class ListQuery:
     categories: Sequence[str] = ()
     q: str | None = None
     max_depth: int | None = None
+    updated_since: datetime | None = None  # only units changed at or after this instant
     after_path: str | None = None
     after_rank: int | None = None
     limit: int = 50
@@ -142,6 +143,8 @@ def list_filters(query: ListQuery, scope: Scope) -> list[Sql]:
         where.append(Sql("o.category = ANY({categories}::text[])", categories=list(query.categories)))
     if query.max_depth is not None:
         where.append(Sql("p.depth <= {depth}", depth=query.max_depth))
+    if query.updated_since is not None:
+        where.append(Sql("o.updated_at >= {since}", since=query.updated_since))
     return where
 
 

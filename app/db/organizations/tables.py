@@ -58,6 +58,7 @@ organizations = Table(
     ),
     Index("ix_organizations_name_folded", "name_folded"),
     Index("ix_organizations_code_folded", "code_folded"),
+    Index("ix_organizations_updated_at", "updated_at"),  # `updated_since`
 )
 
 

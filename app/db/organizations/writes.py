@@ -297,6 +297,16 @@ async def reparent_subtree(
             new_values=new_values,
         ),
     )
+    # The units under the moved one have a new placement (depth, placed_from): a new version of each, so their
+    # ETag and `updated_since` say so (the moved unit itself counts its version with the move).
+    await execute(
+        conn,
+        Sql(
+            "UPDATE organizations SET version = version + 1, updated_at = now() WHERE id = ANY({ids}) AND id <> {root}",
+            ids=sorted({r["organization_id"] for r in [*rewritten, *moved]}),
+            root=root_id,
+        ),
+    )
     # Members carry their unit's current path (a subtree of members is a range scan): it follows the move.
     await execute(
         conn,

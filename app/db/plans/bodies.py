@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -158,10 +159,13 @@ async def list_bodies(
     q_key: str | None,
     after: tuple[str, uuid.UUID] | None,
     limit: int,
+    updated_since: datetime | None = None,
 ) -> list[Record]:
     where = [body_visible(scope)]
     if organization_id is not None:
         where.append(Sql("b.organization_id = {org}", org=organization_id))
+    if updated_since is not None:
+        where.append(Sql("b.updated_at >= {since}", since=updated_since))
     if q_key:
         where.append(
             Sql(

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -67,27 +67,6 @@ async def plan_code_taken(conn: Querier, code: str, organization_id: uuid.UUID) 
         Sql("SELECT id FROM plans WHERE code = {code} AND organization_id = {org}", code=code, org=organization_id),
     )
     return found
-
-
-async def lock_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> int | None:
-    """The row's version, the row locked until the transaction ends (a write compares it with If-Match)."""
-    tables = {"plans": Sql("plans"), "tasks": Sql("tasks"), "bodies": Sql("bodies")}
-    version: int | None = await fetchval(
-        conn, Sql("SELECT version FROM {table} WHERE id = {id} FOR UPDATE", table=tables[table], id=row_id)
-    )
-    return version
-
-
-async def bump_version(conn: asyncpg.Connection, table: str, row_id: uuid.UUID) -> None:
-    tables = {"tasks": Sql("tasks"), "bodies": Sql("bodies")}
-    await execute(
-        conn,
-        Sql(
-            "UPDATE {table} SET version = version + 1, updated_at = now() WHERE id = {id}",
-            table=tables[table],
-            id=row_id,
-        ),
-    )
 
 
 async def update_task(
@@ -238,12 +217,20 @@ async def read_plan(conn: Querier, plan_id: uuid.UUID, *, scope: Scope) -> Recor
     )
 
 
-def plans_query(*, scope: Scope, organization_id: uuid.UUID | None, after: uuid.UUID | None = None) -> Sql:
+def plans_query(
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    after: uuid.UUID | None = None,
+    updated_since: datetime | None = None,
+) -> Sql:
     """The plans a caller may see, in id order (the list's pages and its export)."""
     seen = visibility(scope)
     where = [seen.plan]
     if organization_id is not None:
         where.append(Sql("pl.organization_id = {org}", org=organization_id))
+    if updated_since is not None:
+        where.append(Sql("pl.updated_at >= {since}", since=updated_since))
     if after is not None:
         where.append(Sql("pl.id > {after}", after=after))
     return Sql(
@@ -252,14 +239,26 @@ def plans_query(*, scope: Scope, organization_id: uuid.UUID | None, after: uuid.
 
 
 async def list_plans(
-    conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, after: uuid.UUID | None, limit: int
+    conn: Querier,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+    updated_since: datetime | None = None,
 ) -> list[Record]:
-    query = plans_query(scope=scope, organization_id=organization_id, after=after)
+    query = plans_query(scope=scope, organization_id=organization_id, after=after, updated_since=updated_since)
     return await fetch(conn, Sql("{query} LIMIT {limit}", query=query, limit=limit))
 
 
-def stream_plans(conn: asyncpg.Connection, *, scope: Scope, organization_id: uuid.UUID | None) -> AsyncIterator[Record]:
-    return stream(conn, plans_query(scope=scope, organization_id=organization_id))
+def stream_plans(
+    conn: asyncpg.Connection,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    updated_since: datetime | None = None,
+) -> AsyncIterator[Record]:
+    return stream(conn, plans_query(scope=scope, organization_id=organization_id, updated_since=updated_since))
 
 
 async def plan_events(conn: Querier, plan_ids: Sequence[uuid.UUID]) -> list[Record]:

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -97,12 +97,21 @@ async def discipline_between(
     )
 
 
-async def ratings_of_member(conn: Querier, member_id: uuid.UUID) -> list[Record]:
-    return await fetch(conn, ratings_of_member_query(member_id))
+async def ratings_of_member(
+    conn: Querier, member_id: uuid.UUID, *, updated_since: datetime | None = None
+) -> list[Record]:
+    return await fetch(conn, ratings_of_member_query(member_id, updated_since))
 
 
-async def ratings_of_organization(conn: Querier, org_id: uuid.UUID) -> list[Record]:
-    return await fetch(conn, ratings_of_organization_query(org_id))
+async def ratings_of_organization(
+    conn: Querier, org_id: uuid.UUID, *, updated_since: datetime | None = None
+) -> list[Record]:
+    return await fetch(conn, ratings_of_organization_query(org_id, updated_since))
+
+
+def _changed_since(updated_since: datetime | None) -> Sql:
+    """`updated_since` of a list: the ratings changed at or after it (all without it)."""
+    return Sql("r.updated_at >= {since}", since=updated_since) if updated_since is not None else Sql("TRUE")
 
 
 def _subtree(path: str, day: date) -> Sql:
@@ -115,7 +124,9 @@ def _subtree(path: str, day: date) -> Sql:
     )
 
 
-def member_ratings_query(*, path: str, period: str, period_end: date, keyset: Sql | None = None) -> Sql:
+def member_ratings_query(
+    *, path: str, period: str, period_end: date, keyset: Sql | None = None, updated_since: datetime | None = None
+) -> Sql:
     """Member ratings of a period recorded in the subtree, unit by unit in tree order, by name within a unit:
     keyset (unit_path, sort_key, member_id), so a page reads only the units it shows. The list's pages and its
     export share it."""
@@ -128,64 +139,96 @@ def member_ratings_query(*, path: str, period: str, period_end: date, keyset: Sq
         JOIN ratings r ON r.organization_id = p.organization_id AND r.period = {period} AND r.member_id IS NOT NULL
         JOIN members m ON m.id = r.member_id
         JOIN organizations o ON o.id = r.organization_id
-        WHERE p.path >= {path} AND p.path < left({path}, -1) || '0' AND {placed} AND {keyset}
+        WHERE p.path >= {path} AND p.path < left({path}, -1) || '0' AND {placed} AND {keyset} AND {since}
         ORDER BY p.path, m.sort_key, m.id""",
         period=period,
         path=path,
         placed=valid_on("p", period_end),
         keyset=keyset or Sql("TRUE"),
+        since=_changed_since(updated_since),
     )
 
 
 async def member_ratings_page(
-    conn: Querier, *, path: str, period: str, period_end: date, after: tuple[str, str, uuid.UUID] | None, limit: int
+    conn: Querier,
+    *,
+    path: str,
+    period: str,
+    period_end: date,
+    after: tuple[str, str, uuid.UUID] | None,
+    limit: int,
+    updated_since: datetime | None = None,
 ) -> list[Record]:
     keyset = (
         Sql("(p.path, m.sort_key, m.id) > ({path}, {key}, {id})", path=after[0], key=after[1], id=after[2])
         if after
         else None
     )
-    query = member_ratings_query(path=path, period=period, period_end=period_end, keyset=keyset)
+    query = member_ratings_query(
+        path=path, period=period, period_end=period_end, keyset=keyset, updated_since=updated_since
+    )
     return await fetch(conn, Sql("{query} LIMIT {limit}", query=query, limit=limit))
 
 
 def stream_member_ratings(
-    conn: asyncpg.Connection, *, path: str, period: str, period_end: date
+    conn: asyncpg.Connection, *, path: str, period: str, period_end: date, updated_since: datetime | None = None
 ) -> AsyncIterator[Record]:
     """Every row of the list `member_ratings_page` pages through, in its order, from a server-side cursor."""
-    return stream(conn, member_ratings_query(path=path, period=period, period_end=period_end))
+    return stream(
+        conn, member_ratings_query(path=path, period=period, period_end=period_end, updated_since=updated_since)
+    )
+
+
+def _ratings_of(member_id: uuid.UUID | None, org_id: uuid.UUID | None, updated_since: datetime | None) -> Sql:
+    if member_id:
+        return ratings_of_member_query(member_id, updated_since)
+    return ratings_of_organization_query(org_id, updated_since)
 
 
 def stream_ratings_of(
-    conn: asyncpg.Connection, *, member_id: uuid.UUID | None = None, org_id: uuid.UUID | None = None
+    conn: asyncpg.Connection,
+    *,
+    member_id: uuid.UUID | None = None,
+    org_id: uuid.UUID | None = None,
+    updated_since: datetime | None = None,
 ) -> AsyncIterator[Record]:
     """A member's ratings (`member_id`), or else an organisation's own, as `ratings_of_member`/`_organization`."""
-    return stream(conn, ratings_of_member_query(member_id) if member_id else ratings_of_organization_query(org_id))
+    return stream(conn, _ratings_of(member_id, org_id, updated_since))
 
 
-async def count_member_ratings(conn: asyncpg.Connection, *, path: str, period: str, period_end: date) -> int:
-    return await count_rows(conn, member_ratings_query(path=path, period=period, period_end=period_end))
+async def count_member_ratings(
+    conn: asyncpg.Connection, *, path: str, period: str, period_end: date, updated_since: datetime | None = None
+) -> int:
+    return await count_rows(
+        conn, member_ratings_query(path=path, period=period, period_end=period_end, updated_since=updated_since)
+    )
 
 
 async def count_ratings_of(
-    conn: asyncpg.Connection, *, member_id: uuid.UUID | None = None, org_id: uuid.UUID | None = None
+    conn: asyncpg.Connection,
+    *,
+    member_id: uuid.UUID | None = None,
+    org_id: uuid.UUID | None = None,
+    updated_since: datetime | None = None,
 ) -> int:
-    return await count_rows(
-        conn, ratings_of_member_query(member_id) if member_id else ratings_of_organization_query(org_id)
+    return await count_rows(conn, _ratings_of(member_id, org_id, updated_since))
+
+
+def ratings_of_member_query(member_id: uuid.UUID, updated_since: datetime | None = None) -> Sql:
+    return Sql(
+        "{rating} WHERE r.member_id = {member} AND {since} ORDER BY r.period_end, r.period",
+        rating=_RATING,
+        member=member_id,
+        since=_changed_since(updated_since),
     )
 
 
-def ratings_of_member_query(member_id: uuid.UUID) -> Sql:
+def ratings_of_organization_query(org_id: uuid.UUID | None, updated_since: datetime | None = None) -> Sql:
     return Sql(
-        "{rating} WHERE r.member_id = {member} ORDER BY r.period_end, r.period", rating=_RATING, member=member_id
-    )
-
-
-def ratings_of_organization_query(org_id: uuid.UUID | None) -> Sql:
-    return Sql(
-        "{rating} WHERE r.member_id IS NULL AND r.organization_id = {org} ORDER BY r.period_end, r.period",
+        "{rating} WHERE r.member_id IS NULL AND r.organization_id = {org} AND {since} ORDER BY r.period_end, r.period",
         rating=_RATING,
         org=org_id,
+        since=_changed_since(updated_since),
     )
 
 

@@ -4,7 +4,7 @@
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import date
+from datetime import date, datetime
 
 import asyncpg
 
@@ -62,13 +62,20 @@ TASK_COLUMNS = [
 
 
 async def export_plans(
-    pool: asyncpg.Pool, *, scope: Scope, organization_id: uuid.UUID | None, wanted: Wanted
+    pool: asyncpg.Pool,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    wanted: Wanted,
+    updated_since: datetime | None = None,
 ) -> Export:
     """Plans as GET /plans lists them (`organization_id` is checked by the route, as for the list)."""
     name = file_name("plans", await place_name(pool, scope=scope, unit=organization_id), wanted.today, wanted.fmt)
 
     async def rows(conn: asyncpg.Connection) -> AsyncIterator[Row]:
-        async for record in db.stream_plans(conn, scope=scope, organization_id=organization_id):
+        async for record in db.stream_plans(
+            conn, scope=scope, organization_id=organization_id, updated_since=updated_since
+        ):
             yield dict(record.items())
 
     fields_ = fields(PLAN_COLUMNS, pii=True, headers=wanted.header_words)

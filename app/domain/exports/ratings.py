@@ -5,6 +5,7 @@ RATING_PERSONAL): without pii those columns are left out, and a person's export 
 
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -58,17 +59,22 @@ async def export_unit_member_ratings(
     organization_id: uuid.UUID,
     period: str,
     wanted: Wanted,
+    updated_since: datetime | None = None,
 ) -> Export:
     path, end = await service.period_unit(pool, scope=scope, organization_id=organization_id, period=period)
     place = await place_name(pool, scope=scope, unit=organization_id)
     name = file_name(f"member-ratings-{period}", place, wanted.today, wanted.fmt)
 
     async def rows(conn: asyncpg.Connection) -> AsyncIterator[Row]:
-        async for row in db.stream_member_ratings(conn, path=path, period=period, period_end=end):
+        async for row in db.stream_member_ratings(
+            conn, path=path, period=period, period_end=end, updated_since=updated_since
+        ):
             yield service.listed_rating(row, pii=caller.pii)
 
     async def count(conn: asyncpg.Connection) -> int:
-        return await db.count_member_ratings(conn, path=path, period=period, period_end=end)
+        return await db.count_member_ratings(
+            conn, path=path, period=period, period_end=end, updated_since=updated_since
+        )
 
     return export(
         pool,
@@ -89,6 +95,7 @@ async def export_ratings_of(
     member_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
     wanted: Wanted,
+    updated_since: datetime | None = None,
 ) -> Export:
     """A member's ratings (`member_id`) or an organisation's own (`organization_id`), oldest period first."""
     if member_id is not None:
@@ -102,11 +109,13 @@ async def export_ratings_of(
     pii = caller.pii or not personal
 
     async def rows(conn: asyncpg.Connection) -> AsyncIterator[Row]:
-        async for row in db.stream_ratings_of(conn, member_id=member_id, org_id=organization_id):
+        async for row in db.stream_ratings_of(
+            conn, member_id=member_id, org_id=organization_id, updated_since=updated_since
+        ):
             yield service.rating_view(row, pii=pii)
 
     async def count(conn: asyncpg.Connection) -> int:
-        return await db.count_ratings_of(conn, member_id=member_id, org_id=organization_id)
+        return await db.count_ratings_of(conn, member_id=member_id, org_id=organization_id, updated_since=updated_since)
 
     return export(
         pool,

@@ -18,6 +18,7 @@ from app.domain.organizations import tree
 from app.domain.organizations.changes import guard
 from app.domain.plans.plans import read_plan
 from app.domain.tx import Tx
+from app.domain.versions import check_version, count_change
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,13 @@ async def plan_targets(conn: Querier, *, scope: Scope, plan_id: uuid.UUID) -> li
 
 
 async def set_plan_targets(
-    tx: Tx, *, actor: Actor, scope: Scope, plan_id: uuid.UUID, specs: Sequence[TargetSpec]
+    tx: Tx,
+    *,
+    actor: Actor,
+    scope: Scope,
+    plan_id: uuid.UUID,
+    specs: Sequence[TargetSpec],
+    expected_version: int | None = None,
 ) -> list[dict[str, Any]]:
     """Replace the targets a plan carries (set on the plan's organisation, for every unit below it that has no
     target of its own) and answer all of them. The targets read from the plan's text when it was imported stay,
@@ -209,12 +216,14 @@ async def set_plan_targets(
         plan["organization_id"],
         missing=NotFound(f"No plan with id {plan_id} exists.", code="plan_not_found"),
     )
+    await check_version(tx, "plans", plan_id, expected_version, f"Plan {plan['code'] or plan_id}")
     complete = [_complete(s, from_plan=True) for s in specs]
     before = [target_doc(r) for r in await targets_db.plan_targets(tx.conn, plan_id)]
     await targets_db.delete_plan_targets(tx.conn, plan_id, overriding=sorted({s.indicator for s in complete}))
     for spec in complete:
         await insert_target(tx, spec=spec, organization_id=plan["organization_id"], plan_id=plan_id)
     after = [target_doc(r) for r in await targets_db.plan_targets(tx.conn, plan_id)]
+    await count_change(tx, "plans", plan_id)
     await audit.record(
         tx,
         actor,

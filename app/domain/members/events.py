@@ -17,6 +17,7 @@ from app.domain.members.registration import age_on
 from app.domain.plans.status import add_months
 from app.domain.results import Document
 from app.domain.tx import Tx
+from app.domain.versions import check_expected
 
 
 async def record_event(
@@ -37,8 +38,10 @@ async def record_event(
     max_age: int,
     probation_months: int,
     sponsor_min_months: int,
+    expected_version: int | None = None,
 ) -> Document:
     member = await living(tx, scope, member_id)
+    check_expected("The record", member.version, expected_version)
     if kind == EventKind.admit and member.status == "candidate":
         await db.yield_defaulted_start(tx.conn, member.id, on)
     last = await db.last_event_date(tx.conn, member.id)

@@ -5,7 +5,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -47,6 +47,7 @@ class MemberFilters:
     card_number: str | None = None
     include_ended: bool = False
     hosted: bool = False
+    updated_since: datetime | None = None
 
 
 def require_pii_for(caller: Caller, **filters: object) -> None:
@@ -93,6 +94,7 @@ async def _query(conn: Querier, caller: Caller, scope: Scope, filters: MemberFil
         card_number=filters.card_number,
         ended=filters.include_ended or bool(filters.statuses),
         hosted=filters.hosted,
+        updated_since=filters.updated_since,
         pii=caller.pii,
     )
 

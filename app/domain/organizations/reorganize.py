@@ -26,6 +26,7 @@ from app.domain.organizations.placing import NewUnit, end_unit, living, move_uni
 from app.domain.organizations.rules import Kind
 from app.domain.results import Document
 from app.domain.tx import Tx
+from app.domain.versions import check_version
 
 
 async def move_organization(
@@ -38,11 +39,13 @@ async def move_organization(
     day: date,
     decision_ref: str | None,
     note: str | None,
+    expected_version: int | None = None,
 ) -> Document:
     """Move a unit, with its whole subtree, under a new parent from `day` on. Returns the unit as moved.
     The caller needs rights on both ends: the unit and its new parent."""
     await db.lock_structure(tx.conn, exclusive=True)
     await guard(tx, scope, org_id)
+    await check_version(tx, "organizations", org_id, expected_version, "The organisation")
     await guard(
         tx,
         scope,
@@ -81,10 +84,19 @@ async def move_organization(
 
 
 async def dissolve_organization(
-    tx: Tx, *, actor: Actor, scope: Scope, org_id: uuid.UUID, day: date, decision_ref: str | None, note: str | None
+    tx: Tx,
+    *,
+    actor: Actor,
+    scope: Scope,
+    org_id: uuid.UUID,
+    day: date,
+    decision_ref: str | None,
+    note: str | None,
+    expected_version: int | None = None,
 ) -> Document:
     await db.lock_structure(tx.conn, exclusive=True)
     await guard(tx, scope, org_id)
+    await check_version(tx, "organizations", org_id, expected_version, "The organisation")
     before = await org_doc(tx, org_id)
     org = await living(tx, org_id, day, role="the unit to dissolve")
     children = await db.get_orgs(tx.conn, await db.children_on(tx.conn, org.id, day))
@@ -263,6 +275,7 @@ async def split_organization(
     day: date,
     decision_ref: str | None,
     note: str | None,
+    expected_version: int | None = None,
 ) -> list[Document]:
     """Split a unit into new ones (under the same parent unless a part says otherwise); each of its children goes
     to the part that lists it, and the unit ends on `day`. Returns the parts."""
@@ -270,6 +283,7 @@ async def split_organization(
         raise RuleViolation("A split needs at least two parts.", code="split_parts")
     await db.lock_structure(tx.conn, exclusive=True)
     await guard(tx, scope, org_id)
+    await check_version(tx, "organizations", org_id, expected_version, "The organisation")
     org = await living(tx, org_id, day, role="the unit to split")
     before = await org_doc(tx, org_id)
     placement = await placement_on_day(tx, org, day)

@@ -4,7 +4,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import orjson
 
@@ -128,6 +128,7 @@ def _query_fingerprint(query: db.ListQuery) -> str:
             query.categories,
             query.q,
             query.max_depth,
+            query.updated_since,
         )
     )
     return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
@@ -154,6 +155,7 @@ class OrganizationFilters:
     parent_id: uuid.UUID | None = None
     within: uuid.UUID | None = None
     q: str | None = None
+    updated_since: datetime | None = None
 
 
 async def list_query(conn: Querier, *, scope: Scope, filters: OrganizationFilters) -> db.ListQuery:
@@ -169,6 +171,7 @@ async def list_query(conn: Querier, *, scope: Scope, filters: OrganizationFilter
         kinds=tuple(filters.kinds),
         categories=tuple(filters.categories),
         q=filters.q,
+        updated_since=filters.updated_since,
     )
 
 
@@ -179,11 +182,18 @@ async def list_organizations(conn: Querier, *, scope: Scope, filters: Organizati
 
 
 async def children(
-    conn: Querier, org_id: uuid.UUID, *, scope: Scope, as_of: date | None, active_on: date | None, paging: Paging
+    conn: Querier,
+    org_id: uuid.UUID,
+    *,
+    scope: Scope,
+    as_of: date | None,
+    active_on: date | None,
+    paging: Paging,
+    updated_since: datetime | None = None,
 ) -> Page[str]:
     """The units directly under this one."""
     await placed(conn, org_id, scope=scope, as_of=as_of)
-    query = db.ListQuery(as_of=as_of, active_on=active_on, parent_id=org_id)
+    query = db.ListQuery(as_of=as_of, active_on=active_on, parent_id=org_id, updated_since=updated_since)
     return await page_organizations(conn, query, paging, scope=scope)
 
 
@@ -196,6 +206,7 @@ async def subtree(
     active_on: date | None,
     max_depth: int | None,
     paging: Paging,
+    updated_since: datetime | None = None,
 ) -> Page[str]:
     """This unit and everything under it (to `max_depth` levels below it), depth-first in tree order."""
     root = await placed(conn, org_id, scope=scope, as_of=as_of)
@@ -204,6 +215,7 @@ async def subtree(
         active_on=active_on,
         within_path=root.path,
         max_depth=root.depth + max_depth if max_depth is not None else None,
+        updated_since=updated_since,
     )
     return await page_organizations(conn, query, paging, scope=scope)
 

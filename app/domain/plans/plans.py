@@ -3,7 +3,7 @@ and the events their deadlines wait for."""
 
 import dataclasses
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -21,8 +21,8 @@ from app.domain.plans.document import ParsedDeadline, ParsedPlan
 from app.domain.plans.docx import parse_plan_docx
 from app.domain.plans.parsing import parse_plan_text
 from app.domain.plans.registry import ensure_bodies, match_bodies
-from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
+from app.domain.versions import check_version, count_change
 
 
 def _deadline_json(deadline: ParsedDeadline | None, events: dict[str, uuid.UUID]) -> dict[str, Any] | None:
@@ -265,14 +265,18 @@ async def record_event(
     event_id: uuid.UUID,
     happened_on: date | None,
     reference: str | None,
+    expected_version: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Record the day an awaited event happened (or clear it): every deadline waiting on it is resolved."""
+    """Record the day an awaited event happened (or clear it): every deadline waiting on it is resolved. The plan
+    counts a new version (its deadlines changed), so If-Match names the plan's version."""
     plan = await _plan(tx, scope, plan_id)
+    await check_version(tx, "plans", plan_id, expected_version, f"Plan {plan['code'] or plan_id}")
     events = await db.plan_events(tx.conn, [plan_id])
     event = next((e for e in events if e["id"] == event_id), None)
     if event is None:
         raise NotFound(f"The plan has no awaited event {event_id}.", code="event_not_found")
     await db.set_event(tx.conn, event_id, happened_on=happened_on, reference=reference)
+    await count_change(tx, "plans", plan_id)
     await audit.record(
         tx,
         actor,
@@ -293,9 +297,15 @@ async def _served(tx: Tx, plan_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def list_plans(
-    conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, paging: Paging
+    conn: Querier,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    paging: Paging,
+    updated_since: datetime | None = None,
 ) -> Page[dict[str, Any]]:
-    """Plans the caller may see (of its organisations, or naming one of its bodies)."""
+    """Plans the caller may see (of its organisations, or naming one of its bodies), those changed since
+    `updated_since` if given."""
     position = paging.after("plans")
     rows = await db.list_plans(
         conn,
@@ -303,6 +313,7 @@ async def list_plans(
         organization_id=organization_id,
         after=uuid.UUID(position["a"]) if position else None,
         limit=paging.fetch,
+        updated_since=updated_since,
     )
     page = paging.page(rows, kind="plans", position=lambda r: {"a": str(r["id"])})
     return Page(items=[dict(r) for r in page.items], next_cursor=page.next_cursor)

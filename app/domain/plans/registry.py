@@ -3,12 +3,12 @@ silently), created when a plan names one not known yet."""
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from app.db.plans import bodies as bodies_db
-from app.db.plans import queries as db
 from app.db.scope import WHOLE_TREE, Scope
 from app.db.sql import Querier, Record
 from app.domain.access.callers import Actor
@@ -18,8 +18,8 @@ from app.domain.organizations.changes import guard
 from app.domain.pagination import Page, Paging
 from app.domain.plans.bodies import normalise_body_name
 from app.domain.plans.collectives import Unit, body_kind, members
-from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
+from app.domain.versions import check_version, count_change
 
 COLLECTIVE = "collective"
 
@@ -132,7 +132,7 @@ async def add_alias(
         )
     if not clash:
         await bodies_db.insert_alias(tx.conn, body=body, alias=alias, alias_key=key)
-        await db.bump_version(tx.conn, "bodies", body.id)
+        await count_change(tx, "bodies", body.id)
     await audit.record(
         tx,
         actor,
@@ -166,7 +166,13 @@ async def read_body(conn: Querier, *, scope: Scope, body_id: uuid.UUID) -> dict[
 
 
 async def list_bodies(
-    conn: Querier, *, scope: Scope, organization_id: uuid.UUID | None, q: str | None, paging: Paging
+    conn: Querier,
+    *,
+    scope: Scope,
+    organization_id: uuid.UUID | None,
+    q: str | None,
+    paging: Paging,
+    updated_since: datetime | None = None,
 ) -> Page[dict[str, Any]]:
     """Bodies the caller may see, by name (`q`: forgiving, accents, case and abbreviations aside)."""
     position = paging.after("bodies")
@@ -177,6 +183,7 @@ async def list_bodies(
         q_key=normalise_body_name(q) if q else None,
         after=(str(position["n"]), uuid.UUID(position["i"])) if position else None,
         limit=paging.fetch,
+        updated_since=updated_since,
     )
     page = paging.page(rows, kind="bodies", position=lambda r: {"n": r["name_key"], "i": str(r["id"])})
     return Page(items=[_body(r) for r in page.items], next_cursor=page.next_cursor)

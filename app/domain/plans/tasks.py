@@ -1,5 +1,4 @@
-"""Tasks of plans: added one by one, reported on by their bodies, and where each stands on a date (its obligations
-and their states); summaries by state, body and role; a body's own tasks."""
+"""Tasks of plans: added, reported on by their bodies (a new version), their obligations' states; summaries."""
 
 import uuid
 from collections import Counter
@@ -24,8 +23,8 @@ from app.domain.plans.plans import _deadline_json, _events_of, _plan, event_key,
 from app.domain.plans.progress import collective_progress
 from app.domain.plans.registry import ensure_bodies
 from app.domain.plans.status import Obligation, Report, State, obligations
-from app.domain.plans.versions import check_version
 from app.domain.tx import Tx
+from app.domain.versions import check_version, count_change
 
 
 async def add_task(
@@ -166,8 +165,10 @@ async def add_report(
     today: date,
     due_soon_days: int,
     organization_id: uuid.UUID | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     task = await _task(tx, scope, task_id)
+    await check_version(tx, "tasks", task_id, expected_version, f"Task {task['code']}")
     assigned = {a["body_id"]: a for a in decoded(task["assignments"])}
     if str(body_id) not in assigned:
         raise RuleViolation(
@@ -197,6 +198,7 @@ async def add_report(
         text=text,
         evidence_ref=evidence_ref,
     )
+    await count_change(tx, "tasks", task_id)
     plan_org = (await _plan(tx, scope, task["plan_id"]))["organization_id"]
     await audit.record(
         tx,

@@ -13,6 +13,7 @@ from app.domain.errors import Conflict, NotFound, RuleViolation
 from app.domain.organizations.changes import guard
 from app.domain.positions.service import Post, member_in_membership, span, visible_member
 from app.domain.tx import Tx
+from app.domain.versions import check_version
 
 
 async def add_post(
@@ -92,7 +93,14 @@ async def _post(conn: Querier, post_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def end_post(
-    tx: Tx, *, actor: Actor, scope: Scope, member_id: uuid.UUID, post_id: uuid.UUID, valid_to: date
+    tx: Tx,
+    *,
+    actor: Actor,
+    scope: Scope,
+    member_id: uuid.UUID,
+    post_id: uuid.UUID,
+    valid_to: date,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     conn = tx.conn
     member = await visible_member(conn, scope, member_id)
@@ -106,6 +114,9 @@ async def end_post(
         row["organization_id"],
         missing=NotFound(f"The member has no post {post_id}.", code="post_not_found"),
     )
+    await check_version(tx, "public_posts", post_id, expected_version, "The post")
+    row = await db.get_post(conn, post_id)  # as locked: a concurrent end has committed or waits
+    assert row is not None
     if row["valid_to"] is not None:
         raise Conflict(f"This post already ended on {row['valid_to']}.", code="post_already_ended")
     if valid_to <= row["valid_from"]:

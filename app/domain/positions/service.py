@@ -32,6 +32,7 @@ from app.domain.positions.composition import (
 
 __all__ = ["CELL_KINDS", "GROUP_POSITIONS", "HEAD_POSITIONS", "POSITION_LABELS", "Position", "SeatRules"]
 from app.domain.tx import Tx
+from app.domain.versions import check_version
 
 
 class Post(StrEnum):
@@ -235,6 +236,7 @@ async def end_position(
     position_id: uuid.UUID,
     valid_to: date,
     end_decision_ref: str | None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """End a seat: from `valid_to` on, the member no longer holds it."""
     await guard(tx, scope, organization_id)
@@ -242,6 +244,9 @@ async def end_position(
     row = await db.get_position(conn, position_id)
     if row is None or row["organization_id"] != organization_id:
         raise NotFound(f"Organisation {organization_id} has no position {position_id}.", code="position_not_found")
+    await check_version(tx, "party_positions", position_id, expected_version, "The position")
+    row = await db.get_position(conn, position_id)  # as locked: a concurrent end has committed or waits
+    assert row is not None
     if row["valid_to"] is not None:
         raise Conflict(f"This position already ended on {row['valid_to']}.", code="position_already_ended")
     if valid_to <= row["valid_from"]:

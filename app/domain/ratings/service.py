@@ -7,7 +7,7 @@ claimed exempt who was not. The quota (excellent ≤ a share of good-or-better) 
 
 import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.db.members import reads as member_reads
@@ -37,6 +37,7 @@ from app.domain.ratings.bands import (
     period_bounds,
 )
 from app.domain.tx import Tx
+from app.domain.versions import check_version
 
 __all__ = ["BAND_LABELS", "Assessment", "Band", "NotRatedReason", "RatingRules", "band", "period_bounds"]
 
@@ -102,6 +103,7 @@ async def _save(
     values: dict[str, Any],
     assessment: Assessment,
     chosen: Band | None,
+    expected_version: int | None,
 ) -> dict[str, Any]:
     values |= {
         "score": assessment.score,
@@ -122,6 +124,8 @@ async def _save(
         raise NotFound(
             f"{subject} has no rating for {values['period']} to replace; POST creates it.", code="rating_not_found"
         )
+    if existing is not None:
+        await check_version(tx, "ratings", existing["id"], expected_version, f"The rating of {subject}")
     fields = db.ASSESSMENT
     if existing is None:
         rating_id = await db.insert_rating(
@@ -160,6 +164,7 @@ async def rate_member(
     assessment: Assessment,
     rules: RatingRules,
     replace: bool = False,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Record (or, with `replace`, replace) a member's rating for a period, in the organisation the member
     belonged to at its end."""
@@ -221,6 +226,7 @@ async def rate_member(
         assessment=assessment,
         chosen=chosen,
         values={"member_id": member_id, "organization_id": state.home_id, "period": period, "period_end": end},
+        expected_version=expected_version,
     )
 
 
@@ -234,6 +240,7 @@ async def rate_organization(
     assessment: Assessment,
     rules: RatingRules,
     replace: bool = False,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     await guard(tx, scope, organization_id)
     conn = tx.conn
@@ -267,6 +274,7 @@ async def rate_organization(
         assessment=assessment,
         chosen=chosen,
         values={"member_id": None, "organization_id": organization_id, "period": period, "period_end": end},
+        expected_version=expected_version,
     )
 
 
@@ -276,14 +284,19 @@ async def check_member(conn: Querier, *, scope: Scope, member_id: uuid.UUID) -> 
         raise NotFound(f"No member with id {member_id} exists.", code="member_not_found")
 
 
-async def member_ratings(conn: Querier, *, scope: Scope, member_id: uuid.UUID, pii: bool) -> list[dict[str, Any]]:
+async def member_ratings(
+    conn: Querier, *, scope: Scope, member_id: uuid.UUID, pii: bool, updated_since: datetime | None = None
+) -> list[dict[str, Any]]:
     await check_member(conn, scope=scope, member_id=member_id)
-    return [rating_view(r, pii=pii) for r in await db.ratings_of_member(conn, member_id)]
+    return [rating_view(r, pii=pii) for r in await db.ratings_of_member(conn, member_id, updated_since=updated_since)]
 
 
-async def organization_ratings(conn: Querier, *, scope: Scope, organization_id: uuid.UUID) -> list[dict[str, Any]]:
+async def organization_ratings(
+    conn: Querier, *, scope: Scope, organization_id: uuid.UUID, updated_since: datetime | None = None
+) -> list[dict[str, Any]]:
     await tree.placed(conn, organization_id, scope=scope, as_of=None)
-    return [rating_view(r, pii=True) for r in await db.ratings_of_organization(conn, organization_id)]
+    rows = await db.ratings_of_organization(conn, organization_id, updated_since=updated_since)
+    return [rating_view(r, pii=True) for r in rows]
 
 
 async def period_unit(conn: Querier, *, scope: Scope, organization_id: uuid.UUID, period: str) -> tuple[str, date]:
@@ -295,7 +308,14 @@ async def period_unit(conn: Querier, *, scope: Scope, organization_id: uuid.UUID
 
 
 async def unit_member_ratings(
-    conn: Querier, *, caller: Caller, scope: Scope, organization_id: uuid.UUID, period: str, paging: Paging
+    conn: Querier,
+    *,
+    caller: Caller,
+    scope: Scope,
+    organization_id: uuid.UUID,
+    period: str,
+    paging: Paging,
+    updated_since: datetime | None = None,
 ) -> Page[dict[str, Any]]:
     """Member ratings of a period in the unit's subtree (as it stood at the end of the period), unit by unit, by
     name within a unit (score and comment only with pii)."""
@@ -303,7 +323,9 @@ async def unit_member_ratings(
     kind = f"member_ratings:{organization_id}:{period}"
     position = paging.after(kind)
     after = (str(position["p"]), str(position["s"]), uuid.UUID(position["i"])) if position else None
-    rows = await db.member_ratings_page(conn, path=unit, period=period, period_end=end, after=after, limit=paging.fetch)
+    rows = await db.member_ratings_page(
+        conn, path=unit, period=period, period_end=end, after=after, limit=paging.fetch, updated_since=updated_since
+    )
     page = paging.page(
         rows, kind=kind, position=lambda r: {"p": r["unit_path"], "s": r["sort_key"], "i": str(r["member_id"])}
     )
