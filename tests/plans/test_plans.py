@@ -261,6 +261,15 @@ async def test_docx_import(client: httpx.AsyncClient, town: dict[str, Any]) -> N
     )
     assert response.status_code == 200, response.text
     assert response.json()["tasks_with_deadline"] == 41
+    for untyped in (buffer.getvalue(), SEED_TEXT.encode()):  # bytes of no declared type: a zip is a Word file
+        same = await client.post(
+            f"{PLANS}/import",
+            params={"organization_id": town["id"]},
+            content=untyped,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        assert same.status_code == 200, same.text
+        assert same.json()["tasks_with_deadline"] == 41
     bad = await client.post(
         f"{PLANS}/import",
         params={"organization_id": town["id"]},

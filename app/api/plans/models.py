@@ -27,7 +27,9 @@ class AliasCreate(BaseModel):
     alias: Name
 
 
-class MemberRead(BaseModel):
+class BodyMemberRead(BaseModel):
+    """A unit that is a member of a collective body."""
+
     id: uuid.UUID
     code: str
     name: str
@@ -40,7 +42,7 @@ class BodyRead(BaseModel):
     kind: str
     organization_id: uuid.UUID
     aliases: list[str]
-    members: list[MemberRead] = Field(
+    members: list[BodyMemberRead] = Field(
         description="The party organisations it stands for: the one it is, or each of a collective's"
     )
     created_at: datetime
@@ -135,7 +137,7 @@ class Obligation(BaseModel):
     waiting_for: str | None
 
 
-class MemberProgress(MemberRead):
+class MemberProgress(BodyMemberRead):
     state: str = Field(description="The state of this organisation's own part, from its own reports")
     reported: bool = Field(description="Whether it has reported at all")
 
