@@ -11,7 +11,8 @@ What it does, in order:
  3. Commit mode, per-row errors: the rows through `run_rows` in batches of `--batch` in one transaction, then
     the commit (where the indicator upkeep refreshes the touched units once): rows/s of each.
     `--one-by-one` times the per-row path instead (`run_rows_one_by_one`: the figure before the set-based path).
-    `--no-upkeep` runs with coso.indicators = 'off' (what the triggers cost).
+    `--no-upkeep` runs with coso.indicators = 'off' (what the triggers cost); `--no-feed` with the change feed's
+    triggers disabled in the bench database (what recording the changes costs).
  4. The same file again (a re-imported export): every row `unchanged`, rows/s.
  5. Peak resident memory of this process; with `--profile`, cProfile of step 3 (top functions by own time).
 
@@ -207,6 +208,17 @@ def _cpu(process: psutil.Process | None) -> float:
     return float(times.user + times.system)
 
 
+async def without_feed(dsn: str) -> None:
+    """The change feed's statement triggers disabled in the bench database (its own, dropped at the end)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        for table in ("members", "organizations", "organization_placements", "plans", "tasks"):
+            for op in ("insert", "update", "delete"):
+                await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER changes_mark_{op}")
+    finally:
+        await conn.close()
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -220,6 +232,8 @@ async def bench(args: argparse.Namespace) -> None:
         await asyncio.to_thread(upgrade, dsn)
         print(await load_demo_data(dsn), flush=True)
         print(f"migrated and loaded in {time.perf_counter() - started:.1f} s", flush=True)
+        if args.no_feed:
+            await without_feed(dsn)
         cells = await cells_of(dsn)
         data = generate(args.rows, cells)
         parse_started = time.perf_counter()
@@ -230,7 +244,8 @@ async def bench(args: argparse.Namespace) -> None:
         run = members.run_rows_one_by_one if args.one_by_one else members.run_rows
         path = "per-row (run_rows_one_by_one)" if args.one_by_one else "set-based (run_rows)"
         upkeep = "on" if not args.no_upkeep else "off"
-        print(f"path: {path}, batch {args.batch}, indicator upkeep {upkeep}")
+        feed = "off" if args.no_feed else "on"
+        print(f"path: {path}, batch {args.batch}, indicator upkeep {upkeep}, change feed {feed}")
         created = await one_pass(dsn, rows, batch=args.batch, run=run, upkeep=not args.no_upkeep, profile=args.profile)
         print(f"create:   {created}", flush=True)
         again = columns.member_rows(table)
@@ -252,6 +267,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000, help="rows per run_rows call (a job's batch)")
     parser.add_argument("--one-by-one", action="store_true", help="time the per-row path (the old one)")
     parser.add_argument("--no-upkeep", action="store_true", help="coso.indicators = 'off' (no indicator triggers)")
+    parser.add_argument("--no-feed", action="store_true", help="the change feed's triggers disabled")
     parser.add_argument("--profile", action="store_true", help="cProfile of each pass (on stderr)")
     parser.add_argument("--keep", action="store_true", help="keep the database it created")
     args = parser.parse_args()

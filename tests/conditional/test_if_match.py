@@ -56,7 +56,7 @@ def _guarded(app: FastAPI) -> set[tuple[str, str]]:
     return {
         (method, path)
         for method, path, operation in api_routes(app)
-        if any(p["in"] == "header" and p["name"] == "If-Match" for p in operation.get("parameters", []))
+        if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in operation.get("parameters", []))
     }
 
 
