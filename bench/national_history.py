@@ -580,7 +580,7 @@ async def load_history(dsn: str, *, seed: int = 2026, progress: bool = True, reb
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(
-            "SET coso.indicators = 'off'; SET synchronous_commit = off; "
+            "SET coso.indicators = 'off'; SET coso.changes = 'off'; SET synchronous_commit = off; "
             "SET maintenance_work_mem = '1GB'; SET max_parallel_maintenance_workers = 2; "
             "SET work_mem = '1GB'"
         )

@@ -358,7 +358,7 @@ async def load_members(
     try:
         await conn.execute(
             "SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; "
-            "SET max_parallel_maintenance_workers = 2; SET coso.indicators = 'off'"
+            "SET max_parallel_maintenance_workers = 2; SET coso.indicators = 'off'; SET coso.changes = 'off'"
         )
         rng = random.Random(seed)
         cells, communes = await read_cells(conn)

@@ -10,6 +10,9 @@ move that rewrites thousands of members' paths) can forget it:
   alive) with the last state the feed gave for it, and appends one `changes` row per record that differs: what a
   follower needs, once per transaction, however many statements touched the record.
 
+A session that sets `coso.changes = 'off'` writes without recording (the benchmarks' national loaders, whose
+millions of rows no follower reads); nothing in the service sets it.
+
 Order and the hold-back: a change's position is (`xkey`, `position`). `xkey` is the writing transaction's id, raised
 to the entity's previous `xkey` when that is higher (so one record's changes keep their order); the feed serves
 only rows whose `xkey` lies below the oldest transaction still running (`pg_snapshot_xmin`). Every transaction
@@ -121,6 +124,9 @@ def _mark(table: str, entity: str, column: str, op_name: str) -> str:
 CREATE FUNCTION coso_changes_mark_{table}_{op_name.lower()}() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('coso.changes', true) = 'off' THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO change_dirty (entity, entity_id) SELECT DISTINCT '{entity}', {column} FROM {rows}
     ON CONFLICT DO NOTHING;
     {follow}
