@@ -421,7 +421,8 @@ async def load_national_tree(dsn: str, *, seed: int = 2025) -> dict[str, object]
             raise RuntimeError("the national tree is already loaded in this database")
         # The indicator triggers (migration 0009) stay silent during the COPY; the figures are rebuilt after it.
         await conn.execute(
-            "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; SET coso.indicators = 'off'; SET coso.changes = 'off'"
+            "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; "
+            "SET coso.indicators = 'off'; SET coso.changes = 'off'"
         )
         latest_flag = await conn.fetchval(  # the schema marks each unit's latest placement (migration 0004 on)
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'organization_placements' "
