@@ -12,7 +12,21 @@ from app.db.plans import tables as plans
 from app.db.positions import tables as positions
 from app.db.ratings import tables as ratings
 from app.db.records import tables as records
+from app.db.webhooks import tables as webhooks
 
-FEATURES = (access, audit, changes, indicators, jobs, members, organizations, plans, positions, ratings, records)
+FEATURES = (
+    access,
+    audit,
+    changes,
+    indicators,
+    jobs,
+    members,
+    organizations,
+    plans,
+    positions,
+    ratings,
+    records,
+    webhooks,
+)
 
 __all__ = ["FEATURES", "metadata"]
