@@ -98,8 +98,10 @@ async def test_every_endpoint_is_scoped(
             if not call.get("public_data"):
                 for leaked in b_data:
                     assert leaked not in answers[0], (method, path, leaked)
-                # Out of scope is indistinguishable from missing: the same answer, word for word.
-                assert answers[0] == answers[1], (method, path, answers)
+                # Out of scope is indistinguishable from missing: the same answer, word for word (but for an answer
+                # that names the moment it was given: the change feed's next cursor is its horizon then).
+                if not call.get("of_the_moment"):
+                    assert answers[0] == answers[1], (method, path, answers)
     assert await snapshot() == before
 
 
