@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from app.domain.errors import RuleViolation
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+RESOLVE_SECONDS = 5.0
 
 
 class UrlNotAllowed(RuleViolation):
@@ -87,8 +88,9 @@ async def _addresses(host: str, port: int) -> list[IpAddress]:
     except ValueError:
         pass
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:  # TimeoutError is an OSError
         raise UrlNotAllowed(f"The host {host} cannot be resolved; check the URL's host name.") from exc
     found: list[IpAddress] = []
     for info in infos:
