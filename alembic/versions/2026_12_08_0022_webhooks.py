@@ -27,6 +27,7 @@ def upgrade() -> None:
             description text,
             secret text NOT NULL,
             created_by text NOT NULL,
+            created_by_kind text NOT NULL,
             scopes uuid[] NOT NULL,
             pii boolean NOT NULL,
             status text DEFAULT 'active' NOT NULL,
@@ -43,7 +44,8 @@ def upgrade() -> None:
             created_at timestamp with time zone DEFAULT now() NOT NULL,
             updated_at timestamp with time zone DEFAULT now() NOT NULL,
             CONSTRAINT pk_webhook_subscriptions PRIMARY KEY (id),
-            CONSTRAINT ck_webhook_subscriptions_status CHECK (status IN ('active', 'paused'))
+            CONSTRAINT ck_webhook_subscriptions_status CHECK (status IN ('active', 'paused')),
+            CONSTRAINT ck_webhook_subscriptions_created_by_kind CHECK (created_by_kind IN ('key', 'jwt', 'system'))
         )"""
     )
     op.execute("CREATE INDEX ix_webhook_subscriptions_created_by ON webhook_subscriptions (created_by, created_at, id)")

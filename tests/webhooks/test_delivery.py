@@ -167,14 +167,14 @@ async def test_a_receiver_down_for_a_while_then_back_gets_every_change_at_least_
     assert in_order_per_record(items)
     # The same batch kept its webhook-id across attempts: some id was refused, then accepted.
     attempts: dict[str, set[int]] = defaultdict(set)
-    bodies: dict[str, set[bytes]] = defaultdict(set)
+    batches: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
     for r in receiver.received:
         attempts[r.webhook_id].add(r.answered)
-        if r.body:
-            bodies[r.webhook_id].add(repr(r.body["data"]["items"]).encode())
+        if r.body:  # the changes of the batch (their `data` is the record as it is at the attempt)
+            batches[r.webhook_id].add(tuple((i["cursor"], *key_of(i)) for i in r.body["data"]["items"]))
     retried = [i for i, answers in attempts.items() if answers == {503, 200}]
     assert retried, attempts
-    assert all(len(bodies[i]) == 1 for i in retried), "a retry carries the same changes"
+    assert all(len(batches[i]) == 1 for i in retried), "a retry carries the same changes"
     log = (await hooks_client.get(f"{HOOKS}/{hook['id']}/deliveries", params={"limit": 500})).json()["items"]
     assert all(d["status"] == "succeeded" for d in log)
     assert max(d["attempts"] for d in log) >= 2
@@ -263,4 +263,34 @@ async def test_an_address_refused_at_delivery_is_not_connected_to(
     await eventually(paused, what="the pause")
     shown = (await hooks_client.get(f"{HOOKS}/{hook['id']}")).json()
     assert "127.0.0.1, a loopback address" in shown["last_error"], shown
+    assert receiver.received == []
+
+
+async def test_a_revoked_keys_subscription_stops(
+    hooks_app: FastAPI,
+    hooks_client: httpx.AsyncClient,
+    hooks_worker: StartWorker,
+    client_with: ClientWith,
+    insert_key: InsertKey,
+    receiver: Receiver,
+    communes: dict[str, dict[str, Any]],
+) -> None:
+    """What a subscription delivers is what its key may read: a revoked key's subscription is paused, and says
+    why, before anything more is sent."""
+    await hooks_worker()
+    key = await insert_key(role="editor", pii=True, name="soon revoked")
+    async with client_with(hooks_app, key) as c:
+        hook = await subscribe(c, receiver, "/revoked")
+    key_uuid = next(
+        k["id"] for k in (await hooks_client.get("/api/v1/keys")).json()["items"] if k["name"] == "soon revoked"
+    )
+    assert (await hooks_client.post(f"/api/v1/keys/{key_uuid}/revoke")).status_code == 200
+    await new_member(hooks_client, communes["A-DU-CB"], "Người", "001185050001")
+
+    async def paused() -> bool:
+        return bool((await hooks_client.get(f"{HOOKS}/{hook['id']}")).json()["status"] == "paused")
+
+    await eventually(paused, what="the pause")
+    shown = (await hooks_client.get(f"{HOOKS}/{hook['id']}")).json()
+    assert shown["paused_reason"].startswith("the API key that made it was revoked"), shown
     assert receiver.received == []

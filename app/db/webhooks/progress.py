@@ -23,11 +23,15 @@ async def try_lock(conn: asyncpg.Connection, subscription_id: uuid.UUID) -> bool
 
 
 async def for_delivery(conn: Querier, subscription_id: uuid.UUID) -> Record | None:
-    """The subscription as the worker needs it (its secret too)."""
+    """The subscription as the worker needs it (its secret too), and whether the key that made it was revoked or
+    has expired since (`key_gone`)."""
     return await fetchrow(
         conn,
         Sql(
-            "SELECT {columns}, s.secret, now() AS now FROM webhook_subscriptions s WHERE s.id = {id}",
+            "SELECT {columns}, s.secret, now() AS now, s.created_by_kind = 'key' AND NOT EXISTS ("
+            "SELECT 1 FROM api_keys k WHERE k.key_id = s.created_by AND k.revoked_at IS NULL "
+            "AND (k.expires_at IS NULL OR k.expires_at > now())) AS key_gone "
+            "FROM webhook_subscriptions s WHERE s.id = {id}",
             columns=SUBSCRIPTION,
             id=subscription_id,
         ),
@@ -185,3 +189,18 @@ async def failed(
                 pause=pause,
             ),
         )
+
+
+async def pause(conn: Querier, subscription_id: uuid.UUID, reason: str) -> None:
+    """Paused by the worker (the key that made it is gone): a batch in flight is given up."""
+    await execute(
+        conn,
+        Sql(
+            "WITH paused AS (UPDATE webhook_subscriptions SET status = 'paused', paused_reason = {reason}, "
+            "next_attempt_at = NULL WHERE id = {id} AND status = 'active' RETURNING id) "
+            "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = {reason} "
+            "WHERE subscription_id IN (SELECT id FROM paused) AND status = 'pending'",
+            id=subscription_id,
+            reason=reason,
+        ),
+    )

@@ -35,6 +35,7 @@ async def insert_subscription(
     description: str | None,
     secret: str,
     created_by: str,
+    created_by_kind: str,
     scopes: Sequence[uuid.UUID],
     pii: bool,
     cursor: Position,
@@ -42,14 +43,15 @@ async def insert_subscription(
     row = await fetchrow(
         conn,
         Sql(
-            "INSERT INTO webhook_subscriptions AS s (url, entities, description, secret, created_by, scopes, pii, "
-            "cursor_xkey, cursor_position) VALUES ({url}, {entities}::text[], {description}, {secret}, {by}, "
-            "{scopes}::uuid[], {pii}, {x}, {p}) RETURNING {columns}",
+            "INSERT INTO webhook_subscriptions AS s (url, entities, description, secret, created_by, created_by_kind, "
+            "scopes, pii, cursor_xkey, cursor_position) VALUES ({url}, {entities}::text[], {description}, {secret}, "
+            "{by}, {kind}, {scopes}::uuid[], {pii}, {x}, {p}) RETURNING {columns}",
             url=url,
             entities=list(entities),
             description=description,
             secret=secret,
             by=created_by,
+            kind=created_by_kind,
             scopes=list(scopes),
             pii=pii,
             x=cursor[0],

@@ -35,6 +35,8 @@ webhook_subscriptions = Table(
     Column("secret", Text, nullable=False),
     # Who made it (the key id or the token's subject) and what that caller sees: deliveries are read as it.
     Column("created_by", Text, nullable=False),
+    # A key's subscription stops (is paused) when the key is revoked or expires.
+    Column("created_by_kind", Text, nullable=False),
     Column("scopes", ARRAY(UUID(as_uuid=True)), nullable=False),
     Column("pii", Boolean, nullable=False),
     Column("status", Text, nullable=False, server_default=text("'active'")),
@@ -52,6 +54,7 @@ webhook_subscriptions = Table(
     _now("created_at"),
     _now("updated_at"),
     CheckConstraint("status IN ('active', 'paused')", name="status"),
+    CheckConstraint("created_by_kind IN ('key', 'jwt', 'system')", name="created_by_kind"),
     Index("ix_webhook_subscriptions_created_by", "created_by", "created_at", "id"),
     Index("ix_webhook_subscriptions_created_at", "created_at", "id"),
 )

@@ -24,6 +24,7 @@ from app.domain.webhooks import sending
 from app.domain.webhooks.targets import UrlNotAllowed, UrlPolicy, check
 
 log = logging.getLogger("coso.webhooks")
+KEY_GONE = "the API key that made it was revoked or has expired; make a new subscription with a valid key"
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,9 @@ async def deliver(pool: asyncpg.Pool, subscription_id: uuid.UUID, *, cursors: Cu
         while time.monotonic() < deadline:
             sub = await progress.for_delivery(pool, subscription_id)
             if sub is None or sub["status"] != "active":
+                return
+            if sub["key_gone"]:  # what it delivers is what its key may read: nothing any more
+                await progress.pause(pool, subscription_id, KEY_GONE)
                 return
             if sub["next_attempt_at"] is not None and sub["next_attempt_at"] > sub["now"]:
                 return  # a retry that is not due: the dispatcher enqueues it for its time

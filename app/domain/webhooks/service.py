@@ -132,6 +132,7 @@ async def create(
         description=new.description,
         secret=secret,
         created_by=caller.id,
+        created_by_kind=caller.kind,
         scopes=caller.scopes,
         pii=caller.pii,
         cursor=position,
