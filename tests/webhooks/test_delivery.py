@@ -294,3 +294,31 @@ async def test_a_revoked_keys_subscription_stops(
     shown = (await hooks_client.get(f"{HOOKS}/{hook['id']}")).json()
     assert shown["paused_reason"].startswith("the API key that made it was revoked"), shown
     assert receiver.received == []
+
+
+async def test_a_new_url_gets_the_waiting_batch_at_once(
+    hooks_client: httpx.AsyncClient,
+    hooks_worker: StartWorker,
+    receiver: Receiver,
+    communes: dict[str, dict[str, Any]],
+) -> None:
+    """A batch waiting a long back-off goes to the corrected URL at once, with the same webhook-id."""
+    await hooks_worker(webhook_retry_base_seconds=600, webhook_retry_max_seconds=600)
+    hook = await subscribe(hooks_client, receiver, "/old")
+    receiver.mode = "503"
+    await new_member(hooks_client, communes["A-DU-CB"], "Người", "001185060001")
+
+    async def waiting() -> bool:
+        return bool((await hooks_client.get(f"{HOOKS}/{hook['id']}")).json()["next_attempt_at"])
+
+    await eventually(waiting, what="the first failure")
+    assert [r.answered for r in receiver.received] == [503]
+    corrected = Receiver(secrets={"/new": hook["secret"]})
+    await corrected.start()
+    try:
+        moved = await hooks_client.patch(f"{HOOKS}/{hook['id']}", json={"url": corrected.url("/new")})
+        assert moved.status_code == 200 and moved.json()["next_attempt_at"] is None, moved.text
+        await eventually(lambda: corrected.items("/new"), what="the delivery to the new URL")
+        assert [r.webhook_id for r in corrected.received] == [receiver.received[0].webhook_id]
+    finally:
+        await corrected.stop()

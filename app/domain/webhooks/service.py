@@ -197,7 +197,7 @@ async def update(
     subscription_id: uuid.UUID,
     changes: dict[str, Any],
 ) -> dict[str, Any]:
-    """url (checked again), entities, description."""
+    """url (checked again; a batch waiting for its retry goes there at once), entities, description."""
     before = await _visible(tx.conn, actor.caller, subscription_id, lock=True)
     if "url" in changes:
         await check(changes["url"], policy)
@@ -206,7 +206,12 @@ async def update(
     if not changes:
         audit.unchanged(tx)
         return view(before, cursors)
+    if "url" in changes and changes["url"] != before["url"]:
+        # A new address: a batch waiting for its retry is tried there at once.
+        changes["next_attempt_at"] = None
     row = await db.update_subscription(tx.conn, subscription_id, changes)
+    if "next_attempt_at" in changes and row["status"] == "active":
+        await queue.now(tx.conn, subscription_id)
     await _record(tx, actor, "update", row, before=before)
     return view(row, cursors)
 
