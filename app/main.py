@@ -30,6 +30,7 @@ from app.api.records import routes as records
 from app.api.request_context import RequestContextMiddleware
 from app.api.responses import problems as problem_docs
 from app.api.statistics import routes as statistics
+from app.api.webhooks import routes as webhooks
 from app.db.changes.listener import ChangeListener
 from app.db.database import close_database, open_database
 from app.db.indicators import queries as indicators_db
@@ -51,6 +52,7 @@ ROUTERS = (
     import_kinds.router,
     jobs.router,
     changes.router,
+    webhooks.router,
     members.router,
     positions.router,
     ratings.router,

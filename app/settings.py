@@ -82,6 +82,43 @@ class Settings(BaseSettings):
         ge=1,
         description="Rows of a job per batch (a per-row job commits, refreshing indicators, and checkpoints per batch)",
     )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="A webhook delivery that has not been answered in this long failed"
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="The first retry of a failed webhook delivery comes after about this long; each further one "
+        "waits twice as long (with jitter), up to COSO_WEBHOOK_RETRY_MAX_SECONDS",
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait between two attempts of a webhook delivery"
+    )
+    webhook_max_failures: int = Field(
+        default=20, ge=1, description="A webhook subscription failing this many times in a row is paused"
+    )
+    webhook_max_failing_hours: float = Field(
+        default=24.0, gt=0, description="…or failing (no success since its first failure) for longer than this"
+    )
+    webhook_batch_entries: int = Field(
+        default=100, ge=1, le=1000, description="Change-feed entries one webhook delivery carries at most"
+    )
+    webhook_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a worker looks for webhook subscriptions with something to deliver, besides "
+        "being woken by each commit that changes something",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Deliver webhooks to loopback, private, link-local (cloud metadata) and other non-public "
+        "addresses too. Off: such URLs are refused (SSRF)",
+    )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names webhooks may be delivered to whatever address they resolve to (JSON list, e.g. "
+        '["hooks.intranet.example"])',
+    )
     admission_min_age: int = Field(default=18, description="Youngest age at admission (Điều lệ Đảng)")
     admission_max_age: int = Field(default=60, description="Oldest age at admission, unless an exception is recorded")
     due_soon_days: int = Field(default=14, description="An obligation is 'due soon' this many days before it is due")

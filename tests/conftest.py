@@ -45,7 +45,7 @@ from tests.support.builders import (
 )
 
 # Worlds shared by several feature folders (communes A and B, …).
-pytest_plugins = ["tests.support.worlds", "tests.support.jobs"]
+pytest_plugins = ["tests.support.worlds", "tests.support.jobs", "tests.support.webhooks"]
 
 
 def _replace_database(dsn: str, name: str) -> str:

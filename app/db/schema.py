@@ -13,6 +13,7 @@ from app.db.plans import tables as plans
 from app.db.positions import tables as positions
 from app.db.ratings import tables as ratings
 from app.db.records import tables as records
+from app.db.webhooks import tables as webhooks
 
 FEATURES = (
     access,
@@ -27,6 +28,7 @@ FEATURES = (
     positions,
     ratings,
     records,
+    webhooks,
 )
 
 __all__ = ["FEATURES", "metadata"]

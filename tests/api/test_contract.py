@@ -27,6 +27,7 @@ SUCCESS_CALLS: dict[tuple[str, str], dict[str, Any]] = {
         }
     },
     ("POST", "/api/v1/keys"): {"json": {"name": "k", "role": "viewer", "scopes": ["{B}"]}},
+    ("POST", "/api/v1/webhooks"): {"json": {"url": "https://93.184.215.14/coso", "entities": ["member"]}},
     ("GET", "/api/v1/compliance"): {"params": {"within": "{B}"}},
     ("POST", "/api/v1/organizations/{organization_id}/move"): {
         "path": {"organization_id": "{B-DU-CB}"},

@@ -209,6 +209,27 @@ ROUTE_CALLS.update(
 )
 
 
+# Webhooks (tests/webhooks): B_WEBHOOK is the whole-tree administrator's; anyone else's answer is a random id's. A
+# new subscription to an internal address is refused (the contract's success call gives a public one).
+ROUTE_CALLS.update(
+    {
+        ("POST", "/api/v1/webhooks"): {"json": {"url": "http://169.254.169.254/"}, "status": 422},
+        ("GET", "/api/v1/webhooks"): {"status": 200, "empty": True},
+        ("GET", "/api/v1/webhooks/{webhook_id}"): {"path": {"webhook_id": "{B_WEBHOOK}"}},
+        ("PATCH", "/api/v1/webhooks/{webhook_id}"): {
+            "path": {"webhook_id": "{B_WEBHOOK}"},
+            "json": {"description": "X"},
+        },
+        ("DELETE", "/api/v1/webhooks/{webhook_id}"): {"path": {"webhook_id": "{B_WEBHOOK}"}},
+        ("POST", "/api/v1/webhooks/{webhook_id}/pause"): {"path": {"webhook_id": "{B_WEBHOOK}"}},
+        ("POST", "/api/v1/webhooks/{webhook_id}/resume"): {"path": {"webhook_id": "{B_WEBHOOK}"}},
+        ("POST", "/api/v1/webhooks/{webhook_id}/replay"): {"path": {"webhook_id": "{B_WEBHOOK}"}, "json": {}},
+        ("POST", "/api/v1/webhooks/{webhook_id}/rotate_secret"): {"path": {"webhook_id": "{B_WEBHOOK}"}},
+        ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): {"path": {"webhook_id": "{B_WEBHOOK}"}},
+    }
+)
+
+
 # Statistics (tests/statistics/test_statistics.py).
 ROUTE_CALLS.update(
     {

@@ -133,4 +133,8 @@ async def b_names(client: httpx.AsyncClient, communes: dict[str, dict[str, Any]]
             headers={"Content-Type": "text/csv", "Prefer": "respond-async"},
         )
     ).json()["id"]
+    # A webhook subscription of the whole-tree administrator (a public address; no worker delivers it here).
+    names["B_WEBHOOK"] = (
+        await client.post("/api/v1/webhooks", json={"url": "https://93.184.215.14/coso", "description": "B"})
+    ).json()["id"]
     return names

@@ -27,10 +27,11 @@ async def read_changes(
     entities: Sequence[str],
     scope: Scope,
     limit: int,
+    until: tuple[int, int] | None = None,
 ) -> list[Record]:
     """The changes after position `after` = (xkey, position) and below the horizon `below` (`horizon()`), in the
     feed's order, of the given kinds, that the scope sees: those whose record was alive inside it before or after
-    the change (`seen_before`, `seen_after` say which)."""
+    the change (`seen_before`, `seen_after` say which). `until`: none after this position (a batch read again)."""
     before = _in_scope(scope, "c.alive_before", "c.path_before")
     now = _in_scope(scope, "c.alive", "c.path_after")
     return await fetch(
@@ -41,6 +42,7 @@ async def read_changes(
             FROM changes c
             WHERE (c.xkey, c.position) > ({xkey}::bigint, {position}::bigint)
               AND c.xkey < {below}::bigint
+              AND {until}
               AND c.entity = ANY({entities}::text[])
               AND ({before} OR {now})
             ORDER BY c.xkey, c.position
@@ -53,6 +55,9 @@ async def read_changes(
             below=below,
             entities=list(entities),
             limit=limit,
+            until=Sql("TRUE")
+            if until is None
+            else Sql("(c.xkey, c.position) <= ({ux}::bigint, {up}::bigint)", ux=until[0], up=until[1]),
         ),
     )
 

@@ -95,6 +95,72 @@ def _item(row: Record, cursor: str, docs: dict[uuid.UUID, str]) -> bytes:
     return orjson.dumps(item)
 
 
+def position_of(cursors: Cursors, after: str | None, now: int) -> tuple[int, int]:
+    """The position a cursor of the feed (or "now", or None: the beginning) stands for; `now` is the horizon."""
+    return _position(cursors, after, now)
+
+
+def cursor_at(cursors: Cursors, position: tuple[int, int]) -> str:
+    """The feed's cursor of a position."""
+    return cursors.encode(_KIND, {"x": position[0], "p": position[1]})
+
+
+async def horizon(pool: asyncpg.Pool) -> int:
+    """The feed's horizon now (`queries.horizon`): what "now" stands for."""
+    return await queries.horizon(pool)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Items of the feed (JSON), their positions, and the position to read from next."""
+
+    items: list[bytes]
+    positions: list[tuple[int, int]]
+    end: tuple[int, int]
+
+
+async def read_batch(
+    pool: asyncpg.Pool,
+    *,
+    scope: Scope,
+    cursors: Cursors,
+    entities: Sequence[str],
+    pii: bool,
+    after: tuple[int, int],
+    limit: int,
+    until: tuple[int, int] | None = None,
+) -> Batch:
+    """The feed after a position as a caller of this scope and pii sees it, no further than `until` when given (a
+    webhook's batch read again for a retry: the same changes, since those below the horizon are final)."""
+    below = await queries.horizon(pool)
+    rows = await queries.read_changes(
+        pool, after=after, below=below, entities=list(entities) or list(ENTITIES), scope=scope, limit=limit, until=until
+    )
+    return await _batch(pool, rows, cursors=cursors, after=after, below=below, limit=limit, pii=pii, until=until)
+
+
+async def _batch(
+    pool: asyncpg.Pool,
+    rows: Sequence[Record],
+    *,
+    cursors: Cursors,
+    after: tuple[int, int],
+    below: int,
+    limit: int,
+    pii: bool,
+    until: tuple[int, int] | None = None,
+) -> Batch:
+    positions = [(int(r["xkey"]), int(r["position"])) for r in rows]
+    # A page shorter than asked for was read up to the horizon (or `until`): the follower may skip to it.
+    if len(rows) == limit:
+        last = positions[-1]
+    else:
+        last = until if until is not None else max(after, (below - 1, _END))
+    docs = await _documents(pool, rows, pii=pii)
+    items = [_item(r, cursor_at(cursors, p), docs) for r, p in zip(rows, positions, strict=True)]
+    return Batch(items=items, positions=positions, end=last)
+
+
 async def follow(pool: asyncpg.Pool, *, scope: Scope, cursors: Cursors, waker: Waker, query: FeedQuery) -> Page[bytes]:
     """A page of the feed after `query.after`; when there is nothing yet, wait up to `query.wait` seconds for it.
     `next_cursor` is always given: the position to ask from next time, past every change this caller could not
@@ -112,9 +178,5 @@ async def follow(pool: asyncpg.Pool, *, scope: Scope, cursors: Cursors, waker: W
             break
         await waker.wait(min(remaining, _RECHECK_SECONDS))
         below = await queries.horizon(pool)
-    positions = [(int(r["xkey"]), int(r["position"])) for r in rows]
-    # A page shorter than asked for was read up to the horizon: the follower may skip to it.
-    last = positions[-1] if len(rows) == query.limit else max(after, (below - 1, _END))
-    docs = await _documents(pool, rows, pii=query.pii)
-    items = [_item(r, cursors.encode(_KIND, {"x": x, "p": p}), docs) for r, (x, p) in zip(rows, positions, strict=True)]
-    return Page(items=items, next_cursor=cursors.encode(_KIND, {"x": last[0], "p": last[1]}))
+    batch = await _batch(pool, rows, cursors=cursors, after=after, below=below, limit=query.limit, pii=query.pii)
+    return Page(items=batch.items, next_cursor=cursor_at(cursors, batch.end))

@@ -13,8 +13,11 @@ from pgqueuer import Job, QueueManager
 
 from app.db.jobs import queue
 from app.db.jobs.queue import IMPORT_ENTRYPOINT
+from app.db.webhooks.queue import WEBHOOK_ENTRYPOINT
 from app.domain.imports.members import RowChecker
 from app.domain.jobs import runner
+from app.domain.secrets import ServiceSecrets
+from app.domain.webhooks import delivery
 
 log = logging.getLogger("coso.jobs")
 RETRY_SECONDS = 5.0
@@ -26,6 +29,7 @@ class WorkerConfig:
     heartbeat_seconds: float = 30.0  # a job whose worker has not beaten for this long is picked up by another
     poll_seconds: float = 5.0  # how often an idle worker looks at the queue besides being notified
     limits: runner.Limits = field(default_factory=runner.Limits)
+    webhooks: delivery.DeliveryConfig = field(default_factory=delivery.DeliveryConfig)
 
 
 def queue_manager(pool: asyncpg.Pool, *, check: RowChecker, config: WorkerConfig) -> QueueManager:
@@ -38,6 +42,16 @@ def queue_manager(pool: asyncpg.Pool, *, check: RowChecker, config: WorkerConfig
         log.info("import job %s: started", job_id)
         await runner.run_job(pool, job_id, check=check, limits=config.limits)
         log.info("import job %s: ended", job_id)
+
+    secrets = ServiceSecrets(pool)
+
+    # Webhook deliveries share the queue and the worker (ARCHITECTURE.md, "Webhooks"); a failed attempt is recorded
+    # and retried by a later job, so the job itself never fails.
+    @manager.entrypoint(WEBHOOK_ENTRYPOINT)
+    async def webhook_delivery(job: Job) -> None:
+        assert job.payload is not None
+        subscription_id = uuid.UUID(bytes=job.payload)
+        await delivery.deliver(pool, subscription_id, cursors=await secrets.cursors(), config=config.webhooks)
 
     return manager
 
