@@ -1,17 +1,16 @@
-"""One POST to a webhook receiver, over a connection to the address checked beforehand (targets.check): HTTP/1.1
-by h11, TLS verified against the URL's host name, a total time limit, no redirect followed, and only the status and
-a short printable excerpt of the answer kept."""
+"""One POST to a webhook receiver, over a connection to the address checked beforehand (targets.check): httpx asked
+for that very address, with the URL's host name as the Host header and as the TLS server name (certificate checked
+against it), a total time limit, no redirect followed, no proxy from the environment, and only the status and a
+short printable excerpt of the answer kept."""
 
 import asyncio
-import ssl
 from dataclasses import dataclass
 
-import h11
+import httpx
 
 from app.domain.webhooks.targets import Target
 
 EXCERPT_CHARS = 200
-_READ = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,63 +28,43 @@ def _excerpt(body: bytes) -> str:
     return "".join(c if c.isprintable() else " " for c in text)[:EXCERPT_CHARS].strip()
 
 
-async def _exchange(target: Target, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    context = ssl.create_default_context() if target.https else None
-    reader, writer = await asyncio.open_connection(
-        target.address, target.port, ssl=context, server_hostname=target.host if context else None
-    )
-    try:
-        conn = h11.Connection(our_role=h11.CLIENT)
-        sent = [
-            ("Host", target.host_header),
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("User-Agent", "coso-webhooks"),
-            ("Connection", "close"),
-            *headers.items(),
-        ]
-        events = (h11.Request(method="POST", target=target.path, headers=sent), h11.Data(data=body), h11.EndOfMessage())
-        writer.write(b"".join(conn.send(e) or b"" for e in events))
-        await writer.drain()
-        status: int | None = None
+async def _exchange(target: Target, body: bytes, headers: dict[str, str], seconds: float) -> tuple[int, bytes]:
+    address = f"[{target.address}]" if ":" in target.address else target.address
+    url = f"{'https' if target.https else 'http'}://{address}:{target.port}{target.path}"
+    sent = {
+        "Host": target.host_header,
+        "Content-Type": "application/json",
+        "User-Agent": "coso-webhooks",
+        **headers,
+    }
+    # The address is the one checked; the certificate is checked against the host name (httpcore's sni_hostname).
+    extensions = {"sni_hostname": target.host} if target.https else {}
+    async with (
+        httpx.AsyncClient(timeout=seconds, follow_redirects=False, trust_env=False) as client,
+        client.stream("POST", url, content=body, headers=sent, extensions=extensions) as response,
+    ):
         answer = b""
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                chunk = await reader.read(_READ)
-                conn.receive_data(chunk)
-                continue
-            if isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.Data):
-                answer += bytes(event.data)
-            if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed) or len(answer) > EXCERPT_CHARS * 2:
+        async for chunk in response.aiter_bytes():
+            answer += chunk
+            if len(answer) > EXCERPT_CHARS * 2:
                 break
-        assert status is not None
-        return status, answer
-    finally:
-        writer.close()
-        try:
-            await asyncio.wait_for(writer.wait_closed(), 1)
-        except (OSError, TimeoutError, ssl.SSLError):
-            pass
+        return response.status_code, answer
 
 
 async def post(target: Target, body: bytes, headers: dict[str, str], *, seconds: float) -> Outcome:
     """POST `body` to the target; 2xx is delivered, anything else is an outcome with an error, never a raise."""
     try:
         async with asyncio.timeout(seconds):
-            status, answer = await _exchange(target, body, headers)
-    except TimeoutError:
+            status, answer = await _exchange(target, body, headers, seconds)
+    except (TimeoutError, httpx.TimeoutException):
         return Outcome(status=None, error=f"no answer within {seconds:g} s")
-    except ConnectionRefusedError:
-        return Outcome(status=None, error=f"connection refused by {target.address} port {target.port}")
-    except ssl.SSLError as exc:
-        return Outcome(status=None, error=f"TLS failed: {exc.reason or exc.__class__.__name__}")
-    except (h11.ProtocolError, AssertionError):
-        return Outcome(status=None, error="the receiver's answer is not HTTP/1.1")
-    except OSError as exc:
-        return Outcome(status=None, error=f"connection failed: {exc.strerror or exc.__class__.__name__}")
+    except httpx.ConnectError as exc:
+        refused = isinstance(exc.__cause__, ConnectionRefusedError) or "refused" in str(exc).lower()
+        if refused:
+            return Outcome(status=None, error=f"connection refused by {target.address} port {target.port}")
+        return Outcome(status=None, error=f"connection failed: {exc or exc.__class__.__name__}")
+    except httpx.HTTPError as exc:
+        return Outcome(status=None, error=f"the receiver's answer is not HTTP: {exc.__class__.__name__}")
     if 200 <= status < 300:
         return Outcome(status=status, error=None)
     excerpt = _excerpt(answer)
