@@ -33,6 +33,12 @@ GUARDED = {
     ("POST", "/api/v1/members/{member_id}/posts/{post_id}/end"),
     ("PUT", "/api/v1/members/{member_id}/ratings/{period}"),
     ("PUT", "/api/v1/organizations/{organization_id}/ratings/{period}"),
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"),
+    ("POST", "/api/v1/webhooks/{webhook_id}/pause"),
+    ("POST", "/api/v1/webhooks/{webhook_id}/resume"),
+    ("POST", "/api/v1/webhooks/{webhook_id}/replay"),
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate_secret"),
 }
 # Bodies that succeed for a whole-tree administrator (ROUTE_CALLS aims some at an outsider's refusal).
 BODIES: dict[tuple[str, str], dict[str, Any]] = {

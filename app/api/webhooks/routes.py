@@ -10,7 +10,7 @@ from starlette.responses import Response
 from app.api.auth import EditorDep, ReaderDep, api_router
 from app.api.deps import PagingDep, SettingsDep
 from app.api.responses import problems
-from app.api.types import dump, json_response, versioned_response
+from app.api.types import ExpectedVersion, dump, json_response, versioned_response
 from app.api.webhooks.models import (
     DeliveryPage,
     WebhookCreate,
@@ -80,11 +80,17 @@ async def get_webhook(request: Request, reader: ReaderDep, webhook_id: WebhookId
 
 @router.patch("/{webhook_id}", response_model=WebhookRead, responses=problems(404))
 async def update_webhook(
-    request: Request, body: WebhookUpdate, writer: EditorDep, settings: SettingsDep, webhook_id: WebhookId
+    request: Request,
+    body: WebhookUpdate,
+    writer: EditorDep,
+    settings: SettingsDep,
+    webhook_id: WebhookId,
+    expected_version: ExpectedVersion,
 ) -> Response:
     """Change the URL (checked again), the kinds delivered or the description."""
     updated = await webhooks.update(
         writer.tx,
+        expected_version=expected_version,
         actor=writer.actor,
         cursors=await _cursors(request),
         policy=_policy(settings),
@@ -95,37 +101,52 @@ async def update_webhook(
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
-async def delete_webhook(writer: EditorDep, webhook_id: WebhookId) -> Response:
+async def delete_webhook(writer: EditorDep, webhook_id: WebhookId, expected_version: ExpectedVersion) -> Response:
     """Unsubscribe: nothing more is delivered, and the delivery log goes with it."""
-    await webhooks.delete(writer.tx, actor=writer.actor, subscription_id=webhook_id)
+    await webhooks.delete(writer.tx, expected_version=expected_version, actor=writer.actor, subscription_id=webhook_id)
     return Response(status_code=204)
 
 
 @router.post("/{webhook_id}/pause", response_model=WebhookRead, responses=problems(404))
-async def pause_webhook(request: Request, writer: EditorDep, webhook_id: WebhookId) -> Response:
+async def pause_webhook(
+    request: Request, writer: EditorDep, webhook_id: WebhookId, expected_version: ExpectedVersion
+) -> Response:
     """Stop delivering until resumed (changes keep accumulating in the feed: none is lost)."""
     paused = await webhooks.pause(
-        writer.tx, actor=writer.actor, cursors=await _cursors(request), subscription_id=webhook_id
+        writer.tx,
+        expected_version=expected_version,
+        actor=writer.actor,
+        cursors=await _cursors(request),
+        subscription_id=webhook_id,
     )
     return versioned_response(paused)
 
 
 @router.post("/{webhook_id}/resume", response_model=WebhookRead, responses=problems(404))
-async def resume_webhook(request: Request, writer: EditorDep, webhook_id: WebhookId) -> Response:
+async def resume_webhook(
+    request: Request, writer: EditorDep, webhook_id: WebhookId, expected_version: ExpectedVersion
+) -> Response:
     """Deliver again, at once, from where it stopped (a subscription paused after failing too: fix the receiver
     first)."""
     resumed = await webhooks.resume(
-        writer.tx, actor=writer.actor, cursors=await _cursors(request), subscription_id=webhook_id
+        writer.tx,
+        expected_version=expected_version,
+        actor=writer.actor,
+        cursors=await _cursors(request),
+        subscription_id=webhook_id,
     )
     return versioned_response(resumed)
 
 
 @router.post("/{webhook_id}/replay", response_model=WebhookRead, responses=problems(400, 404))
-async def replay_webhook(request: Request, body: WebhookReplay, writer: EditorDep, webhook_id: WebhookId) -> Response:
+async def replay_webhook(
+    request: Request, body: WebhookReplay, writer: EditorDep, webhook_id: WebhookId, expected_version: ExpectedVersion
+) -> Response:
     """Deliver again from a position of the feed (a cursor your receiver kept; null: from the beginning)."""
     replayed = await webhooks.replay(
         writer.tx,
         request.app.state.pool,
+        expected_version=expected_version,
         actor=writer.actor,
         cursors=await _cursors(request),
         subscription_id=webhook_id,
@@ -135,10 +156,16 @@ async def replay_webhook(request: Request, body: WebhookReplay, writer: EditorDe
 
 
 @router.post("/{webhook_id}/rotate_secret", response_model=WebhookCreated, responses=problems(404))
-async def rotate_webhook_secret(request: Request, writer: EditorDep, webhook_id: WebhookId) -> Response:
+async def rotate_webhook_secret(
+    request: Request, writer: EditorDep, webhook_id: WebhookId, expected_version: ExpectedVersion
+) -> Response:
     """A new signing secret, shown this once; deliveries are signed with it from now on."""
     rotated = await webhooks.rotate_secret(
-        writer.tx, actor=writer.actor, cursors=await _cursors(request), subscription_id=webhook_id
+        writer.tx,
+        expected_version=expected_version,
+        actor=writer.actor,
+        cursors=await _cursors(request),
+        subscription_id=webhook_id,
     )
     return versioned_response(rotated, headers=NO_STORE)
 

@@ -21,6 +21,7 @@ from app.domain.changes import feed
 from app.domain.errors import NotFound
 from app.domain.pagination import Cursors, Page, Paging
 from app.domain.tx import Tx
+from app.domain.versions import check_expected
 from app.domain.webhooks.targets import UrlPolicy, check
 
 ENTITIES = ("organization", "member", "plan", "task")
@@ -167,6 +168,13 @@ async def _visible(conn: Querier, caller: Caller, subscription_id: uuid.UUID, *,
     return row
 
 
+async def _to_change(tx: Tx, caller: Caller, subscription_id: uuid.UUID, expected_version: int | None) -> Record:
+    """The subscription, locked, at the version If-Match named (412 otherwise); another's is a 404."""
+    row = await _visible(tx.conn, caller, subscription_id, lock=True)
+    check_expected("The webhook subscription", row["version"], expected_version)
+    return row
+
+
 async def get(conn: Querier, caller: Caller, subscription_id: uuid.UUID, cursors: Cursors) -> dict[str, Any]:
     return view(await _visible(conn, caller, subscription_id), cursors)
 
@@ -196,9 +204,10 @@ async def update(
     policy: UrlPolicy,
     subscription_id: uuid.UUID,
     changes: dict[str, Any],
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """url (checked again; a batch waiting for its retry goes there at once), entities, description."""
-    before = await _visible(tx.conn, actor.caller, subscription_id, lock=True)
+    before = await _to_change(tx, actor.caller, subscription_id, expected_version)
     if "url" in changes:
         await check(changes["url"], policy)
     if "entities" in changes:
@@ -216,8 +225,8 @@ async def update(
     return view(row, cursors)
 
 
-async def delete(tx: Tx, *, actor: Actor, subscription_id: uuid.UUID) -> None:
-    before = await _visible(tx.conn, actor.caller, subscription_id, lock=True)
+async def delete(tx: Tx, *, actor: Actor, subscription_id: uuid.UUID, expected_version: int | None = None) -> None:
+    before = await _to_change(tx, actor.caller, subscription_id, expected_version)
     await db.delete_subscription(tx.conn, subscription_id)
     await audit.record(
         tx,
@@ -231,9 +240,11 @@ async def delete(tx: Tx, *, actor: Actor, subscription_id: uuid.UUID) -> None:
     )
 
 
-async def pause(tx: Tx, *, actor: Actor, cursors: Cursors, subscription_id: uuid.UUID) -> dict[str, Any]:
+async def pause(
+    tx: Tx, *, actor: Actor, cursors: Cursors, subscription_id: uuid.UUID, expected_version: int | None = None
+) -> dict[str, Any]:
     """Nothing is delivered until it is resumed (a batch in flight is tried again then, with the same id)."""
-    before = await _visible(tx.conn, actor.caller, subscription_id, lock=True)
+    before = await _to_change(tx, actor.caller, subscription_id, expected_version)
     if before["status"] == "paused":
         audit.unchanged(tx)
         return view(before, cursors)
@@ -245,9 +256,11 @@ async def pause(tx: Tx, *, actor: Actor, cursors: Cursors, subscription_id: uuid
     return view(row, cursors)
 
 
-async def resume(tx: Tx, *, actor: Actor, cursors: Cursors, subscription_id: uuid.UUID) -> dict[str, Any]:
+async def resume(
+    tx: Tx, *, actor: Actor, cursors: Cursors, subscription_id: uuid.UUID, expected_version: int | None = None
+) -> dict[str, Any]:
     """Active again, delivering at once from where it stopped; its failures are forgotten."""
-    before = await _visible(tx.conn, actor.caller, subscription_id, lock=True)
+    before = await _to_change(tx, actor.caller, subscription_id, expected_version)
     if before["status"] == "active":
         audit.unchanged(tx)
         return view(before, cursors)
@@ -268,11 +281,18 @@ async def resume(tx: Tx, *, actor: Actor, cursors: Cursors, subscription_id: uui
 
 
 async def replay(
-    tx: Tx, pool: asyncpg.Pool, *, actor: Actor, cursors: Cursors, subscription_id: uuid.UUID, after: str | None
+    tx: Tx,
+    pool: asyncpg.Pool,
+    *,
+    actor: Actor,
+    cursors: Cursors,
+    subscription_id: uuid.UUID,
+    after: str | None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Deliver again from `after` (a cursor; None: from the beginning; "now": skip to now). The batch in flight is
     given up; the next delivery starts there, at once when the subscription is active."""
-    before = await _visible(tx.conn, actor.caller, subscription_id, lock=True)
+    before = await _to_change(tx, actor.caller, subscription_id, expected_version)
     position = await _position(pool, cursors, after)
     await db.give_up_pending(tx.conn, subscription_id, "replaced by a replay")
     row = await db.update_subscription(
@@ -296,9 +316,11 @@ async def replay(
     return view(row, cursors)
 
 
-async def rotate_secret(tx: Tx, *, actor: Actor, cursors: Cursors, subscription_id: uuid.UUID) -> dict[str, Any]:
+async def rotate_secret(
+    tx: Tx, *, actor: Actor, cursors: Cursors, subscription_id: uuid.UUID, expected_version: int | None = None
+) -> dict[str, Any]:
     """A new secret, returned this once; deliveries are signed with it from now on (the old one stops at once)."""
-    await _visible(tx.conn, actor.caller, subscription_id, lock=True)
+    await _to_change(tx, actor.caller, subscription_id, expected_version)
     secret = new_secret()
     row = await db.update_subscription(tx.conn, subscription_id, {"secret": secret})
     await audit.record(
