@@ -18,6 +18,8 @@ VERSIONED = {
         "party_positions",
         "public_posts",
         "ratings",
+        "api_keys",  # lock_version only: a key's version moves when it is revoked
+        "indicator_targets",  # lock_version only: a target is created and deleted, never edited
     )
 }
 

@@ -33,6 +33,8 @@ GUARDED = {
     ("POST", "/api/v1/members/{member_id}/posts/{post_id}/end"),
     ("PUT", "/api/v1/members/{member_id}/ratings/{period}"),
     ("PUT", "/api/v1/organizations/{organization_id}/ratings/{period}"),
+    ("POST", "/api/v1/keys/{key_id}/revoke"),
+    ("DELETE", "/api/v1/indicators/{code}/targets/{target_id}"),
     ("PATCH", "/api/v1/webhooks/{webhook_id}"),
     ("DELETE", "/api/v1/webhooks/{webhook_id}"),
     ("POST", "/api/v1/webhooks/{webhook_id}/pause"),

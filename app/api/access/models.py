@@ -36,6 +36,7 @@ class KeyRead(BaseModel):
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None = Field(description="Recorded at most once a minute")
+    version: int = Field(description="Moves when the key is revoked (its ETag; send it as If-Match to revoke)")
 
 
 class KeyCreated(KeyRead):

@@ -10,7 +10,7 @@ from app.api.access.models import KeyCreate, KeyCreated, KeyPage, KeyRead
 from app.api.auth import AccessCacheDep, KeyAdminDep, KeyReaderDep, api_router
 from app.api.deps import PagingDep
 from app.api.responses import problems
-from app.api.types import dump, json_response
+from app.api.types import ExpectedVersion, dump, json_response, versioned_response
 from app.domain.access import keys
 
 router = api_router("/api/v1/keys", "keys")
@@ -31,10 +31,8 @@ async def create_key(body: KeyCreate, admin: KeyAdminDep) -> Response:
         pii=body.pii,
         expires_at=body.expires_at,
     )
-    return json_response(
-        dump(created),
-        status_code=201,
-        headers={"Location": f"/api/v1/keys/{created['id']}", "Cache-Control": "no-store"},
+    return versioned_response(
+        created, status_code=201, headers={"Location": f"/api/v1/keys/{created['id']}", "Cache-Control": "no-store"}
     )
 
 
@@ -49,12 +47,16 @@ async def list_keys(admin: KeyReaderDep, paging: PagingDep) -> Response:
 @router.get("/{key_id}", response_model=KeyRead, responses=problems(401, 403, 404))
 async def get_key(key_id: KeyId, admin: KeyReaderDep) -> Response:
     """One key (without its secret)."""
-    return json_response(dump(await keys.read_key(admin.pool, scope=admin.scope, key_uuid=key_id)))
+    return versioned_response(await keys.read_key(admin.pool, scope=admin.scope, key_uuid=key_id))
 
 
 @router.post("/{key_id}/revoke", response_model=KeyRead, responses=problems(401, 403, 404))
-async def revoke_key(key_id: KeyId, admin: KeyAdminDep, cache: AccessCacheDep) -> Response:
-    """Revoke a key: from now on it gets 401 (in every process of the service within a few seconds)."""
-    return json_response(
-        dump(await keys.revoke(admin.tx, actor=admin.actor, scope=admin.scope, key_uuid=key_id, cache=cache))
+async def revoke_key(
+    key_id: KeyId, admin: KeyAdminDep, cache: AccessCacheDep, expected_version: ExpectedVersion
+) -> Response:
+    """Revoke a key: from now on it gets 401 (in every process of the service within a few seconds). Revoking a
+    revoked key changes nothing and answers as the first time did."""
+    revoked = await keys.revoke(
+        admin.tx, actor=admin.actor, scope=admin.scope, key_uuid=key_id, cache=cache, expected_version=expected_version
     )
+    return versioned_response(revoked)

@@ -137,6 +137,7 @@ class TargetStored(BaseModel):
     plan_code: str | None
     note: str | None
     created_at: datetime
+    version: int = Field(description="The target's ETag (targets are not edited: it changes only by deletion)")
 
 
 class PlanTarget(BaseModel):

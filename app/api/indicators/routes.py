@@ -20,7 +20,7 @@ from app.api.indicators.models import (
 )
 from app.api.organization_refs import optional_organization
 from app.api.responses import problems
-from app.api.types import ExpectedVersion, dump, json_response
+from app.api.types import ExpectedVersion, dump, json_response, versioned_response
 from app.domain.errors import NotFound
 from app.domain.exports import figures as exports
 from app.domain.indicators import service, targets
@@ -153,13 +153,22 @@ async def create_indicator_target(code: Code, body: TargetCreate, writer: Editor
             note=body.note,
         ),
     )
-    return json_response(dump(doc), status_code=201)
+    return versioned_response(doc, status_code=201)
 
 
 @router.delete("/{code}/targets/{target_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
-async def delete_indicator_target(code: Code, target_id: uuid.UUID, writer: EditorDep) -> Response:
+async def delete_indicator_target(
+    code: Code, target_id: uuid.UUID, writer: EditorDep, expected_version: ExpectedVersion
+) -> Response:
     """Remove a target (audited); the unit inherits again from above."""
-    await targets.delete_target(writer.tx, actor=writer.actor, scope=writer.scope, indicator=code, target_id=target_id)
+    await targets.delete_target(
+        writer.tx,
+        actor=writer.actor,
+        scope=writer.scope,
+        indicator=code,
+        target_id=target_id,
+        expected_version=expected_version,
+    )
     return Response(status_code=204)
 
 

@@ -23,11 +23,12 @@ class KeyRow:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    version: int
 
 
 _KEY = Sql(
     "SELECT k.id, k.key_id, k.secret_hash, k.name, k.role, k.scopes, k.pii, k.created_at, k.created_by, "
-    "k.expires_at, k.revoked_at, k.last_used_at FROM api_keys k"
+    "k.expires_at, k.revoked_at, k.last_used_at, k.version FROM api_keys k"
 )
 
 
@@ -103,7 +104,11 @@ async def list_keys(conn: Querier, *, scope: Scope, after: uuid.UUID | None, lim
 
 async def revoke_key(conn: Querier, key_uuid: uuid.UUID) -> None:
     await execute(
-        conn, Sql("UPDATE api_keys SET revoked_at = now() WHERE id = {id} AND revoked_at IS NULL", id=key_uuid)
+        conn,
+        Sql(
+            "UPDATE api_keys SET revoked_at = now(), version = version + 1 WHERE id = {id} AND revoked_at IS NULL",
+            id=key_uuid,
+        ),
     )
 
 

@@ -3,7 +3,7 @@
 The Alembic migrations are the source of the schema: these declarations mirror them for `alembic check`
 (tests/db/test_migrations.py) and are never used to build queries (ARCHITECTURE.md)."""
 
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, LargeBinary, Table, Text, text
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, Integer, LargeBinary, Table, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from app.db.metadata import metadata
@@ -25,5 +25,7 @@ api_keys = Table(
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
+    # Moves when the key is revoked (its ETag), not when it is used.
+    Column("version", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("role IN ('viewer', 'editor', 'admin', 'auditor')", name="role"),
 )

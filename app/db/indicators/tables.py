@@ -125,6 +125,7 @@ indicator_targets = Table(
     Column("created_at", DateTime(timezone=True), server_default=text("now()"), nullable=False),
     # which period types it applies to: a yearly target is not a quarterly one (migration 0015)
     Column("period_types", ARRAY(Text), server_default=text("'{year}'"), nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),  # the ETag (migration 0023)
     # the plan that set it (null: set on the unit directly)
     Column("plan_id", UUID(as_uuid=True), ForeignKey("plans.id", ondelete="CASCADE"), nullable=True, index=True),
     # where it came from: a request, or the text of its plan read at the import (migration 0015)

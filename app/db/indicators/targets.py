@@ -10,7 +10,7 @@ from app.db.scope import Scope, path_in_scope, scope_ranges, with_ctes
 from app.db.sql import Querier, Record, Sql, execute, fetch, fetchrow, fetchval
 
 _TARGET = Sql(
-    """SELECT t.id, t.indicator, t.organization_id, o.node, o.code AS organization_code, t.year_from,
+    """SELECT t.id, t.version, t.indicator, t.organization_id, o.node, o.code AS organization_code, t.year_from,
     t.year_to, t.comparator, t.value, t.value_high, t.period_types, t.plan_id, pl.code AS plan_code,
     pl.issued_on AS plan_issued_on, t.note, t.created_at, t.origin = 'plan_text' AS from_plan_text
     FROM indicator_targets t JOIN organizations o ON o.id = t.organization_id

@@ -30,6 +30,7 @@ from app.domain.audit import service as audit
 from app.domain.errors import NotFound, RuleViolation
 from app.domain.pagination import Page, Paging
 from app.domain.tx import Tx
+from app.domain.versions import check_version
 
 log = logging.getLogger("coso.keys")
 
@@ -177,9 +178,12 @@ async def create_key(
     return CreatedKey(id=key_uuid, token=new.token)
 
 
-async def revoke_key(tx: Tx, *, actor: Actor, scope: Scope, key_uuid: uuid.UUID, cache: AccessCache) -> db.KeyRow:
+async def revoke_key(
+    tx: Tx, *, actor: Actor, scope: Scope, key_uuid: uuid.UUID, cache: AccessCache, expected_version: int | None = None
+) -> db.KeyRow:
     conn = tx.conn
     row = await visible_key(conn, scope=scope, key_uuid=key_uuid)
+    await check_version(tx, "api_keys", key_uuid, expected_version, "The key")
     if row.revoked_at is None:
         await db.revoke_key(tx.conn, key_uuid)
         await audit.record(
@@ -277,8 +281,14 @@ async def read_key(pool: asyncpg.Pool, *, scope: Scope, key_uuid: uuid.UUID) -> 
     return public(await visible_key(pool, scope=scope, key_uuid=key_uuid))
 
 
-async def revoke(tx: Tx, *, actor: Actor, scope: Scope, key_uuid: uuid.UUID, cache: AccessCache) -> dict[str, Any]:
-    return public(await revoke_key(tx, actor=actor, scope=scope, key_uuid=key_uuid, cache=cache))
+async def revoke(
+    tx: Tx, *, actor: Actor, scope: Scope, key_uuid: uuid.UUID, cache: AccessCache, expected_version: int | None = None
+) -> dict[str, Any]:
+    return public(
+        await revoke_key(
+            tx, actor=actor, scope=scope, key_uuid=key_uuid, cache=cache, expected_version=expected_version
+        )
+    )
 
 
 async def list_all_keys(conn: Querier) -> list[db.KeyRow]:

@@ -54,6 +54,7 @@ def target_doc(row: Any) -> dict[str, Any]:
         "plan_code": row["plan_code"],
         "note": row["note"],
         "created_at": row["created_at"],
+        "version": row["version"],
     }
 
 
@@ -237,7 +238,9 @@ async def set_plan_targets(
     return after
 
 
-async def delete_target(tx: Tx, *, actor: Actor, scope: Scope, indicator: str, target_id: uuid.UUID) -> None:
+async def delete_target(
+    tx: Tx, *, actor: Actor, scope: Scope, indicator: str, target_id: uuid.UUID, expected_version: int | None = None
+) -> None:
     conn = tx.conn
     row = await targets_db.get_target(conn, target_id)
     if row is None or row["indicator"] != indicator:
@@ -247,6 +250,7 @@ async def delete_target(tx: Tx, *, actor: Actor, scope: Scope, indicator: str, t
     except NotFound:
         raise NotFound(f"No target {target_id} for {indicator}.", code="target_not_found") from None
     await guard(tx, scope, row["organization_id"])
+    await check_version(tx, "indicator_targets", target_id, expected_version, "The target")
     await targets_db.delete_target(tx.conn, target_id)
     await audit.record(
         tx,
