@@ -2,6 +2,7 @@
 POST /tasks/{id}/reports with its rules; a report already recorded (same task, body, organisation, date, year) is
 `unchanged`, so a file imported twice adds nothing."""
 
+import csv
 import io
 import zipfile
 from typing import Any
@@ -243,3 +244,20 @@ async def test_the_template_downloads_and_imports(
         response = await upload(client, URL, body, media)
         assert response.json()["counts"]["created"] == 1, response.text
     assert await snapshot() == before
+
+
+async def test_the_file_comes_back_with_each_rows_errors(
+    client: httpx.AsyncClient, tasks: dict[str, dict[str, Any]]
+) -> None:
+    """CSV in, CSV back with a column `Lỗi`; the corrected file goes back in as it is."""
+    rows = _rows(tasks)
+    rows[1][5] = "Xong rồi"
+    back = await upload(client, URL, csv_bytes(HEADER, rows), answer="file")
+    assert back.status_code == 200 and back.headers["content-type"].startswith(CSV), back.text
+    lines = list(csv.reader(io.StringIO(back.content.decode("utf-8-sig"))))
+    assert lines[0] == [*HEADER, "Lỗi"]
+    assert lines[1][-1] == "" and "Tình trạng" in lines[2][-1]
+    lines[2][5] = "Đang thực hiện"
+    fixed = "\r\n".join(",".join(f'"{cell}"' for cell in line) for line in lines).encode()
+    again = await upload(client, URL, fixed, mode="commit")
+    assert again.json()["counts"]["created"] == 2, again.text
