@@ -6,7 +6,15 @@ from app.domain.imports import kinds
 
 
 def test_every_kind_runs_its_rows_through_the_same_trio() -> None:
-    assert set(kinds.KINDS) == {"members", "organizations", "member_events", "ratings", "positions", "posts"}
+    assert set(kinds.KINDS) == {
+        "members",
+        "organizations",
+        "member_events",
+        "ratings",
+        "positions",
+        "posts",
+        "task_reports",
+    }
     members = kinds.KINDS["members"]
     for name, kind in kinds.KINDS.items():
         assert kind.name == name and kind.layout.kind == name

@@ -132,6 +132,16 @@ ROUTE_CALLS: dict[tuple[str, str], dict[str, Any]] = {
         "status": 200,
         "public_data": True,
     },
+    ("POST", "/api/v1/tasks/reports/import"): {
+        "content": "task_id,body,reported_on,status\n{B_TASK},{B_BODY},2024-01-01,done\n",
+        "content_type": "text/csv",
+        "status": 200,
+    },
+    ("GET", "/api/v1/tasks/reports/import/template"): {
+        "params": {"format": "csv"},
+        "status": 200,
+        "public_data": True,
+    },
     ("GET", "/api/v1/tasks"): {"params": {"body_id": "{B_BODY}"}},
     ("GET", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}},
     ("PATCH", "/api/v1/tasks/{task_id}"): {"path": {"task_id": "{B_TASK}"}, "json": {"title": "Việc đã sửa"}},

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api.members.models import MemberCreate, MemberEventCreate, MemberFields
 from app.api.organizations.models import OrganizationCreate, OrganizationUpdate
+from app.api.plans.models import ReportCreate
 from app.api.positions.models import PositionCreate, PostCreate
 from app.api.types import Day, DecisionRef, ExternalId, Int, LongText, Note, Period
 from app.domain.imports.rows import Checked, Problem
@@ -132,3 +133,14 @@ class ImportedPost(PostCreate):
 
 def check_post_row(values: dict[str, Any]) -> Checked:
     return _checked(ImportedPost, None, values)
+
+
+class ImportedReport(ReportCreate):
+    """A row of a report import: the body of POST /tasks/{id}/reports (the task and the reporting body are named
+    by the row's keys, the body resolved after the check)."""
+
+    body_id: Any = None
+
+
+def check_report_row(values: dict[str, Any]) -> Checked:
+    return _checked(ImportedReport, None, values)

@@ -1,5 +1,5 @@
 """Imports of the other kinds (organisations, members' histories, ratings, leadership seats, public
-posts): the same shape as POST
+posts, progress reports of plan tasks): the same shape as POST
 /members/import (file as the body, mode, atomic, answer=file; a template per kind), one domain call each
 (app/domain/imports/kinds.py)."""
 
@@ -15,7 +15,18 @@ from app.api.imports.models import ImportReport
 from app.api.ratings.routes import rating_rules
 from app.api.responses import problems
 from app.api.types import dump, json_response
-from app.domain.imports import files, kinds, member_events, organizations, positions, posts, ratings, rows, template
+from app.domain.imports import (
+    files,
+    kinds,
+    member_events,
+    organizations,
+    positions,
+    posts,
+    ratings,
+    rows,
+    task_reports,
+    template,
+)
 from app.domain.imports.members import Imported
 from app.domain.positions.composition import SeatRules
 
@@ -26,6 +37,7 @@ PATHS = {
     "ratings": "/members/ratings/import",
     "positions": "/organizations/positions/import",
     "posts": "/members/posts/import",
+    "task_reports": "/tasks/reports/import",
 }
 # The body limit of these paths is COSO_IMPORT_MAX_BYTES (app/main.py), like the member import's.
 IMPORT_PATHS = tuple(f"/api/v1{path}" for path in PATHS.values())
@@ -295,3 +307,41 @@ async def import_posts(
 async def post_import_template(reader: ReaderDep, file_format: Format = "xlsx") -> Response:
     """The file to fill in for POST /members/posts/import (a drop-down list of posts in .xlsx)."""
     return _template("posts", file_format)
+
+
+@router.post(
+    PATHS["task_reports"],
+    **_post_docs(
+        "plan_code,task_code,body,reported_on,status\n211-KH/TU,2.1.1.a,Ban Thường vụ Thị ủy,15/12/2025,Đã hoàn thành\n"
+    ),
+)
+async def import_task_reports(
+    request: Request,
+    writer: EditorDep,
+    settings: SettingsDep,
+    today: Today,
+    mode: Mode = "validate",
+    atomic: Atomic = True,
+    answer: Answer = "report",
+) -> Response:
+    """Progress reports on plan tasks from a file: a row names the task by `task_id`, or `plan_code` and
+    `task_code` (with `plan_organization`, id or code, where two units' plans share a number), the reporting `body`
+    (id, or its name as the task lists it), for a collective the reporting `organization` (id or code), and gives
+    `reported_on`, `status` (code or label: "Đã hoàn thành", "Đang thực hiện", …), `period_year` for a recurring
+    task, `text`, `evidence_ref`. Each row is recorded as by POST /tasks/{id}/reports, every rule applied; a report
+    already recorded (same task, body, organisation, date and year) is `unchanged`."""
+    return await _run(
+        request,
+        writer,
+        kind="task_reports",
+        check=checks.check_report_row,
+        options=task_reports.Options(mode=mode, atomic=atomic, today=today, due_soon_days=settings.due_soon_days),
+        max_rows=settings.import_sync_max_rows,
+        answer=answer,
+    )
+
+
+@router.get(PATHS["task_reports"] + "/template", **_TEMPLATE_DOCS)
+async def task_report_import_template(reader: ReaderDep, file_format: Format = "xlsx") -> Response:
+    """The file to fill in for POST /tasks/reports/import (a drop-down list of statuses in .xlsx)."""
+    return _template("task_reports", file_format)

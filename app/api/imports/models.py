@@ -25,7 +25,7 @@ class ImportCounts(BaseModel):
 
 
 class ImportReport(BaseModel):
-    kind: Literal["members", "organizations", "member_events", "ratings", "positions", "posts"]
+    kind: Literal["members", "organizations", "member_events", "ratings", "positions", "posts", "task_reports"]
     format: str = Field(description="The media type the file was read as")
     mode: Literal["validate", "commit"]
     atomic: bool

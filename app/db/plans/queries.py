@@ -344,3 +344,28 @@ async def events_of(conn: Querier, plan_ids: Sequence[uuid.UUID]) -> dict[str, t
         ),
     )
     return {r["id"]: (r["description"], r["happened_on"]) for r in rows}
+
+
+async def tasks_named(
+    conn: Querier, *, scope: Scope, plan_code: str, task_code: str, organization: str | None
+) -> list[uuid.UUID]:
+    """The tasks the scope sees with this code in a plan with this code (of the unit named by id or code, when
+    given): one, none, or several when plans of different units share a number."""
+    seen = visibility(scope)
+    where = [seen.task, Sql("pl.code = {plan} AND t.code = {task}", plan=plan_code, task=task_code)]
+    if organization is not None:
+        where.append(
+            Sql(
+                "pl.organization_id IN (SELECT id FROM organizations WHERE id::text = {org} OR code = {org})",
+                org=organization,
+            )
+        )
+    rows = await fetch(
+        conn,
+        Sql(
+            "{with_} SELECT t.id FROM tasks t JOIN plans pl ON pl.id = t.plan_id WHERE {where}",
+            with_=with_ctes(seen.ranges),
+            where=Sql.all(where),
+        ),
+    )
+    return [r["id"] for r in rows]

@@ -24,6 +24,7 @@ from app.domain.imports import (
     ratings,
     rows,
     sheet,
+    task_reports,
 )
 from app.domain.imports.annotate import annotated
 from app.domain.imports.members import Imported
@@ -104,6 +105,15 @@ KINDS: dict[str, ImportKind] = {
         posts.new_report,
         posts.run_rows,
         posts.finish,
+    ),
+    "task_reports": ImportKind(
+        "task_reports",
+        task_reports.LAYOUT,
+        partial(sheet.read_rows, task_reports.LAYOUT),
+        task_reports.in_resolve_order,
+        task_reports.new_report,
+        task_reports.run_rows,
+        task_reports.finish,
     ),
 }
 
