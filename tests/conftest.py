@@ -67,7 +67,9 @@ async def _without_waiting_for_the_disk(url: str, name: str) -> None:
 def database_url() -> Iterator[str]:
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:
-        with tempfile.TemporaryDirectory(prefix="coso-test-") as tmp:
+        # The server runs until this process exits (its own atexit stops it and deletes its data), so the
+        # directory may still be written to when the session ends: what cannot be removed yet is left to it.
+        with tempfile.TemporaryDirectory(prefix="coso-test-", ignore_cleanup_errors=True) as tmp:
             path = Path(tmp)
             path.chmod(0o755)
             url = start_embedded(path, cleanup="delete")
