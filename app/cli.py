@@ -178,6 +178,28 @@ def _indicators(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(rebuild())
 
 
+def _changes(args: argparse.Namespace, settings: Settings) -> None:
+    """Collapse each record's changes older than --older-than-days into one (the feed's retention)."""
+    import asyncpg
+
+    from app.db.migrations import upgrade
+    from app.db.urls import asyncpg_dsn
+    from app.domain.changes.retention import compact
+
+    url = database_url(settings)
+    upgrade(url)
+
+    async def run() -> int:
+        pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=1, max_size=1)
+        try:
+            return await compact(pool, older_than_days=args.older_than_days)
+        finally:
+            await pool.close()
+
+    removed = asyncio.run(run())
+    print(f"change feed compacted: {removed} changes older than {args.older_than_days} days folded into later ones")
+
+
 def _export(args: argparse.Namespace, settings: Settings) -> None:
     from app.cli_files import run_export
     from app.db.migrations import upgrade
@@ -223,6 +245,14 @@ def main(argv: list[str] | None = None) -> None:
         help="recompute every indicator figure from the raw tables (after a bulk "
         "load with COSO_INDICATOR_UPKEEP=false or coso.indicators=off)",
     ).set_defaults(run=_indicators)
+    changes = commands.add_parser("changes", help="the change feed").add_subparsers(dest="action", required=True)
+    compact = changes.add_parser(
+        "compact",
+        help="collapse each record's changes older than N days into one (a follower older than that still ends "
+        "with the exact copy)",
+    )
+    compact.add_argument("--older-than-days", type=int, default=90, help="the horizon in days (default 90)")
+    compact.set_defaults(run=_changes)
     from app.cli_keys import add_commands
 
     add_commands(commands)

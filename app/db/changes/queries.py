@@ -3,11 +3,12 @@ the records they name. The feed's rows are written by triggers (migration 0021),
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from app.db.members.reads import member_doc
 from app.db.organizations.reads import ORG_DOC, PLACED
 from app.db.scope import Scope, path_in_scope, scope_ranges, with_ctes
-from app.db.sql import Querier, Record, Sql, fetch
+from app.db.sql import Querier, Record, Sql, fetch, fetchval
 
 
 def _in_scope(scope: Scope, alive: str, path: str) -> Sql:
@@ -114,3 +115,35 @@ async def organization_documents(conn: Querier, ids: Sequence[uuid.UUID]) -> dic
         ),
     )
     return {r["id"]: r["doc"] for r in rows}
+
+
+async def compact(conn: Querier, *, before: datetime) -> int:
+    """Each record's changes older than `before` collapsed into the last of them, which takes the state before the
+    first (so a caller still sees the net change: entered, left, or changed inside its scope); the others are
+    deleted. Changes after `before` are untouched, and so is every record's last change (the one the commit trigger
+    compares with). Returns how many were deleted."""
+    deleted: int = await fetchval(
+        conn,
+        Sql(
+            """WITH old AS MATERIALIZED (
+                SELECT position, entity, entity_id,
+                       first_value(path_before) OVER runs AS first_path,
+                       first_value(alive_before) OVER runs AS first_alive,
+                       row_number() OVER (PARTITION BY entity, entity_id ORDER BY xkey DESC, position DESC)
+                           AS from_last,
+                       count(*) OVER (PARTITION BY entity, entity_id) AS olds
+                FROM changes WHERE changed_at < {before}
+                WINDOW runs AS (PARTITION BY entity, entity_id ORDER BY xkey, position)
+            ), kept AS (
+                UPDATE changes c SET path_before = o.first_path, alive_before = o.first_alive
+                FROM old o WHERE c.position = o.position AND o.from_last = 1 AND o.olds > 1
+                RETURNING 1
+            ), dropped AS (
+                DELETE FROM changes c USING old o WHERE c.position = o.position AND o.from_last > 1
+                RETURNING 1
+            )
+            SELECT count(*) FROM dropped""",
+            before=before,
+        ),
+    )
+    return deleted
