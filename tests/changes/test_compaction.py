@@ -1,8 +1,8 @@
 """`coso changes compact`: each record's old changes fold into one, its net change, so that a follower whose cursor is
 older still ends with the exact copy of its scope, and the feed goes on recording."""
 
+import asyncio
 import os
-import subprocess
 import sys
 from typing import Any
 
@@ -74,15 +74,21 @@ async def test_old_changes_fold_into_their_net_change(
         assert await db_pool.fetchval("SELECT count(*) FROM changes WHERE entity_id = $1", member) == 4
 
         await db_pool.execute("UPDATE changes SET changed_at = changed_at - interval '100 days'")
-        done = subprocess.run(  # noqa: S603 - our own command line
-            [sys.executable, "-m", "app.cli", "changes", "compact", "--older-than-days", "90"],
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.cli",
+            "changes",
+            "compact",
+            "--older-than-days",
+            "90",
             env={**os.environ, "DATABASE_URL": database_url},
-            capture_output=True,
-            text=True,
-            check=False,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
-        assert done.returncode == 0, done.stderr
-        assert "3 changes older than 90 days" in done.stdout, done.stdout
+        out, err = await process.communicate()
+        assert process.returncode == 0, err.decode()
+        assert "3 changes older than 90 days" in out.decode(), out.decode()
         assert await db_pool.fetchval("SELECT count(*) FROM changes WHERE entity_id = $1", member) == 1
 
         # Each stale follower gets the net change of its scope: the country and X2 one record, created, as it is
