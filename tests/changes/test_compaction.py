@@ -4,31 +4,17 @@ older still ends with the exact copy of its scope, and the feed goes on recordin
 import asyncio
 import os
 import sys
-from typing import Any
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 
 from tests.support.builders import ClientWith, CreateOrg, InsertKey
+from tests.support.feed import read_all
 
 CHANGES = "/api/v1/changes"
 MEMBERS = "/api/v1/members"
 OLD = "2015-01-01"
-
-
-async def read_all(client: httpx.AsyncClient, after: str | None) -> tuple[list[dict[str, Any]], str]:
-    """Every change after `after`, and the cursor to go on from."""
-    items: list[dict[str, Any]] = []
-    while True:
-        response = await client.get(CHANGES, params={"limit": 50, **({"after": after} if after else {})})
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        after = page["next_cursor"]
-        assert after
-        if len(page["items"]) < 50:
-            return items, after
 
 
 async def test_old_changes_fold_into_their_net_change(
@@ -93,12 +79,12 @@ async def test_old_changes_fold_into_their_net_change(
 
         # Each stale follower gets the net change of its scope: the country and X2 one record, created, as it is
         # now; X1 nothing (the member came and went while it was away).
-        admin, _ = await read_all(client, cursors["admin"])
+        admin, _ = await read_all(client, cursors["admin"], limit=50)
         assert [(i["id"], i["change"]) for i in admin] == [(member, "created")]
         assert admin[0]["data"]["hometown"] == "Hai" and admin[0]["version"] == 4
-        nothing, x1_cursor = await read_all(x1, cursors["x1"])
+        nothing, x1_cursor = await read_all(x1, cursors["x1"], limit=50)
         assert nothing == []
-        arrived, x2_cursor = await read_all(x2, cursors["x2"])
+        arrived, x2_cursor = await read_all(x2, cursors["x2"], limit=50)
         assert [(i["id"], i["change"], i["event"]) for i in arrived] == [(member, "created", "updated")]
 
         # The feed goes on recording after it: a move back is a tombstone for X2 and a create for X1.
@@ -107,5 +93,5 @@ async def test_old_changes_fold_into_their_net_change(
             json={"kind": "transfer", "date": "2024-09-01", "to_organization_id": cells["1"][1]["id"]},
         )
         assert back.status_code == 201, back.text
-        assert [i["change"] for i in (await read_all(x2, x2_cursor))[0]] == ["deleted"]
-        assert [i["change"] for i in (await read_all(x1, x1_cursor))[0]] == ["created"]
+        assert [i["change"] for i in (await read_all(x2, x2_cursor, limit=50))[0]] == ["deleted"]
+        assert [i["change"] for i in (await read_all(x1, x1_cursor, limit=50))[0]] == ["created"]

@@ -11,29 +11,13 @@ import pytest
 from fastapi import FastAPI
 
 from tests.support.builders import ClientWith, CreateOrg, InsertKey
+from tests.support.feed import read_all
 from tests.support.problems import assert_problem
 
 CHANGES = "/api/v1/changes"
 MEMBERS = "/api/v1/members"
 ORGS = "/api/v1/organizations"
 OLD = "2015-01-01"
-
-
-async def read_all(
-    client: httpx.AsyncClient, after: str | None = None, **params: Any
-) -> tuple[list[dict[str, Any]], str]:
-    """Every change after `after`, page by page (small pages, to cross page boundaries); the last next_cursor."""
-    items: list[dict[str, Any]] = []
-    while True:
-        query = {"limit": 3, **params, **({"after": after} if after else {})}
-        response = await client.get(CHANGES, params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        after = page["next_cursor"]
-        assert after
-        if len(page["items"]) < query["limit"]:
-            return items, after
 
 
 def seen(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:

@@ -47,7 +47,8 @@ class FeedQuery:
     pii: bool
 
 
-def _position(cursors: Cursors, after: str | None, now: int) -> tuple[int, int]:
+def position_of(cursors: Cursors, after: str | None, now: int) -> tuple[int, int]:
+    """The position a cursor of the feed (or "now", or None: the beginning) stands for; `now` is the horizon."""
     if after is None:
         return (0, 0)
     if after == "now":
@@ -93,11 +94,6 @@ def _item(row: Record, cursor: str, docs: dict[uuid.UUID, str]) -> bytes:
         "data": orjson.Fragment(doc) if doc is not None else None,
     }
     return orjson.dumps(item)
-
-
-def position_of(cursors: Cursors, after: str | None, now: int) -> tuple[int, int]:
-    """The position a cursor of the feed (or "now", or None: the beginning) stands for; `now` is the horizon."""
-    return _position(cursors, after, now)
 
 
 def cursor_at(cursors: Cursors, position: tuple[int, int]) -> str:
@@ -168,7 +164,7 @@ async def follow(pool: asyncpg.Pool, *, scope: Scope, cursors: Cursors, waker: W
     deadline = time.monotonic() + query.wait
     entities = list(query.entities) or list(ENTITIES)
     below = await queries.horizon(pool)
-    after = _position(cursors, query.after, below)
+    after = position_of(cursors, query.after, below)
     while True:
         rows = await queries.read_changes(
             pool, after=after, below=below, entities=entities, scope=scope, limit=query.limit
