@@ -175,7 +175,18 @@ async def test_a_receiver_down_for_a_while_then_back_gets_every_change_at_least_
     retried = [i for i, answers in attempts.items() if answers == {503, 200}]
     assert retried, attempts
     assert all(len(batches[i]) == 1 for i in retried), "a retry carries the same changes"
-    log = (await hooks_client.get(f"{HOOKS}/{hook['id']}/deliveries", params={"limit": 500})).json()["items"]
+
+    async def delivery_log() -> list[dict[str, Any]]:
+        answer = await hooks_client.get(f"{HOOKS}/{hook['id']}/deliveries", params={"limit": 500})
+        found: list[dict[str, Any]] = answer.json()["items"]
+        return found
+
+    async def all_logged() -> bool:
+        # The receiver has the last batch a moment before the worker records that it arrived.
+        return all(d["status"] == "succeeded" for d in await delivery_log())
+
+    await eventually(all_logged, seconds=10, what="every delivery logged as succeeded")
+    log = await delivery_log()
     assert all(d["status"] == "succeeded" for d in log)
     assert max(d["attempts"] for d in log) >= 2
     assert max(d["entries"] for d in log) == 7, "the backlog went in full batches"
