@@ -107,6 +107,12 @@ async def test_deliveries_are_signed_in_order_and_scoped_to_the_subscriber(
         body = receiver.delivered("/a")[0].body
         assert body is not None and body["type"] == "coso.changes" and body["timestamp"]
 
+        async def logged() -> bool:
+            # The receiver has the last batch a moment before the worker records that it arrived.
+            log = (await a_client.get(f"{HOOKS}/{a_hook['id']}/deliveries")).json()["items"]
+            return len(log) == len(receiver.delivered("/a")) and all(d["status"] == "succeeded" for d in log)
+
+        await eventually(logged, seconds=10, what="commune A's deliveries logged")
         seen = await a_client.get(f"{HOOKS}/{a_hook['id']}")
         assert seen.status_code == 200, seen.text
         shown = seen.json()
